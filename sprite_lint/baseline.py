@@ -1,0 +1,204 @@
+"""The baseline directory: a versioned, hashed, pickle-free on-disk format.
+
+    baselines/default/
+        manifest.json    settings, thresholds, calibration scores, sha256 of the files below
+        model.onnx       the exported autoencoder
+        reference.npz    KDE reference vectors, latent scaling, colour table (no pickle)
+
+The manifest carries a ``manifest_sha256`` over its own canonical JSON, so a hand edit of
+a threshold is detected like a swapped model file. Writes go to a temporary sibling
+directory first and are swapped in with renames: an interrupted ``calibrate`` leaves the
+previous baseline in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sprite_lint import __version__
+from sprite_lint.calibration import Calibration
+from sprite_lint.errors import BaselineError
+from sprite_lint.kde import GaussianKDE
+from sprite_lint.scoring import Scorer, Standardizer
+
+FORMAT_NAME = "sprite-lint-baseline"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+MODEL = "model.onnx"
+REFERENCE = "reference.npz"
+REFERENCE_ARRAYS = ("kde_reference", "latent_mean", "latent_std", "colour_df")
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def canonical_json(obj: Any) -> str:
+    """Deterministic JSON: sorted keys, fixed indentation, trailing newline."""
+    return json.dumps(obj, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    """An ``.npz`` with fixed zip timestamps, so equal arrays give equal bytes."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name in sorted(arrays):
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            member = io.BytesIO()
+            np.lib.format.write_array(member, np.ascontiguousarray(arrays[name]), allow_pickle=False)
+            zf.writestr(info, member.getvalue())
+    return buf.getvalue()
+
+
+def _seal(manifest: dict[str, Any]) -> dict[str, Any]:
+    body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
+    return {**body, "manifest_sha256": sha256_bytes(canonical_json(body).encode())}
+
+
+def write_baseline(
+    directory: Path, manifest: dict[str, Any], model_bytes: bytes, arrays: dict[str, np.ndarray]
+) -> None:
+    """Write a complete baseline to ``directory`` atomically (temp dir + rename)."""
+    reference = npz_bytes(arrays)
+    manifest = _seal(
+        {
+            **manifest,
+            "format": FORMAT_NAME,
+            "format_version": FORMAT_VERSION,
+            "tool_version": __version__,
+            "files": {MODEL: sha256_bytes(model_bytes), REFERENCE: sha256_bytes(reference)},
+        }
+    )
+    directory = directory.resolve()
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
+    try:
+        (tmp / MODEL).write_bytes(model_bytes)
+        (tmp / REFERENCE).write_bytes(reference)
+        (tmp / MANIFEST).write_text(canonical_json(manifest), encoding="utf-8")
+        for child in tmp.iterdir():
+            with open(child, "rb") as fh:
+                os.fsync(fh.fileno())
+        old = directory.with_name(f".{directory.name}.old")
+        if old.exists():
+            shutil.rmtree(old)
+        if directory.exists():
+            # Keep files in the old directory that are not ours (approvals, a README).
+            for child in directory.iterdir():
+                if child.name not in (MODEL, REFERENCE, MANIFEST) and not (tmp / child.name).exists():
+                    if child.is_dir():
+                        shutil.copytree(child, tmp / child.name)
+                    else:
+                        shutil.copy2(child, tmp / child.name)
+            os.replace(directory, old)
+        os.replace(tmp, directory)
+        if old.exists():
+            shutil.rmtree(old)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+@dataclass
+class Baseline:
+    """A loaded, verified baseline."""
+
+    path: Path
+    manifest: dict[str, Any]
+    model_bytes: bytes
+    arrays: dict[str, np.ndarray]
+    sha256: str  # of the manifest: identifies this baseline (cache keys, reports)
+
+    @property
+    def calibration(self) -> Calibration:
+        return Calibration.from_dict(self.manifest["calibration"])
+
+    @property
+    def standardizer(self) -> Standardizer:
+        return Standardizer.from_dict(self.manifest["standardizer"])
+
+    @property
+    def max_pixels(self) -> int:
+        return int(self.manifest["preprocessing"]["max_pixels"])
+
+    def scorer(self) -> Scorer:
+        kde = GaussianKDE(float(self.manifest["kde"]["bandwidth"])).fit(self.arrays["kde_reference"])
+        return Scorer(
+            self.model_bytes,
+            kde,
+            self.arrays["latent_mean"],
+            self.arrays["latent_std"],
+            self.arrays["colour_df"],
+            int(self.manifest["colour"]["n_images"]),
+        )
+
+
+def load_baseline(directory: str | Path) -> Baseline:
+    """Read and verify a baseline; any mismatch or tampering raises :class:`BaselineError`."""
+    directory = Path(directory)
+    where = str(directory)
+    manifest_path = directory / MANIFEST
+    if not manifest_path.is_file():
+        raise BaselineError(
+            f"no baseline at {where} ({MANIFEST} not found). Create one with: "
+            f"sprite-lint calibrate PATH_TO_APPROVED_SPRITES --baseline {where}"
+        )
+    try:
+        raw = manifest_path.read_bytes()
+        manifest = json.loads(raw.decode("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BaselineError(f"{manifest_path}: not a readable JSON manifest ({exc})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
+        raise BaselineError(f"{manifest_path}: not a sprite-lint baseline manifest")
+    version = manifest.get("format_version")
+    if version != FORMAT_VERSION:
+        newer = isinstance(version, int) and version > FORMAT_VERSION
+        raise BaselineError(
+            f"{where}: baseline format version {version!r} is not supported by sprite-lint "
+            f"{__version__} (format {FORMAT_VERSION}). "
+            + ("Upgrade sprite-lint." if newer else "Re-run sprite-lint calibrate.")
+        )
+    if _seal(manifest).get("manifest_sha256") != manifest.get("manifest_sha256"):
+        raise BaselineError(
+            f"{manifest_path}: manifest was edited after calibration (its checksum does not "
+            "match). Restore it from git or re-run sprite-lint calibrate."
+        )
+    files = manifest.get("files", {})
+    blobs: dict[str, bytes] = {}
+    for name in (MODEL, REFERENCE):
+        try:
+            blobs[name] = (directory / name).read_bytes()
+        except OSError:
+            raise BaselineError(f"{where}: {name} is missing from the baseline") from None
+        if sha256_bytes(blobs[name]) != files.get(name):
+            raise BaselineError(
+                f"{where}: {name} does not match the manifest's sha256 (changed or replaced "
+                "after calibration). Restore it from git or re-run sprite-lint calibrate."
+            )
+    try:
+        with np.load(io.BytesIO(blobs[REFERENCE]), allow_pickle=False) as npz:
+            arrays = {k: np.array(npz[k]) for k in REFERENCE_ARRAYS}
+    except (ValueError, KeyError, OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise BaselineError(f"{where}: {REFERENCE} is unreadable ({exc})") from None
+    baseline = Baseline(directory, manifest, blobs[MODEL], arrays, manifest["manifest_sha256"])
+    try:
+        baseline.calibration  # noqa: B018 - validates the section
+        baseline.standardizer  # noqa: B018
+        int(manifest["colour"]["n_images"])
+        float(manifest["kde"]["bandwidth"])
+        baseline.max_pixels  # noqa: B018
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BaselineError(f"{manifest_path}: manifest is missing a field ({exc!r})") from None
+    return baseline

@@ -1,0 +1,225 @@
+"""``calibrate``: train on approved sprites, fit the KDE, set thresholds, write the baseline.
+
+Needs the ``[train]`` extra; torch and scikit-learn are imported inside the functions.
+
+Thresholds are set on approved sprites the model did not train on:
+
+* ``split`` (``n >= SPLIT_MIN``): a fifth of the sprites (at least 100) is held out,
+  the model trains on the rest, the held-out scores calibrate the threshold;
+* ``cross`` (fewer sprites): 5 folds, each scored by a model trained on the other four
+  (cross-conformal), then the final model trains on all sprites.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sprite_lint.baseline import write_baseline
+from sprite_lint.calibration import MIN_CALIBRATION_SCORES, Calibration, fit_calibration
+from sprite_lint.colour import BITS, fit_document_frequency
+from sprite_lint.discovery import expand_paths
+from sprite_lint.errors import CalibrationError, ImageError, MissingExtraError
+from sprite_lint.imageio import premultiply, load_png
+from sprite_lint.kde import GaussianKDE
+from sprite_lint.scoring import CELL, MARGIN, POOL, TILE, Scorer, Standardizer, combine, pad_to_cells
+
+SPLIT_MIN = 200
+FOLDS = 5
+MAX_REFERENCE = 4096
+REFERENCE_DEDUP = True
+MIN_SPRITES = MIN_CALIBRATION_SCORES
+
+PhaseCallback = Callable[[str], None]
+StepCallback = Callable[[int, int, float], None]
+
+
+@dataclass(frozen=True)
+class CalibrateOptions:
+    alpha: float = 0.01
+    epochs: int | None = None
+    seed: int = 0
+    device: str = "auto"
+    max_pixels: int = 4096 * 4096
+    exclude: tuple[str, ...] = ()
+    width: int = 32
+    latent_dim: int = 8
+
+
+@dataclass
+class CalibrateResult:
+    baseline: Path
+    n_sprites: int
+    split: str
+    calibration: Calibration
+    warnings: list[str]
+    calibration_raw: np.ndarray  # (n_cal, 3) raw scores of held-out approved sprites
+
+
+def require_train_extra() -> None:
+    """Raise :class:`MissingExtraError` unless torch, scikit-learn and onnx import."""
+    try:
+        import onnx  # noqa: F401
+        import sklearn  # noqa: F401
+        import torch  # noqa: F401
+    except ImportError:
+        raise MissingExtraError("sprite-lint calibrate") from None
+
+
+def load_approved(paths: Sequence[str | Path], options: CalibrateOptions) -> tuple[list[Path], list[np.ndarray], str]:
+    """Load every approved PNG; refuse (listing them) if any cannot be read."""
+    files = expand_paths(paths, options.exclude)
+    images: list[np.ndarray] = []
+    bad: list[str] = []
+    digest = hashlib.sha256()
+    for f in files:
+        try:
+            im = load_png(f, options.max_pixels)
+        except ImageError as exc:
+            bad.append(str(exc))
+            continue
+        images.append(im.rgba)
+        digest.update(im.sha256.encode())
+    if bad:
+        listed = "\n  ".join(bad[:10]) + (f"\n  ... and {len(bad) - 10} more" if len(bad) > 10 else "")
+        raise CalibrationError(
+            f"{len(bad)} approved file(s) cannot be read; fix or remove them, then calibrate "
+            f"again (nothing was written):\n  {listed}"
+        )
+    if len(images) < MIN_SPRITES:
+        raise CalibrationError(
+            f"found {len(images)} approved PNG(s) under {', '.join(map(str, paths))}; calibration "
+            f"needs at least {MIN_SPRITES} (and {round(1 / options.alpha) - 1} or more for "
+            f"alpha {options.alpha} without tail extrapolation)"
+        )
+    return files, images, digest.hexdigest()
+
+
+def build_scorer(model: Any, train_images: Sequence[np.ndarray], seed: int) -> tuple[Scorer, bytes, dict[str, Any]]:
+    """Export ``model`` to ONNX, fit the latent KDE and colour table on ``train_images``."""
+    from sprite_lint.export import onnx_bytes
+    from sprite_lint.kde import select_bandwidth
+
+    model_bytes = onnx_bytes(model)
+    df, n_images = fit_document_frequency(train_images)
+    d = model.config.latent_dim
+    scorer = Scorer(model_bytes, GaussianKDE(1.0), np.zeros(d), np.ones(d), df, n_images)
+    cells = np.concatenate(
+        [
+            scorer.latent_vectors(scorer.run_network(pad_to_cells(premultiply(im)))[1])
+            for im in train_images
+        ]
+    )  # (total_cells, d), unscaled (mean 0, std 1 above)
+    mean, std = cells.mean(axis=0), np.maximum(cells.std(axis=0), 1e-6)
+    cells = (cells - mean) / std
+    if REFERENCE_DEDUP:
+        # Empty background repeats in every sprite; keep each kind of cell once so the
+        # reference budget covers the rare-but-normal cells (edges, details) instead.
+        cells = np.unique(np.round(cells, 2), axis=0)
+    rng = np.random.default_rng(seed)
+    if cells.shape[0] > MAX_REFERENCE:
+        cells = cells[rng.choice(cells.shape[0], MAX_REFERENCE, replace=False)]
+    bandwidth = select_bandwidth(cells, seed=seed)
+    scorer.kde = GaussianKDE(bandwidth).fit(cells)
+    scorer.latent_mean, scorer.latent_std = mean, std
+    info = {"bandwidth": bandwidth, "n_reference": int(cells.shape[0]), "dim": d}
+    arrays = {
+        "kde_reference": cells.astype(np.float64),
+        "latent_mean": mean.astype(np.float64),
+        "latent_std": std.astype(np.float64),
+        "colour_df": df.astype(np.int64),
+    }
+    return scorer, model_bytes, {"kde": info, "arrays": arrays, "colour_images": n_images}
+
+
+def calibrate(
+    paths: Sequence[str | Path],
+    baseline_dir: Path,
+    options: CalibrateOptions = CalibrateOptions(),
+    on_phase: PhaseCallback | None = None,
+    on_step: StepCallback | None = None,
+) -> CalibrateResult:
+    """Train, calibrate and write a baseline. Nothing is written unless all of it succeeds."""
+    require_train_extra()
+    from sprite_lint.model import ModelConfig
+    from sprite_lint.train import TrainConfig, crop_size, resolve_device, train_autoencoder
+
+    device = resolve_device(options.device)
+    _, images, set_digest = load_approved(paths, options)
+    n = len(images)
+    warnings: list[str] = []
+    mconf = ModelConfig(width=options.width, latent_dim=options.latent_dim)
+    tconf = TrainConfig(epochs=options.epochs, seed=options.seed, device=device)
+    rng = np.random.default_rng(options.seed)
+
+    def fit(train: list[np.ndarray], label: str) -> tuple[Scorer, bytes, dict[str, Any]]:
+        if on_phase is not None:
+            on_phase(label)
+        model = train_autoencoder(train, mconf, tconf, on_step)
+        return build_scorer(model, train, options.seed)
+
+    order = rng.permutation(n)
+    if n >= SPLIT_MIN:
+        split = "split"
+        n_cal = max(100, n // 5)
+        cal_idx, train_idx = order[:n_cal], order[n_cal:]
+        scorer, model_bytes, parts = fit([images[i] for i in train_idx], "training")
+        raw = np.stack([scorer.score(images[i]).as_vector() for i in cal_idx])
+        n_train = len(train_idx)
+    else:
+        split = "cross"
+        raw = np.zeros((n, 3))
+        folds = np.array_split(order, FOLDS)
+        for k, held in enumerate(folds):
+            held_set = set(held.tolist())
+            fold_scorer, _, _ = fit(
+                [images[i] for i in range(n) if i not in held_set], f"fold {k + 1}/{FOLDS}"
+            )
+            for i in held:
+                raw[i] = fold_scorer.score(images[i]).as_vector()
+        scorer, model_bytes, parts = fit(images, "final model")
+        n_train = n
+
+    standardizer = Standardizer.fit(raw)
+    combined = np.array([combine(z)[0] for z in standardizer.transform(raw)])
+    calibration = fit_calibration(combined, options.alpha)
+    if calibration.method == "tail":
+        warnings.append(
+            f"{calibration.n} calibration scores support alpha >= {calibration.min_conformal_alpha:.3f} "
+            f"by ranks alone; the threshold for alpha {options.alpha} is extrapolated from a "
+            f"fitted exponential tail. Approve about {round(1 / options.alpha)} sprites or more "
+            "for an exact conformal threshold."
+        )
+    manifest: dict[str, Any] = {
+        "preprocessing": {
+            "colour_space": "premultiplied RGBA",
+            "resample": "none (native resolution)",
+            "cell": CELL,
+            "pool": POOL,
+            "tile": TILE,
+            "tile_margin": MARGIN,
+            "max_pixels": options.max_pixels,
+        },
+        "model": mconf.to_dict(),
+        "training": {
+            "epochs": options.epochs,
+            "seed": options.seed,
+            "crop": crop_size(images, tconf.max_crop),
+            "n_train": n_train,
+            "approved_set_sha256": set_digest,
+        },
+        "split": {"method": split, "n_approved": n, "n_calibration": int(raw.shape[0])},
+        "kde": parts["kde"],
+        "colour": {"bits": BITS, "n_images": parts["colour_images"]},
+        "standardizer": standardizer.to_dict(),
+        "calibration": calibration.to_dict(),
+        "calibration_raw": [[float(v) for v in row] for row in raw],
+    }
+    write_baseline(baseline_dir, manifest, model_bytes, parts["arrays"])
+    return CalibrateResult(baseline_dir, n, split, calibration, warnings, raw)

@@ -1,0 +1,241 @@
+"""The command line: thin Typer commands over the core modules.
+
+Exit codes: 0 all pass, 1 any anomaly, 2 any error or usage problem.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from sprite_lint import __version__
+from sprite_lint.errors import EXIT_ERROR, SpriteLintError
+
+app = typer.Typer(
+    name="sprite-lint",
+    help="Lint game sprites against what your approved art looks like.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _console(stderr: bool = False) -> Console:
+    """80 columns inside pre-commit; rich itself honours NO_COLOR and FORCE_COLOR."""
+    width = 80 if os.environ.get("PRE_COMMIT") else None
+    return Console(stderr=stderr, width=width, highlight=False, soft_wrap=False)
+
+
+@contextlib.contextmanager
+def handle_errors() -> Iterator[None]:
+    """The one place expected failures become a message and exit code 2."""
+    try:
+        yield
+    except SpriteLintError as exc:
+        _console(stderr=True).print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        _console(stderr=True).print("interrupted; nothing was written")
+        raise typer.Exit(130) from None
+
+
+def _warn(msg: str) -> None:
+    _console(stderr=True).print(f"[yellow]warning:[/] {msg}", markup=True, highlight=False)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"sprite-lint {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Lint game sprites against what your approved art looks like."""
+
+
+BaselineOpt = Annotated[
+    Optional[Path], typer.Option("--baseline", "-b", help="Baseline directory [default: baselines/default].")
+]
+
+
+@app.command()
+def calibrate(
+    paths: Annotated[list[Path], typer.Argument(help="Approved sprites: PNG files or folders.")],
+    baseline: BaselineOpt = None,
+    alpha: Annotated[Optional[float], typer.Option(help="Target false-alarm rate [default: 0.01].")] = None,
+    epochs: Annotated[Optional[int], typer.Option(help="Training epochs [default: auto].")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Random seed [default: 0].")] = None,
+    device: Annotated[Optional[str], typer.Option(help="auto, cpu or cuda [default: auto].")] = None,
+) -> None:
+    """Train on approved sprites and write a baseline (needs sprite-lint[train])."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with handle_errors():
+        from sprite_lint.calibrate import CalibrateOptions, calibrate as run_calibrate
+        from sprite_lint.config import load_settings
+
+        s = load_settings(
+            warn=_warn, baseline=str(baseline) if baseline else None, alpha=alpha,
+            epochs=epochs, seed=seed, device=device,
+        )
+        opts = CalibrateOptions(
+            alpha=s.alpha, epochs=s.epochs, seed=s.seed, device=s.device,
+            max_pixels=s.max_pixels, exclude=s.exclude,
+        )
+        console = _console(stderr=True)
+        with Progress(
+            TextColumn("{task.description:<12}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+            TextColumn("loss {task.fields[loss]:.4f}"), TimeElapsedColumn(),
+            console=console, transient=False,
+        ) as progress:
+            tasks: dict[str, int] = {}
+            current: list[str] = []
+
+            def on_phase(label: str) -> None:
+                tasks[label] = progress.add_task(label, total=None, loss=0.0)
+                current[:] = [label]
+
+            def on_step(step: int, total: int, loss: float) -> None:
+                progress.update(tasks[current[0]], completed=step, total=total, loss=loss)
+
+            result = run_calibrate(paths, Path(s.baseline), opts, on_phase=on_phase, on_step=on_step)
+        for w in result.warnings:
+            _warn(w)
+        cal = result.calibration
+        console.print(
+            f"Calibrated on {result.n_sprites} approved sprites ({result.split} conformal, "
+            f"{cal.n} calibration scores): threshold {cal.threshold:.3f} for alpha {cal.alpha}"
+            f"{' (tail-extrapolated)' if cal.method == 'tail' else ''}.\n"
+            f"Wrote {s.baseline}/. Commit it: git add {s.baseline}",
+            highlight=False,
+        )
+
+
+@app.command()
+def check(
+    files: Annotated[Optional[list[Path]], typer.Argument(help="PNG files or folders to check.")] = None,
+    baseline: BaselineOpt = None,
+    format: Annotated[Optional[str], typer.Option("--format", "-f", help="table or json [default: table].")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to this file.")] = None,
+) -> None:
+    """Score sprites against the baseline; exit 1 if any is anomalous, 2 on any error."""
+    with handle_errors():
+        from sprite_lint.baseline import load_baseline
+        from sprite_lint.check import check_files
+        from sprite_lint.config import load_settings
+        from sprite_lint.discovery import expand_paths
+        from sprite_lint.errors import UsageError
+        from sprite_lint.reporters import render_table, to_json
+
+        s = load_settings(warn=_warn, baseline=str(baseline) if baseline else None, format=format)
+        if not files:
+            raise UsageError("no files given: name PNG files or folders to check")
+        paths = expand_paths(files, s.exclude)
+        base = load_baseline(s.baseline)
+        report = check_files(paths, base, max_pixels=s.max_pixels)
+        if output is not None:
+            text = to_json(report) if s.format == "json" else _table_text(report)
+            _write_output(output, text)
+            render_table(report, _console())
+        elif s.format == "json":
+            sys.stdout.write(to_json(report))
+        else:
+            render_table(report, _console())
+        raise typer.Exit(report.exit_code)
+
+
+def _table_text(report: object) -> str:
+    from sprite_lint.reporters import render_table
+
+    console = Console(width=100, record=True, file=open(os.devnull, "w"), color_system=None)  # noqa: SIM115
+    render_table(report, console)  # type: ignore[arg-type]
+    return console.export_text()
+
+
+def _write_output(path: Path, text: str) -> None:
+    from sprite_lint.errors import UsageError
+
+    try:
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder for the generated sprites and baseline.")] = Path(
+        "sprite-lint-demo"
+    ),
+    n: Annotated[int, typer.Option(help="Sprites per set (approved, held-out, anomalous).")] = 1000,
+    epochs: Annotated[Optional[int], typer.Option(help="Training epochs [default: auto].")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+) -> None:
+    """The article's benchmark, generated here: calibrate, check, report AUROC and rates."""
+    with handle_errors():
+        from sprite_lint.calibrate import require_train_extra
+
+        require_train_extra()
+        from sprite_lint.demo import run_demo
+
+        console = _console()
+        console.print(f"Generating the dSprites-style data set in {out}/ ({n} per set) ...")
+        result = run_demo(out, n=n, epochs=epochs, seed=seed, device=device,
+                          on_phase=lambda p: console.print(f"  {p}"))
+        from sprite_lint.evalreport import render_demo
+
+        render_demo(result, console)
+
+
+@app.command()
+def evaluate(
+    normal: Annotated[Path, typer.Option(help="Folder of held-out approved-like sprites.")],
+    anomalous: Annotated[list[Path], typer.Option(help="Folder of known-bad sprites (repeatable).")],
+    baseline: BaselineOpt = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write JSON here.")] = None,
+    plots: Annotated[Optional[Path], typer.Option(help="Write score-distribution and ROC PNGs here.")] = None,
+) -> None:
+    """AUROC per score and rates at the calibrated threshold, on labelled held-out sprites."""
+    with handle_errors():
+        import json
+
+        from sprite_lint.baseline import load_baseline
+        from sprite_lint.config import load_settings
+        from sprite_lint.evalreport import evaluate_folders, render_evaluation
+
+        s = load_settings(warn=_warn, baseline=str(baseline) if baseline else None)
+        base = load_baseline(s.baseline)
+        ev = evaluate_folders(base, normal, anomalous, s.max_pixels)
+        doc = json.dumps(ev.to_dict(), indent=2) + "\n"
+        if output is not None:
+            _write_output(output, doc)
+        if format == "json":
+            sys.stdout.write(doc)
+        else:
+            render_evaluation(ev, _console())
+        if plots is not None:
+            from sprite_lint.plots import write_plots
+
+            for p in write_plots(ev, plots):
+                _console(stderr=True).print(f"wrote {p}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

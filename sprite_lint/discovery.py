@@ -1,0 +1,45 @@
+"""Which files to look at: directories expand to their PNGs, other files are skipped."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+
+def is_png_name(path: Path) -> bool:
+    return path.suffix.lower() == ".png"
+
+
+def expand_paths(paths: Iterable[str | Path], exclude: Iterable[str] = ()) -> list[Path]:
+    """PNG files named by ``paths``, in a stable order, without duplicates.
+
+    A directory contributes every ``*.png`` below it (hidden folders such as ``.git`` are
+    skipped). A named file with another extension is skipped. A named ``.png`` that does
+    not exist is kept, so the caller reports it as an error instead of passing it.
+    """
+    patterns = tuple(exclude)
+    seen: set[Path] = set()
+    out: list[Path] = []
+
+    def add(p: Path) -> None:
+        posix = p.as_posix()
+        if any(fnmatch.fnmatch(posix, pat) or fnmatch.fnmatch(p.name, pat) for pat in patterns):
+            return
+        if p not in seen:
+            seen.add(p)
+            out.append(p)
+
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            found: list[Path] = []
+            for root, dirs, files in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                found.extend(Path(root) / f for f in files if is_png_name(Path(f)))
+            for f in sorted(found):
+                add(f)
+        elif is_png_name(p) or not p.exists():
+            add(p)  # a missing path of any name is reported, never skipped silently
+    return out

@@ -1,0 +1,67 @@
+"""The article's figures, done properly: per-score distributions and ROC curves (matplotlib)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from sprite_lint.errors import MissingExtraError
+from sprite_lint.evaluate import SCORE_NAMES, Evaluation
+from sprite_lint.evalreport import LABELS
+
+
+def roc_curve(normal: np.ndarray, anomalous: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """False-positive and true-positive rates over all thresholds (higher = anomalous)."""
+    scores = np.concatenate([normal, anomalous])
+    labels = np.concatenate([np.zeros(normal.size), np.ones(anomalous.size)])
+    order = np.argsort(-scores, kind="mergesort")
+    tp = np.cumsum(labels[order])
+    fp = np.cumsum(1 - labels[order])
+    return np.concatenate([[0], fp / max(1, normal.size)]), np.concatenate([[0], tp / max(1, anomalous.size)])
+
+
+def write_plots(ev: Evaluation, folder: Path) -> list[Path]:
+    """Write ``distributions.png`` and ``roc.png``; returns their paths."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise MissingExtraError("evaluate --plots") from None
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    fig, axes = plt.subplots(1, len(SCORE_NAMES), figsize=(4 * len(SCORE_NAMES), 3.2))
+    for ax, name in zip(axes, SCORE_NAMES):
+        normal = ev.normal_scores[name]
+        bad = np.concatenate([v[name] for v in ev.anomalous_scores.values()])
+        lo, hi = np.quantile(np.concatenate([normal, bad]), [0.0, 0.995])
+        bins = np.linspace(lo, hi if hi > lo else lo + 1, 40)
+        ax.hist(normal, bins=bins, alpha=0.6, density=True, label="held-out normal")
+        ax.hist(bad, bins=bins, alpha=0.6, density=True, label="anomalous")
+        if name == "combined":
+            ax.axvline(ev.threshold, color="k", linestyle="--", label="threshold")
+        ax.set_title(LABELS[name])
+        ax.set_xlabel("score (higher = more anomalous)")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    written.append(folder / "distributions.png")
+    fig.savefig(written[-1], dpi=100)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    for name in SCORE_NAMES:
+        bad = np.concatenate([v[name] for v in ev.anomalous_scores.values()])
+        fpr, tpr = roc_curve(ev.normal_scores[name], bad)
+        auc = float(np.trapezoid(tpr, fpr)) if hasattr(np, "trapezoid") else float(np.trapz(tpr, fpr))
+        ax.plot(fpr, tpr, label=f"{LABELS[name]} (AUROC {auc:.3f})")
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":")
+    ax.set_xlabel("false-alarm rate")
+    ax.set_ylabel("detection rate")
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    written.append(folder / "roc.png")
+    fig.savefig(written[-1], dpi=100)
+    plt.close(fig)
+    return written

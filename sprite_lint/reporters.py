@@ -1,0 +1,118 @@
+"""Turning a :class:`CheckReport` into what people read: a rich table, or stable JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from sprite_lint import __version__
+from sprite_lint.check import CheckReport, FileResult
+
+JSON_VERSION = 1
+_ORDER = {"fail": 0, "error": 1, "pass": 2}
+_STYLE = {"pass": "green", "fail": "bold red", "error": "bold yellow"}
+_LABEL = {"pass": "pass", "fail": "FAIL", "error": "ERROR"}
+
+
+def _num(v: float | None, digits: int = 3) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "-"
+    if v != 0 and (abs(v) >= 1e4 or abs(v) < 1e-3):
+        return f"{v:.1e}"
+    return f"{v:.{digits}g}" if abs(v) < 1 else f"{v:.{max(1, digits - 1)}f}".rstrip("0").rstrip(".")
+
+
+def _p(v: float | None) -> str:
+    if v is None:
+        return "-"
+    return f"{v:.0e}" if v < 1e-3 else f"{v:.3f}"
+
+
+def sorted_results(report: CheckReport) -> list[FileResult]:
+    """Failing rows first, then errors, then passes; worst score first within each."""
+    return sorted(
+        report.results,
+        key=lambda r: (_ORDER[r.status], -(r.score if r.score is not None else 0.0), r.path),
+    )
+
+
+def summary_line(report: CheckReport) -> str:
+    c = report.counts
+    n = len(report.results)
+    parts = [f"{c['fail']} failed", f"{c['error']} error(s)", f"{c['pass']} passed"]
+    how = (
+        f"threshold {_num(report.threshold)} from {report.n_calibration} approved sprites"
+        + (", tail-extrapolated" if report.calibration_method == "tail" else "")
+    )
+    return f"{n} sprite(s): {', '.join(parts)} · alpha {report.alpha} · {how}"
+
+
+def render_table(report: CheckReport, console: Console) -> None:
+    """One row per file, failing first; the message under the path says what and where."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, expand=False, title_justify="left")
+    table.add_column("File", overflow="fold", ratio=1, min_width=16)
+    table.add_column("Result", no_wrap=True)
+    table.add_column("Recon", justify="right", no_wrap=True)
+    table.add_column("Latent", justify="right", no_wrap=True, header_style="bold")
+    table.add_column("Score", justify="right", no_wrap=True)
+    table.add_column("Limit", justify="right", no_wrap=True)
+    table.add_column("p", justify="right", no_wrap=True)
+    table.add_column("Margin", justify="right", no_wrap=True)
+    for r in sorted_results(report):
+        cell = Text(r.path)
+        if r.status != "pass" and r.message:
+            cell.append("\n" + r.message, style="dim" if r.status == "fail" else "yellow")
+        margin = r.margin
+        table.add_row(
+            cell,
+            Text(_LABEL[r.status], style=_STYLE[r.status]),
+            _num(r.recon_error),
+            _num(r.kde_log_density),
+            _num(r.score),
+            _num(r.threshold),
+            _p(r.p_value),
+            "-" if margin is None else ("+" if margin > 0 else "") + _num(margin),
+        )
+    console.print(table)
+    style = "red" if report.counts["fail"] or report.counts["error"] else "green"
+    console.print(Text(summary_line(report), style=style))
+
+
+def result_dict(r: FileResult) -> dict[str, Any]:
+    return {
+        "path": r.path,
+        "status": r.status,
+        "score": r.score,
+        "threshold": r.threshold,
+        "margin": r.margin,
+        "p_value": r.p_value,
+        "recon_error": r.recon_error,
+        "kde_log_density": r.kde_log_density,
+        "colour_rarity": r.colour_rarity,
+        "signal": r.driver,
+        "region": None
+        if r.region is None
+        else {"x": r.region.x, "y": r.region.y, "w": r.region.w, "h": r.region.h},
+        "message": r.message,
+    }
+
+
+def to_json(report: CheckReport) -> str:
+    """The documented, stable JSON report (see README, "JSON report")."""
+    doc = {
+        "version": JSON_VERSION,
+        "tool_version": __version__,
+        "baseline": report.baseline,
+        "alpha": report.alpha,
+        "threshold": report.threshold,
+        "calibration": {"method": report.calibration_method, "n": report.n_calibration},
+        "summary": report.counts,
+        "files": [result_dict(r) for r in sorted_results(report)],
+    }
+    return json.dumps(doc, indent=2, sort_keys=False, allow_nan=False) + "\n"

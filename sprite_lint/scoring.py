@@ -1,0 +1,216 @@
+"""Scoring sprites with the exported ONNX model: reconstruction, latent density, colour.
+
+Light by design: numpy, onnxruntime and this package only, because ``check`` runs here.
+All three raw signals are "higher = more anomalous" and localized, so a small defect on
+a large sprite is not averaged away:
+
+* ``recon``: the worst ``POOL x POOL`` window of the per-pixel squared residual
+  (premultiplied RGBA, so hidden colour under full transparency never counts);
+* ``kde``: minus the log density of the least typical latent cell (one latent vector per
+  8x8 cell, scored by a Gaussian KDE over approved sprites' cells);
+* ``colour``: the worst window of per-pixel colour rarity.
+
+Each is standardized against approved sprites' scores (``(s - median) / (q90 - median)``)
+and the combined decision score is the largest of the three: higher = more anomalous.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sprite_lint.colour import rarity_map
+from sprite_lint.imageio import premultiply
+from sprite_lint.kde import GaussianKDE
+
+POOL = 4  # side of the window residuals are averaged over
+CELL = 8  # must match sprite_lint.model.CELL (kept separate so scoring never imports torch)
+TILE = 256  # large sprites are run through the network in tiles of this side...
+MARGIN = 48  # ...each with this much context, beyond the network's receptive field
+SIGNALS = ("recon", "kde", "colour")
+SIGNAL_LABELS = {
+    "recon": "shape/detail the model cannot reproduce",
+    "kde": "a region unlike any in the approved art",
+    "colour": "colours the approved art does not use",
+}
+
+
+@dataclass(frozen=True)
+class Region:
+    """A box in sprite pixel coordinates: left, top, width, height."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+
+    def __str__(self) -> str:
+        return f"x={self.x} y={self.y} {self.w}x{self.h}"
+
+
+@dataclass
+class RawScores:
+    """The three raw signals of one sprite, with where each is worst."""
+
+    recon: float
+    kde: float  # minus log density of the least typical cell
+    colour: float
+    regions: dict[str, Region]
+    residual: np.ndarray | None = field(default=None, repr=False)  # (H, W) when kept
+    reconstruction: np.ndarray | None = field(default=None, repr=False)  # (H, W, 4) uint8
+
+    def as_vector(self) -> np.ndarray:
+        return np.array([self.recon, self.kde, self.colour], dtype=np.float64)
+
+
+def pooled_max(values: np.ndarray, k: int = POOL) -> tuple[float, int, int, int]:
+    """Max over ``k x k`` windows of the mean of ``values`` ``(H, W)``; returns (max, x, y, k')."""
+    h, w = values.shape
+    kh, kw = min(k, h), min(k, w)
+    c = np.zeros((h + 1, w + 1), dtype=np.float64)
+    c[1:, 1:] = values.astype(np.float64).cumsum(0).cumsum(1)
+    sums = c[kh:, kw:] - c[:-kh, kw:] - c[kh:, :-kw] + c[:-kh, :-kw]
+    iy, ix = np.unravel_index(int(np.argmax(sums)), sums.shape)
+    return float(sums[iy, ix] / (kh * kw)), int(ix), int(iy), max(kh, kw)
+
+
+def pad_to_cells(x: np.ndarray) -> np.ndarray:
+    """``(4, H, W)`` -> ``(4, H', W')`` with H', W' multiples of CELL, padded with transparency."""
+    _, h, w = x.shape
+    ph, pw = (-h) % CELL, (-w) % CELL
+    return np.pad(x, ((0, 0), (0, ph), (0, pw))) if ph or pw else x
+
+
+class Scorer:
+    """Raw scores of sprites from an ONNX model, a latent KDE and a colour table."""
+
+    def __init__(
+        self,
+        model_bytes: bytes,
+        kde: GaussianKDE,
+        latent_mean: np.ndarray,
+        latent_std: np.ndarray,
+        colour_df: np.ndarray,
+        colour_images: int,
+    ) -> None:
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.log_severity_level = 3
+        self.session = ort.InferenceSession(
+            model_bytes, sess_options=opts, providers=["CPUExecutionProvider"]
+        )
+        self.kde = kde
+        self.latent_mean = latent_mean.astype(np.float64)
+        self.latent_std = latent_std.astype(np.float64)
+        self.colour_df = colour_df
+        self.colour_images = colour_images
+
+    def run_network(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(4, H, W)`` premultiplied -> reconstruction ``(4, H, W)``, latent ``(d, H/8, W/8)``.
+
+        H and W must be multiples of CELL. Sprites larger than a tile run tile by tile with
+        MARGIN pixels of context, which gives the same result as one pass (tested).
+        """
+        _, hp, wp = x.shape
+        if hp <= TILE + 2 * MARGIN and wp <= TILE + 2 * MARGIN:
+            recon, z = self.session.run(None, {"image": x[None]})
+            return recon[0], z[0]
+        recon_out = np.empty_like(x)
+        z_out: np.ndarray | None = None
+        for ty in range(0, hp, TILE):
+            for tx in range(0, wp, TILE):
+                y0, x0 = max(0, ty - MARGIN), max(0, tx - MARGIN)
+                y1, x1 = min(hp, ty + TILE + MARGIN), min(wp, tx + TILE + MARGIN)
+                recon, z = self.session.run(None, {"image": x[None, :, y0:y1, x0:x1]})
+                th, tw = min(TILE, hp - ty), min(TILE, wp - tx)
+                oy, ox = ty - y0, tx - x0
+                recon_out[:, ty : ty + th, tx : tx + tw] = recon[0, :, oy : oy + th, ox : ox + tw]
+                if z_out is None:
+                    z_out = np.empty((z.shape[1], hp // CELL, wp // CELL), dtype=np.float32)
+                z_out[:, ty // CELL : (ty + th) // CELL, tx // CELL : (tx + tw) // CELL] = z[
+                    0, :, oy // CELL : (oy + th) // CELL, ox // CELL : (ox + tw) // CELL
+                ]
+        assert z_out is not None
+        return recon_out, z_out
+
+    def latent_vectors(self, z: np.ndarray) -> np.ndarray:
+        """Latent grid ``(d, h, w)`` -> standardized cell vectors ``(h * w, d)``."""
+        v = z.reshape(z.shape[0], -1).T.astype(np.float64)
+        return (v - self.latent_mean) / self.latent_std
+
+    def score(self, rgba: np.ndarray, keep_maps: bool = False) -> RawScores:
+        """Raw scores of one uint8 ``(H, W, 4)`` sprite."""
+        h, w, _ = rgba.shape
+        x = premultiply(rgba)
+        recon, z = self.run_network(pad_to_cells(x))
+        recon = np.clip(recon[:, :h, :w], 0.0, 1.0)  # the network's output layer is linear
+        residual = ((recon - x) ** 2).sum(axis=0)  # (H, W)
+        r_val, rx, ry, rk = pooled_max(residual)
+
+        log_density = self.kde.score_samples(self.latent_vectors(z))  # one per cell
+        worst = int(np.argmin(log_density))
+        cy, cx = divmod(worst, z.shape[2])
+        kde_region = Region(cx * CELL, cy * CELL, min(CELL, w - cx * CELL), min(CELL, h - cy * CELL))
+
+        c_val, colx, coly, ck = pooled_max(rarity_map(rgba, self.colour_df, self.colour_images))
+        raw = RawScores(
+            recon=r_val,
+            kde=float(-log_density[worst]),
+            colour=c_val,
+            regions={
+                "recon": Region(rx, ry, min(rk, w), min(rk, h)),
+                "kde": kde_region,
+                "colour": Region(colx, coly, min(ck, w), min(ck, h)),
+            },
+        )
+        if keep_maps:
+            raw.residual = residual
+            raw.reconstruction = _unpremultiply(recon)
+        return raw
+
+
+def _unpremultiply(x: np.ndarray) -> np.ndarray:
+    """``(4, H, W)`` premultiplied float -> ``(H, W, 4)`` straight uint8, for display."""
+    a = x[3:4]
+    rgb = np.where(a > 1e-6, x[:3] / np.maximum(a, 1e-6), 0.0)
+    out = np.concatenate([np.clip(rgb, 0, 1), a], axis=0).transpose(1, 2, 0)
+    return (out * 255 + 0.5).astype(np.uint8)
+
+
+@dataclass(frozen=True)
+class Standardizer:
+    """Puts the three signals on one scale: ``(s - median) / (q90 - median)`` of approved scores."""
+
+    loc: tuple[float, float, float]
+    scale: tuple[float, float, float]
+
+    @classmethod
+    def fit(cls, raw: np.ndarray) -> Standardizer:
+        """``raw``: ``(n, 3)`` raw scores of approved sprites not trained on."""
+        med = np.median(raw, axis=0)
+        spread = np.quantile(raw, 0.9, axis=0) - med
+        floor = 1e-6 * (np.abs(med) + 1e-6)
+        scale = np.maximum(spread, floor)
+        return cls(tuple(float(v) for v in med), tuple(float(v) for v in scale))  # type: ignore[arg-type]
+
+    def transform(self, raw: np.ndarray) -> np.ndarray:
+        return (np.asarray(raw, dtype=np.float64) - np.asarray(self.loc)) / np.asarray(self.scale)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: {"loc": lo, "scale": sc} for name, lo, sc in zip(SIGNALS, self.loc, self.scale)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Standardizer:
+        return cls(
+            tuple(float(d[s]["loc"]) for s in SIGNALS),  # type: ignore[arg-type]
+            tuple(float(d[s]["scale"]) for s in SIGNALS),  # type: ignore[arg-type]
+        )
+
+
+def combine(z: np.ndarray) -> tuple[float, str]:
+    """Combined decision score of standardized signals, and which signal drives it."""
+    i = int(np.argmax(z))
+    return float(z[i]), SIGNALS[i]

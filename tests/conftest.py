@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from sprite_lint.synth import make_family
+
+
+def png_bytes(img: Image.Image, **save_args: object) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", **save_args)
+    return buf.getvalue()
+
+
+def write_rgba(path: Path, rgba: np.ndarray) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(rgba, "RGBA").save(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real baseline calibrated on 24 small creature sprites with very short training."""
+    from sprite_lint.calibrate import CalibrateOptions, calibrate
+
+    root = tmp_path_factory.mktemp("tiny")
+    for i, im in enumerate(make_family("creatures", 24, seed=3)):
+        write_rgba(root / "approved" / f"c{i:02d}.png", im)
+    calibrate([root / "approved"], root / "baseline", CalibrateOptions(epochs=2, seed=0, width=8))
+    return root / "baseline"

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from sprite_lint.errors import ImageError
+from sprite_lint.imageio import decode_png, load_png, premultiply
+from tests.conftest import png_bytes
+
+
+def test_rgba_roundtrip_keeps_every_channel() -> None:
+    rgba = np.random.default_rng(0).integers(0, 256, (5, 7, 4), dtype=np.uint8)
+    out = decode_png(png_bytes(Image.fromarray(rgba, "RGBA")))
+    assert out.dtype == np.uint8 and out.shape == (5, 7, 4)
+    np.testing.assert_array_equal(out, rgba)
+
+
+def test_palette_with_transparency_becomes_alpha() -> None:
+    img = Image.new("P", (4, 4), 0)
+    img.putpalette([255, 0, 0, 0, 255, 0] + [0] * 762)
+    img.putpixel((1, 1), 1)
+    img.info["transparency"] = 0
+    out = decode_png(png_bytes(img, transparency=0))
+    assert out[0, 0, 3] == 0
+    assert tuple(out[1, 1]) == (0, 255, 0, 255)
+
+
+@pytest.mark.parametrize(
+    ("mode", "value", "expected"),
+    [
+        ("L", 200, (200, 200, 200, 255)),
+        ("LA", (90, 128), (90, 90, 90, 128)),
+        ("RGB", (1, 2, 3), (1, 2, 3, 255)),
+        ("1", 1, (255, 255, 255, 255)),
+    ],
+)
+def test_modes_convert_to_rgba(mode: str, value: object, expected: tuple[int, ...]) -> None:
+    out = decode_png(png_bytes(Image.new(mode, (3, 2), value)))  # type: ignore[arg-type]
+    assert tuple(out[1, 2]) == expected
+
+
+def test_16_bit_greyscale_is_scaled_not_clipped() -> None:
+    grey = np.array([[0, 32768, 65535]], dtype=np.uint16)
+    out = decode_png(png_bytes(Image.fromarray(grey)))
+    assert list(out[0, :, 0]) == [0, 128, 255]
+    assert list(out[0, :, 3]) == [255, 255, 255]
+
+
+def test_one_by_one_sprite_loads() -> None:
+    out = decode_png(png_bytes(Image.new("RGBA", (1, 1), (9, 8, 7, 6))))
+    assert out.shape == (1, 1, 4)
+
+
+def test_hidden_rgb_under_full_transparency_is_zero_after_premultiply() -> None:
+    a = np.zeros((2, 2, 4), dtype=np.uint8)
+    b = a.copy()
+    b[..., :3] = 255  # same image in an engine: every pixel fully transparent
+    np.testing.assert_array_equal(premultiply(a), premultiply(b))
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (b"", "empty file"),
+        (b"version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 12\n", "git lfs pull"),
+        (b"GIF89a....", "not a PNG"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "corrupt or truncated"),
+    ],
+)
+def test_bad_files_raise_image_error(tmp_path: Path, content: bytes, fragment: str) -> None:
+    p = tmp_path / "bad.png"
+    p.write_bytes(content)
+    with pytest.raises(ImageError) as err:
+        load_png(p)
+    assert fragment in str(err.value)
+    assert p.read_bytes() == content  # nothing modified
+
+
+def test_truncated_png(tmp_path: Path) -> None:
+    data = png_bytes(Image.fromarray(np.random.default_rng(1).integers(0, 256, (32, 32, 4), dtype=np.uint8)))
+    p = tmp_path / "cut.png"
+    p.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ImageError, match="corrupt or truncated"):
+        load_png(p)
+
+
+def test_missing_file_and_directory(tmp_path: Path) -> None:
+    with pytest.raises(ImageError, match="file not found"):
+        load_png(tmp_path / "nope.png")
+    with pytest.raises(ImageError, match="directory"):
+        load_png(tmp_path)
+
+
+def test_oversized_image_is_refused_before_decoding(tmp_path: Path) -> None:
+    p = tmp_path / "big.png"
+    Image.new("L", (300, 300)).save(p)
+    with pytest.raises(ImageError, match="over the limit"):
+        load_png(p, max_pixels=10_000)
+
+
+def test_load_reports_sha256_of_file_bytes(tmp_path: Path) -> None:
+    p = tmp_path / "x.png"
+    Image.new("RGBA", (2, 2)).save(p)
+    assert load_png(p).sha256 == hashlib.sha256(p.read_bytes()).hexdigest()
