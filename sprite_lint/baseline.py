@@ -37,7 +37,7 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 MODEL = "model.onnx"
 REFERENCE = "reference.npz"
-REFERENCE_ARRAYS = ("kde_reference", "latent_mean", "latent_std", "colour_df")
+REFERENCE_ARRAYS = ("kde_reference", "latent_mean", "latent_std", "colour_bins", "colour_counts")
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -140,7 +140,8 @@ class Baseline:
             kde,
             self.arrays["latent_mean"],
             self.arrays["latent_std"],
-            self.arrays["colour_df"],
+            self.arrays["colour_bins"],
+            self.arrays["colour_counts"],
             int(self.manifest["colour"]["n_images"]),
         )
 
@@ -149,6 +150,10 @@ def load_baseline(directory: str | Path) -> Baseline:
     """Read and verify a baseline; any mismatch or tampering raises :class:`BaselineError`."""
     directory = Path(directory)
     where = str(directory)
+    old = directory.with_name(f".{directory.name}.old")
+    if not directory.exists() and (old / MANIFEST).is_file():
+        # calibrate was killed between its two renames: the previous baseline is whole here
+        directory = old
     manifest_path = directory / MANIFEST
     if not manifest_path.is_file():
         raise BaselineError(

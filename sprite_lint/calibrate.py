@@ -107,9 +107,11 @@ def build_scorer(model: Any, train_images: Sequence[np.ndarray], seed: int) -> t
     from sprite_lint.kde import select_bandwidth
 
     model_bytes = onnx_bytes(model)
-    df, n_images = fit_document_frequency(train_images)
+    colour_bins, colour_counts, n_images = fit_document_frequency(train_images)
     d = model.config.latent_dim
-    scorer = Scorer(model_bytes, GaussianKDE(1.0), np.zeros(d), np.ones(d), df, n_images)
+    scorer = Scorer(
+        model_bytes, GaussianKDE(1.0), np.zeros(d), np.ones(d), colour_bins, colour_counts, n_images
+    )
     cells = np.concatenate(
         [
             scorer.latent_vectors(scorer.run_network(pad_to_cells(premultiply(im)))[1])
@@ -133,7 +135,8 @@ def build_scorer(model: Any, train_images: Sequence[np.ndarray], seed: int) -> t
         "kde_reference": cells.astype(np.float64),
         "latent_mean": mean.astype(np.float64),
         "latent_std": std.astype(np.float64),
-        "colour_df": df.astype(np.int64),
+        "colour_bins": colour_bins,
+        "colour_counts": colour_counts,
     }
     return scorer, model_bytes, {"kde": info, "arrays": arrays, "colour_images": n_images}
 

@@ -1,7 +1,8 @@
 """Colour rarity: how many approved sprites use each (quantized) RGBA colour.
 
 A third signal beside the autoencoder: cheap, and decisive for defects that bring in new
-colours (JPEG ringing, resampling blur, swapped channels, foreign blobs, noise).
+colours (JPEG ringing, resampling blur, swapped channels, foreign blobs, noise). The table
+is sparse: the sorted bins the approved sprites use, and in how many sprites each occurs.
 """
 
 from __future__ import annotations
@@ -10,8 +11,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-BITS = 4  # per channel: 16 levels, so a colour is one of 16**4 bins
-N_BINS = 1 << (4 * BITS)
+BITS = 5  # per channel: 32 levels, fine enough that a tinted white is not white
 
 
 def colour_bins(rgba: np.ndarray) -> np.ndarray:
@@ -22,18 +22,30 @@ def colour_bins(rgba: np.ndarray) -> np.ndarray:
     return bins
 
 
-def fit_document_frequency(images: Iterable[np.ndarray]) -> tuple[np.ndarray, int]:
-    """Count, for every bin, how many images use it at least once."""
-    df = np.zeros(N_BINS, dtype=np.int64)
-    n = 0
-    for im in images:
-        df[np.unique(colour_bins(im))] += 1
-        n += 1
-    return df, n
+def fit_document_frequency(images: Iterable[np.ndarray]) -> tuple[np.ndarray, np.ndarray, int]:
+    """Sorted used bins, how many images use each at least once, and the number of images."""
+    per_image = [np.unique(colour_bins(im)) for im in images]
+    if not per_image:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), 0
+    bins, counts = np.unique(np.concatenate(per_image), return_counts=True)
+    return bins.astype(np.int64), counts.astype(np.int64), len(per_image)
 
 
-def rarity_map(rgba: np.ndarray, df: np.ndarray, n_images: int) -> np.ndarray:
-    """``(H, W)`` per-pixel rarity: ``-log`` of the smoothed share of approved sprites using it."""
-    table = -np.log((df.astype(np.float64) + 0.5) / (n_images + 1.0))
-    table -= table.min()  # the commonest colour scores 0
-    return table[colour_bins(rgba)].astype(np.float32)
+class RarityTable:
+    """Per-pixel rarity: ``-log`` of the smoothed share of approved sprites using the colour."""
+
+    def __init__(self, bins: np.ndarray, counts: np.ndarray, n_images: int) -> None:
+        self.bins = np.asarray(bins, dtype=np.int64)
+        share = (np.asarray(counts, dtype=np.float64) + 0.5) / (n_images + 1.0)
+        floor = -np.log(1.0 / (n_images + 1.0)) if n_images else 0.0
+        common = -np.log(share).min() if self.bins.size else floor
+        self.rarity = (-np.log(share) - common).astype(np.float32)  # commonest colour: 0
+        self.unseen = np.float32(-np.log(0.5 / (n_images + 1.0)) - common)
+
+    def map(self, rgba: np.ndarray) -> np.ndarray:
+        """``(H, W)`` rarity of every pixel."""
+        q = colour_bins(rgba)
+        if self.bins.size == 0:
+            return np.full(q.shape, self.unseen, dtype=np.float32)
+        idx = np.minimum(np.searchsorted(self.bins, q), self.bins.size - 1)
+        return np.where(self.bins[idx] == q, self.rarity[idx], self.unseen)

@@ -54,6 +54,12 @@ class SpriteAutoencoder(nn.Module):
             nn.Conv2d(w, 4, 3, padding=1),  # (N, 4, H, W); linear: a sigmoid here saturates on alpha = 1
         )
 
+        # Training only (not exported): a linear read-out of each cell's 8x8 input pixels
+        # from its latent vector. It keeps the latent faithful to what the input really
+        # holds, defects included, while the decoder above learns to repair them; so an
+        # off-style patch shows up twice: as residual, and as a latent of low density.
+        self.copy_head = nn.Sequential(nn.Conv2d(d, 4 * CELL * CELL, 1), nn.PixelShuffle(CELL))
+
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         z = self.encoder(x)
         return self.decoder(z), z

@@ -53,10 +53,16 @@ def summary_line(report: CheckReport) -> str:
     return f"{n} sprite(s): {', '.join(parts)} · alpha {report.alpha} · {how}"
 
 
+def _short(path: str, width: int) -> str:
+    """Keep the end of a long path: the file name is what an artist recognises."""
+    return path if len(path) <= width else "…" + path[-(width - 1) :]
+
+
 def render_table(report: CheckReport, console: Console) -> None:
-    """One row per file, failing first; the message under the path says what and where."""
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, expand=False, title_justify="left")
-    table.add_column("File", overflow="fold", ratio=1, min_width=16)
+    """One row per file, failing first; then what is wrong with each, and where."""
+    path_width = max(16, console.width - 62)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
+    table.add_column("File", no_wrap=True, max_width=path_width)
     table.add_column("Result", no_wrap=True)
     table.add_column("Recon", justify="right", no_wrap=True)
     table.add_column("Latent", justify="right", no_wrap=True, header_style="bold")
@@ -64,13 +70,11 @@ def render_table(report: CheckReport, console: Console) -> None:
     table.add_column("Limit", justify="right", no_wrap=True)
     table.add_column("p", justify="right", no_wrap=True)
     table.add_column("Margin", justify="right", no_wrap=True)
-    for r in sorted_results(report):
-        cell = Text(r.path)
-        if r.status != "pass" and r.message:
-            cell.append("\n" + r.message, style="dim" if r.status == "fail" else "yellow")
+    rows = sorted_results(report)
+    for r in rows:
         margin = r.margin
         table.add_row(
-            cell,
+            _short(r.path, path_width),
             Text(_LABEL[r.status], style=_STYLE[r.status]),
             _num(r.recon_error),
             _num(r.kde_log_density),
@@ -80,6 +84,15 @@ def render_table(report: CheckReport, console: Console) -> None:
             "-" if margin is None else ("+" if margin > 0 else "") + _num(margin),
         )
     console.print(table)
+    for r in rows:
+        if r.status == "pass":
+            continue
+        line = Text(f"{_LABEL[r.status]} ", style=_STYLE[r.status])
+        line.append(f"{r.path}: ", style="bold")
+        line.append(r.message)
+        if r.status == "fail" and r.score is not None and r.threshold is not None:
+            line.append(f" (score {_num(r.score)} > limit {_num(r.threshold)})", style="dim")
+        console.print(line, overflow="fold")
     style = "red" if report.counts["fail"] or report.counts["error"] else "green"
     console.print(Text(summary_line(report), style=style))
 

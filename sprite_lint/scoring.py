@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from sprite_lint.colour import rarity_map
+from sprite_lint.colour import RarityTable
 from sprite_lint.imageio import premultiply
 from sprite_lint.kde import GaussianKDE
 
@@ -92,7 +92,8 @@ class Scorer:
         kde: GaussianKDE,
         latent_mean: np.ndarray,
         latent_std: np.ndarray,
-        colour_df: np.ndarray,
+        colour_bins: np.ndarray,
+        colour_counts: np.ndarray,
         colour_images: int,
     ) -> None:
         import onnxruntime as ort
@@ -105,8 +106,7 @@ class Scorer:
         self.kde = kde
         self.latent_mean = latent_mean.astype(np.float64)
         self.latent_std = latent_std.astype(np.float64)
-        self.colour_df = colour_df
-        self.colour_images = colour_images
+        self.colour = RarityTable(colour_bins, colour_counts, colour_images)
 
     def run_network(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(4, H, W)`` premultiplied -> reconstruction ``(4, H, W)``, latent ``(d, H/8, W/8)``.
@@ -155,7 +155,7 @@ class Scorer:
         cy, cx = divmod(worst, z.shape[2])
         kde_region = Region(cx * CELL, cy * CELL, min(CELL, w - cx * CELL), min(CELL, h - cy * CELL))
 
-        c_val, colx, coly, ck = pooled_max(rarity_map(rgba, self.colour_df, self.colour_images))
+        c_val, colx, coly, ck = pooled_max(self.colour.map(rgba))
         raw = RawScores(
             recon=r_val,
             kde=float(-log_density[worst]),

@@ -10,6 +10,7 @@ sprite, so the residual lights up exactly where the input is off-style.
 from __future__ import annotations
 
 import math
+import os
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ class TrainConfig:
     learning_rate: float = 2e-3
     max_crop: int = 64  # training crops are at most this many pixels on a side
     repair_fraction: float = 0.5  # share of training inputs given a synthetic defect
+    copy_weight: float = float(os.environ.get("SL_COPY", "0.5"))  # weight of the latent read-out loss
     seed: int = 0
     device: str = "auto"
 
@@ -136,8 +138,11 @@ def train_autoencoder(
                 [corrupt(c, rng) if rng.random() < config.repair_fraction else c for c in clean]
             )
             target = torch.from_numpy(clean).to(device)
-            recon, _ = model(torch.from_numpy(noisy).to(device))  # (N, 4, S, S)
+            seen = torch.from_numpy(noisy).to(device)
+            recon, z = model(seen)  # (N, 4, S, S), (N, d, S/8, S/8)
             loss = torch.mean((recon - target) ** 2)
+            if config.copy_weight:
+                loss = loss + config.copy_weight * torch.mean((model.copy_head(z) - seen) ** 2)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import json
+import pickle
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sprite_lint import baseline as bl
+from sprite_lint.baseline import load_baseline, npz_bytes, write_baseline
+from sprite_lint.errors import BaselineError
+
+
+@pytest.fixture
+def copy(tiny_baseline: Path, tmp_path: Path) -> Path:
+    dst = tmp_path / "baseline"
+    shutil.copytree(tiny_baseline, dst)
+    return dst
+
+
+def test_loads_and_verifies(copy: Path) -> None:
+    b = load_baseline(copy)
+    assert b.manifest["format_version"] == bl.FORMAT_VERSION
+    assert set(b.arrays) == set(bl.REFERENCE_ARRAYS)
+    assert b.calibration.threshold > 0
+
+
+def test_manifest_is_deterministic_json(copy: Path) -> None:
+    text = (copy / "manifest.json").read_text()
+    doc = json.loads(text)
+    assert text == json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    assert "time" not in text.lower()
+
+
+def test_npz_bytes_are_deterministic() -> None:
+    arrays = {"a": np.arange(5.0), "b": np.ones((2, 2), dtype=np.int64)}
+    assert npz_bytes(arrays) == npz_bytes(dict(reversed(list(arrays.items()))))
+
+
+def test_edited_threshold_is_refused(copy: Path) -> None:
+    doc = json.loads((copy / "manifest.json").read_text())
+    doc["calibration"]["threshold"] = 1e9
+    (copy / "manifest.json").write_text(json.dumps(doc))
+    with pytest.raises(BaselineError, match="edited after calibration"):
+        load_baseline(copy)
+
+
+def test_swapped_model_is_refused(copy: Path) -> None:
+    (copy / "model.onnx").write_bytes((copy / "model.onnx").read_bytes() + b"\0")
+    with pytest.raises(BaselineError, match="model.onnx does not match"):
+        load_baseline(copy)
+
+
+def test_pickle_payload_is_refused(copy: Path) -> None:
+    (copy / "reference.npz").write_bytes(pickle.dumps({"kde_reference": [1, 2, 3]}))
+    with pytest.raises(BaselineError, match="reference.npz"):
+        load_baseline(copy)
+
+
+def test_pickle_payload_with_matching_hash_is_still_refused(copy: Path) -> None:
+    # An attacker who also rewrites the manifest's hashes still cannot smuggle in a pickle.
+    payload = pickle.dumps(np.array([object()], dtype=object))
+    (copy / "reference.npz").write_bytes(payload)
+    doc = json.loads((copy / "manifest.json").read_text())
+    doc["files"]["reference.npz"] = bl.sha256_bytes(payload)
+    (copy / "manifest.json").write_text(bl.canonical_json(bl._seal(doc)))
+    with pytest.raises(BaselineError, match="unreadable"):
+        load_baseline(copy)
+
+
+def test_future_format_version_is_refused(copy: Path) -> None:
+    doc = json.loads((copy / "manifest.json").read_text())
+    doc["format_version"] = bl.FORMAT_VERSION + 1
+    (copy / "manifest.json").write_text(bl.canonical_json(bl._seal(doc)))
+    with pytest.raises(BaselineError, match="Upgrade sprite-lint"):
+        load_baseline(copy)
+
+
+def test_missing_baseline_says_how_to_make_one(tmp_path: Path) -> None:
+    with pytest.raises(BaselineError, match="sprite-lint calibrate"):
+        load_baseline(tmp_path / "nowhere")
+
+
+def test_interrupted_write_leaves_previous_baseline(copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = {p.name: p.read_bytes() for p in copy.iterdir()}
+    b = load_baseline(copy)
+    real_replace = bl.os.replace
+
+    def crash(src: object, dst: object) -> None:
+        if Path(str(dst)) == copy.resolve():
+            raise KeyboardInterrupt  # killed between writing the new files and swapping them in
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(bl.os, "replace", crash)
+    with pytest.raises(KeyboardInterrupt):
+        write_baseline(copy, {k: v for k, v in b.manifest.items() if k != "files"}, b"junk", b.arrays)
+    monkeypatch.setattr(bl.os, "replace", real_replace)
+    old = copy.with_name(f".{copy.name}.old")
+    assert not copy.exists()  # killed after moving the old one aside...
+    assert {p.name: p.read_bytes() for p in old.iterdir()} == before  # ...it is still whole
+    assert load_baseline(copy).sha256 == b.sha256  # and still what `check` loads
+    assert not list(copy.parent.glob(".baseline.tmp-*"))

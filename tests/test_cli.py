@@ -1,0 +1,180 @@
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from sprite_lint.cli import app
+from sprite_lint.synth import inject, make_family
+from tests.conftest import write_rgba
+
+ENV = {"COLUMNS": "80", "NO_COLOR": "1", "TERM": "dumb"}
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def sprites(tmp_path: Path) -> Path:
+    """held-out creatures (good), a checkerboard placeholder (bad), and broken files."""
+    rng = np.random.default_rng(7)
+    good = make_family("creatures", 26, seed=3)[24:]  # same generator, not in the approved set
+    for i, im in enumerate(good):
+        write_rgba(tmp_path / "good" / f"g{i}.png", im)
+    write_rgba(tmp_path / "bad" / "placeholder.png", inject(good[0], "checkerboard", rng))
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "empty.png").write_bytes(b"")
+    (tmp_path / "broken" / "lfs.png").write_bytes(
+        b"version https://git-lfs.github.com/spec/v1\noid sha256:0\nsize 1\n"
+    )
+    data = (tmp_path / "good" / "g0.png").read_bytes()
+    (tmp_path / "broken" / "truncated.png").write_bytes(data[: len(data) // 2])
+    return tmp_path
+
+
+def test_check_passes_good_sprites(runner: CliRunner, tiny_baseline: Path, sprites: Path) -> None:
+    r = runner.invoke(app, ["check", str(sprites / "good"), "-b", str(tiny_baseline)], env=ENV)
+    assert r.exit_code == 0, r.output
+    assert "0 failed" in r.output and "2 passed" in r.output
+
+
+def test_check_fails_an_anomaly_with_table(runner: CliRunner, tiny_baseline: Path, sprites: Path) -> None:
+    r = runner.invoke(
+        app, ["check", str(sprites / "good"), str(sprites / "bad"), "-b", str(tiny_baseline)], env=ENV
+    )
+    assert r.exit_code == 1, r.output
+    lines = r.output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert "\x1b[" not in r.output  # NO_COLOR
+    first_row = next(line for line in lines if ".png" in line)
+    assert "FAIL" in first_row and "pass" not in first_row  # failing rows first
+    finding = next(line for line in lines if line.startswith("FAIL "))
+    assert "placeholder.png" in r.output.replace("\n", "") and " at x=" in r.output
+    assert "1 failed" in r.output
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [("empty.png", "empty file"), ("lfs.png", "git lfs pull"), ("truncated.png", "corrupt or")],
+)
+def test_bad_input_is_an_error_row_and_exit_2(
+    runner: CliRunner, tiny_baseline: Path, sprites: Path, name: str, fragment: str
+) -> None:
+    target = sprites / "broken" / name
+    before = target.read_bytes()
+    r = runner.invoke(
+        app, ["check", str(target), "-b", str(tiny_baseline), "--format", "json"], env=ENV
+    )
+    assert r.exit_code == 2
+    assert "Traceback" not in r.output
+    doc = json.loads(r.stdout)
+    (row,) = doc["files"]
+    assert row["status"] == "error" and fragment in row["message"]
+    assert target.read_bytes() == before
+
+
+def test_json_schema(runner: CliRunner, tiny_baseline: Path, sprites: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    r = runner.invoke(
+        app,
+        ["check", str(sprites), "-b", str(tiny_baseline), "-f", "json", "-o", str(out)],
+        env=ENV,
+    )
+    assert r.exit_code == 2  # the broken files
+    doc = json.loads(out.read_text())
+    assert {"version", "baseline", "alpha", "files"} <= set(doc)
+    assert doc["version"] == 1 and doc["alpha"] == 0.01
+    statuses = {f["path"].split("/")[-1]: f["status"] for f in doc["files"]}
+    assert statuses["placeholder.png"] == "fail" and statuses["g0.png"] == "pass"
+    assert statuses["empty.png"] == "error"
+    for f in doc["files"]:
+        assert {"path", "status", "score", "threshold", "p_value", "recon_error",
+                "kde_log_density", "message"} <= set(f)
+        if f["status"] != "error":
+            assert 0 < f["p_value"] <= 1 and f["threshold"] == doc["threshold"]
+            assert (f["status"] == "fail") == (f["score"] > f["threshold"])
+
+
+def test_non_png_paths_are_skipped(runner: CliRunner, tiny_baseline: Path, sprites: Path) -> None:
+    (sprites / "good" / "notes.txt").write_text("hello")
+    r = runner.invoke(
+        app, ["check", str(sprites / "good" / "notes.txt"), str(sprites / "good" / "g0.png"),
+              "-b", str(tiny_baseline)], env=ENV,
+    )
+    assert r.exit_code == 0 and "1 sprite(s)" in r.output
+
+
+def test_missing_file_is_an_error_row(runner: CliRunner, tiny_baseline: Path, tmp_path: Path) -> None:
+    r = runner.invoke(app, ["check", str(tmp_path / "gone.png"), "-b", str(tiny_baseline)], env=ENV)
+    assert r.exit_code == 2 and "file not found" in r.output
+
+
+def test_missing_baseline_is_exit_2_with_advice(runner: CliRunner, sprites: Path, tmp_path: Path) -> None:
+    r = runner.invoke(app, ["check", str(sprites / "good"), "-b", str(tmp_path / "nope")], env=ENV)
+    assert r.exit_code == 2 and "sprite-lint calibrate" in r.output and "Traceback" not in r.output
+
+
+def test_tampered_baseline_is_exit_2(runner: CliRunner, tiny_baseline: Path, sprites: Path, tmp_path: Path) -> None:
+    b = tmp_path / "b"
+    shutil.copytree(tiny_baseline, b)
+    (b / "model.onnx").write_bytes(b"not a model")
+    r = runner.invoke(app, ["check", str(sprites / "good"), "-b", str(b)], env=ENV)
+    assert r.exit_code == 2 and "does not match" in r.output
+
+
+def test_usage_errors_exit_2(runner: CliRunner, tiny_baseline: Path) -> None:
+    assert runner.invoke(app, ["check", "-b", str(tiny_baseline)], env=ENV).exit_code == 2
+    assert runner.invoke(app, ["check", "x.png", "--format", "xml"], env=ENV).exit_code == 2
+    assert runner.invoke(app, ["check", "--bogus"], env=ENV).exit_code == 2
+
+
+def test_calibrate_end_to_end_and_refusals(runner: CliRunner, tmp_path: Path) -> None:
+    for i, im in enumerate(make_family("icons", 20, seed=1)):
+        write_rgba(tmp_path / "icons" / f"i{i}.png", im)
+    r = runner.invoke(
+        app, ["calibrate", str(tmp_path / "icons"), "-b", str(tmp_path / "b"), "--epochs", "1"], env=ENV
+    )
+    assert r.exit_code == 0, r.output
+    assert "tail-extrapolated" in r.output  # 20 sprites cannot reach alpha 0.01 by ranks
+    assert (tmp_path / "b" / "manifest.json").is_file()
+
+    few = tmp_path / "few"
+    for i, im in enumerate(make_family("icons", 5, seed=1)):
+        write_rgba(few / f"i{i}.png", im)
+    r = runner.invoke(app, ["calibrate", str(few), "-b", str(tmp_path / "c")], env=ENV)
+    assert r.exit_code == 2 and "at least 20" in r.output and not (tmp_path / "c").exists()
+
+    (tmp_path / "icons" / "broken.png").write_bytes(b"")
+    before = (tmp_path / "b" / "manifest.json").read_bytes()
+    r = runner.invoke(app, ["calibrate", str(tmp_path / "icons"), "-b", str(tmp_path / "b")], env=ENV)
+    assert r.exit_code == 2 and "broken.png" in r.output
+    assert (tmp_path / "b" / "manifest.json").read_bytes() == before  # nothing was written
+
+
+def test_mixed_modes_and_sizes_calibrate_and_check(runner: CliRunner, tmp_path: Path) -> None:
+    """Palette and RGBA sprites of mixed sizes, as a new user's folder would have."""
+    folder = tmp_path / "mixed"
+    for i, im in enumerate(make_family("creatures", 24, seed=5)):
+        path = folder / f"s{i}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pil = Image.fromarray(im, "RGBA")
+        if i % 2:  # every other one as an indexed PNG with transparency
+            pil = pil.convert("P", palette=Image.Palette.ADAPTIVE, colors=255)
+        pil.save(path)
+    r = runner.invoke(app, ["calibrate", str(folder), "-b", str(tmp_path / "b"), "--epochs", "1"], env=ENV)
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["check", str(folder), "-b", str(tmp_path / "b"), "-f", "json"], env=ENV)
+    assert r.exit_code in (0, 1)
+    assert len(json.loads(r.stdout)["files"]) == 24
+
+
+def test_version(runner: CliRunner) -> None:
+    r = runner.invoke(app, ["--version"])
+    assert r.exit_code == 0 and r.output.startswith("sprite-lint ")

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sprite_lint import scoring
+from sprite_lint.baseline import load_baseline
+from sprite_lint.scoring import Standardizer, combine, pad_to_cells, pooled_max
+
+
+def test_pooled_max_finds_a_small_defect_on_a_large_sprite() -> None:
+    values = np.zeros((256, 256))
+    values[100:102, 40:42] = 1.0  # 4 bad pixels out of 65,536
+    best, x, y, k = pooled_max(values, 4)
+    assert best == pytest.approx(4 / 16)  # a mean over the whole sprite would be 6e-5
+    assert 37 <= x <= 40 and 97 <= y <= 100 and k == 4
+
+
+def test_pooled_max_on_sprites_smaller_than_the_window() -> None:
+    assert pooled_max(np.array([[3.0]]))[0] == 3.0
+    assert pooled_max(np.array([[1.0, 3.0]]))[0] == 2.0
+
+
+def test_pad_to_cells_pads_with_transparency() -> None:
+    x = np.ones((4, 9, 17), dtype=np.float32)
+    p = pad_to_cells(x)
+    assert p.shape == (4, 16, 24)
+    assert p[:, 9:, :].sum() == 0 and p[:, :, 17:].sum() == 0
+
+
+def test_tiled_inference_equals_one_pass(tiny_baseline: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scorer = load_baseline(tiny_baseline).scorer()
+    x = pad_to_cells(np.random.default_rng(0).random((4, 100, 72), dtype=np.float32))
+    whole_recon, whole_z = scorer.run_network(x)
+    monkeypatch.setattr(scoring, "TILE", 32)  # force 4 x 3 tiles
+    tiled_recon, tiled_z = scorer.run_network(x)
+    np.testing.assert_allclose(tiled_recon, whole_recon, atol=1e-5)
+    np.testing.assert_allclose(tiled_z, whole_z, atol=1e-5)
+
+
+def test_hidden_rgb_never_changes_scores(tiny_baseline: Path) -> None:
+    scorer = load_baseline(tiny_baseline).scorer()
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, (16, 16, 4), dtype=np.uint8)
+    a[:8, :, 3] = 0
+    b = a.copy()
+    b[:8, :, :3] = rng.integers(0, 256, (8, 16, 3), dtype=np.uint8)
+    sa, sb = scorer.score(a), scorer.score(b)
+    np.testing.assert_allclose(sa.as_vector(), sb.as_vector(), rtol=1e-6)
+
+
+def test_standardizer_and_combine() -> None:
+    raw = np.array([[1.0, 10.0, 0.0]] * 5 + [[2.0, 20.0, 1.0]] * 5)
+    st = Standardizer.fit(raw)
+    z = st.transform(np.array([5.0, 10.0, 0.0]))
+    score, driver = combine(z)
+    assert driver == "recon" and score == pytest.approx(z[0])
+    assert Standardizer.from_dict(st.to_dict()) == st
