@@ -49,7 +49,7 @@ class CalibrateOptions:
     max_pixels: int = 4096 * 4096
     exclude: tuple[str, ...] = ()
     width: int = 32
-    latent_dim: int = 8
+    latent_dim: int = 16
 
 
 @dataclass

@@ -79,7 +79,11 @@ def decode_png(data: bytes, name: str = "<bytes>", max_pixels: int = DEFAULT_MAX
     except ImageError:
         raise
     except Image.DecompressionBombError:
-        raise ImageError(name, f"refused as a decompression bomb") from None
+        raise ImageError(
+            name,
+            f"refused: its header claims far more pixels than the limit of {max_pixels:,} "
+            "(a decompression bomb, or a damaged header)",
+        ) from None
     except (OSError, SyntaxError, ValueError, EOFError, zlib.error, MemoryError) as exc:
         raise ImageError(name, f"corrupt or truncated PNG ({exc})") from None
 

@@ -10,7 +10,6 @@ sprite, so the residual lights up exactly where the input is off-style.
 from __future__ import annotations
 
 import math
-import os
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ class TrainConfig:
     learning_rate: float = 2e-3
     max_crop: int = 64  # training crops are at most this many pixels on a side
     repair_fraction: float = 0.5  # share of training inputs given a synthetic defect
-    copy_weight: float = float(os.environ.get("SL_COPY", "0.5"))  # weight of the latent read-out loss
+    copy_weight: float = 0.5  # weight of the latent read-out loss (see model.copy_head)
     seed: int = 0
     device: str = "auto"
 
