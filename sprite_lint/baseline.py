@@ -133,7 +133,7 @@ class Baseline:
     def max_pixels(self) -> int:
         return int(self.manifest["preprocessing"]["max_pixels"])
 
-    def scorer(self) -> Scorer:
+    def scorer(self, threads: int = 0) -> Scorer:
         kde = GaussianKDE(float(self.manifest["kde"]["bandwidth"])).fit(self.arrays["kde_reference"])
         return Scorer(
             self.model_bytes,
@@ -143,6 +143,7 @@ class Baseline:
             self.arrays["colour_bins"],
             self.arrays["colour_counts"],
             int(self.manifest["colour"]["n_images"]),
+            threads=threads,
         )
 
 

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import hashlib
+import multiprocessing
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from sprite_lint.baseline import Baseline
+from sprite_lint.cache import ResultCache
 from sprite_lint.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_PASS, ImageError
-from sprite_lint.imageio import load_png
+from sprite_lint.imageio import decode_png
 from sprite_lint.scoring import SIGNAL_LABELS, RawScores, Region, combine
+
+
+CHUNK = 256  # files read, scored and reported together
 
 
 @dataclass
@@ -66,22 +74,27 @@ class CheckReport:
 class Detector:
     """A baseline made ready to judge sprites."""
 
-    def __init__(self, baseline: Baseline) -> None:
+    def __init__(self, baseline: Baseline, threads: int = 0) -> None:
         self.baseline = baseline
-        self.scorer = baseline.scorer()
+        self.scorer = baseline.scorer(threads=threads)
         self.standardizer = baseline.standardizer
         self.calibration = baseline.calibration
 
     def judge(self, name: str, rgba: np.ndarray, keep_maps: bool = False) -> FileResult:
-        raw = self.scorer.score(rgba, keep_maps=keep_maps)
+        return self.judge_many([name], [rgba], keep_maps)[0]
+
+    def judge_many(
+        self, names: Sequence[str], images: Sequence[np.ndarray], keep_maps: bool = False
+    ) -> list[FileResult]:
+        raws = self.scorer.score_many(images, keep_maps=keep_maps)
+        return [self._verdict(name, raw) for name, raw in zip(names, raws)]
+
+    def _verdict(self, name: str, raw: RawScores) -> FileResult:
         score, driver = combine(self.standardizer.transform(raw.as_vector()))
         threshold = self.calibration.threshold
         failed = score > threshold
         region = raw.regions[driver]
-        if failed:
-            message = f"{SIGNAL_LABELS[driver]} at {region}"
-        else:
-            message = "looks like the approved art"
+        message = f"{SIGNAL_LABELS[driver]} at {region}" if failed else "looks like the approved art"
         return FileResult(
             path=name,
             status="fail" if failed else "pass",
@@ -102,9 +115,86 @@ def display_path(path: Path, root: Path | None = None) -> str:
     """Path as the user should read it: relative to ``root`` (default: cwd) when inside it."""
     root = (root or Path.cwd()).resolve()
     try:
-        return path.resolve().relative_to(root).as_posix()
+        return path.absolute().relative_to(root).as_posix()
     except (ValueError, OSError):
         return path.as_posix()
+
+
+def read_bytes(path: Path) -> bytes:
+    """A file's bytes, or :class:`ImageError` saying why they cannot be read."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise ImageError(str(path), "file not found") from None
+    except IsADirectoryError:
+        raise ImageError(str(path), "is a directory, not a PNG file") from None
+    except OSError as exc:
+        raise ImageError(str(path), f"cannot read file ({exc.strerror or exc})") from None
+
+
+_CACHED = ("status", "message", "score", "threshold", "p_value", "recon_error",
+           "kde_log_density", "colour_rarity", "driver")
+
+
+def _to_entry(r: FileResult) -> dict[str, object]:
+    entry: dict[str, object] = {k: getattr(r, k) for k in _CACHED}
+    entry["region"] = None if r.region is None else [r.region.x, r.region.y, r.region.w, r.region.h]
+    return entry
+
+
+def _from_entry(name: str, e: dict[str, object]) -> FileResult:
+    region = e.get("region")
+    return FileResult(
+        path=name,
+        region=Region(*region) if isinstance(region, list) else None,  # type: ignore[arg-type]
+        **{k: e.get(k) for k in _CACHED},  # type: ignore[arg-type]
+    )
+
+
+class _Judge:
+    """Read, decode, look up and score one chunk of files (in this process or a worker)."""
+
+    def __init__(self, baseline: Baseline, limit: int, cache_root: Path | None, threads: int = 0):
+        self.detector = Detector(baseline, threads=threads)
+        self.limit = limit
+        self.cache = ResultCache(cache_root, baseline.sha256) if cache_root is not None else None
+
+    def __call__(self, chunk: Sequence[tuple[Path, str]], keep_maps: bool = False) -> list[FileResult]:
+        results: list[FileResult | None] = [None] * len(chunk)
+        todo: list[tuple[int, str, np.ndarray, str]] = []
+        for i, (path, name) in enumerate(chunk):
+            try:
+                data = read_bytes(path)
+                digest = hashlib.sha256(data).hexdigest()
+                hit = None if keep_maps or self.cache is None else self.cache.get(digest)
+                if hit is not None:
+                    results[i] = _from_entry(name, hit)
+                    continue
+                todo.append((i, name, decode_png(data, str(path), self.limit), digest))
+            except ImageError as exc:
+                results[i] = FileResult(path=name, status="error", message=exc.reason)
+        judged = self.detector.judge_many([t[1] for t in todo], [t[2] for t in todo], keep_maps)
+        for (i, _, _, digest), r in zip(todo, judged):
+            results[i] = r
+            if self.cache is not None:
+                self.cache.put(digest, _to_entry(r))
+        return results  # type: ignore[return-value]
+
+
+_worker: _Judge | None = None
+
+
+def _init_worker(baseline: Baseline, limit: int, cache_root: Path | None) -> None:
+    global _worker
+    _worker = _Judge(baseline, limit, cache_root, threads=1)
+
+
+def _work(chunk: Sequence[tuple[Path, str]]) -> list[FileResult]:
+    assert _worker is not None
+    results = _worker(chunk)
+    for r in results:
+        r.raw = None  # the maps stay in the worker; the verdict and scores come back
+    return results
 
 
 def check_files(
@@ -112,32 +202,44 @@ def check_files(
     baseline: Baseline,
     max_pixels: int | None = None,
     keep_maps: bool = False,
+    jobs: int = 1,
+    cache_root: Path | None = None,
     on_result: Callable[[FileResult], None] | None = None,
 ) -> CheckReport:
-    """Judge every file; unreadable ones become ``error`` rows. Never writes to ``files``."""
-    detector = Detector(baseline)
+    """Judge every file; unreadable ones become ``error`` rows. Never writes to ``files``.
+
+    ``jobs`` > 1 scores chunks of files in that many worker processes; ``cache_root``
+    enables the result cache there.
+    """
     limit = max_pixels or baseline.max_pixels
+    items = [(p, display_path(p)) for p in files]
+    chunks = [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
     results: list[FileResult] = []
-    for path in files:
-        name = display_path(path)
-        try:
-            image = load_png(path, limit)
-            result = detector.judge(name, image.rgba, keep_maps=keep_maps)
-        except ImageError as exc:
-            result = FileResult(path=name, status="error", message=exc.reason)
-        results.append(result)
-        if on_result is not None:
-            on_result(result)
-    return _report(baseline, detector, results)
-
-
-def _report(baseline: Baseline, detector: Detector, results: Iterable[FileResult]) -> CheckReport:
-    cal = detector.calibration
+    if jobs > 1 and len(chunks) > 1 and not keep_maps:
+        ctx = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
+        with ProcessPoolExecutor(
+            max_workers=jobs, mp_context=ctx, initializer=_init_worker,
+            initargs=(baseline, limit, cache_root),
+        ) as pool:
+            for part in pool.map(_work, chunks):
+                results.extend(part)
+                for r in part:
+                    if on_result is not None:
+                        on_result(r)
+    else:
+        judge = _Judge(baseline, limit, cache_root)
+        for chunk in chunks:
+            part = judge(chunk, keep_maps)
+            results.extend(part)
+            for r in part:
+                if on_result is not None:
+                    on_result(r)
+    cal = baseline.calibration
     return CheckReport(
         baseline=baseline.path.as_posix(),
         alpha=cal.alpha,
         threshold=cal.threshold,
         calibration_method=cal.method,
         n_calibration=cal.n,
-        results=list(results),
+        results=results,
     )

@@ -40,7 +40,7 @@ def handle_errors() -> Iterator[None]:
     try:
         yield
     except SpriteLintError as exc:
-        _console(stderr=True).print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+        _console(stderr=True).print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         _console(stderr=True).print("interrupted; nothing was written")
@@ -48,7 +48,7 @@ def handle_errors() -> Iterator[None]:
 
 
 def _warn(msg: str) -> None:
-    _console(stderr=True).print(f"[yellow]warning:[/] {msg}", markup=True, highlight=False)
+    _console(stderr=True).print(f"[yellow]warning:[/] {msg}", markup=True, highlight=False, soft_wrap=True)
 
 
 def _version(value: bool) -> None:
@@ -130,31 +130,65 @@ def check(
     baseline: BaselineOpt = None,
     format: Annotated[Optional[str], typer.Option("--format", "-f", help="table or json [default: table].")] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to this file.")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes; 0 = one per core.")] = 1,
+    shard: Annotated[Optional[str], typer.Option(help="Check only shard K of N (K/N), for a CI matrix.")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Score every file afresh.")] = False,
 ) -> None:
     """Score sprites against the baseline; exit 1 if any is anomalous, 2 on any error."""
     with handle_errors():
         from sprite_lint.baseline import load_baseline
+        from sprite_lint.cache import DEFAULT_DIR
         from sprite_lint.check import check_files
         from sprite_lint.config import load_settings
-        from sprite_lint.discovery import expand_paths
+        from sprite_lint.discovery import expand_paths, parse_shard, select_shard
         from sprite_lint.errors import UsageError
-        from sprite_lint.reporters import render_table, to_json
 
         s = load_settings(warn=_warn, baseline=str(baseline) if baseline else None, format=format)
         if not files:
             raise UsageError("no files given: name PNG files or folders to check")
+        if jobs < 0:
+            raise UsageError("--jobs must be 0 (one per core) or more")
         paths = expand_paths(files, s.exclude)
+        if shard is not None:
+            paths = select_shard(paths, *parse_shard(shard))
         base = load_baseline(s.baseline)
-        report = check_files(paths, base, max_pixels=s.max_pixels)
-        if output is not None:
-            text = to_json(report) if s.format == "json" else _table_text(report)
-            _write_output(output, text)
-            render_table(report, _console())
-        elif s.format == "json":
-            sys.stdout.write(to_json(report))
-        else:
-            render_table(report, _console())
+        report = check_files(
+            paths, base, max_pixels=s.max_pixels, jobs=jobs or (os.cpu_count() or 1),
+            cache_root=None if no_cache else Path(DEFAULT_DIR),
+        )
+        _emit(report, s.format, output)
         raise typer.Exit(report.exit_code)
+
+
+@app.command()
+def merge(
+    reports: Annotated[list[Path], typer.Argument(help="JSON reports of check (for example one per shard).")],
+    format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the merged report here.")] = None,
+) -> None:
+    """Merge JSON reports of sharded checks into one; exit code as if checked at once."""
+    with handle_errors():
+        from sprite_lint.reporters import merge_reports
+
+        report = merge_reports(reports)
+        _emit(report, format, output)
+        raise typer.Exit(report.exit_code)
+
+
+def _emit(report: object, fmt: str, output: Optional[Path]) -> None:
+    from sprite_lint.errors import UsageError
+    from sprite_lint.reporters import render_table, to_json
+
+    if fmt not in ("table", "json"):
+        raise UsageError(f"unknown format {fmt!r}: use table or json")
+    if output is not None:
+        text = to_json(report) if fmt == "json" else _table_text(report)  # type: ignore[arg-type]
+        _write_output(output, text)
+        render_table(report, _console())  # type: ignore[arg-type]
+    elif fmt == "json":
+        sys.stdout.write(to_json(report))  # type: ignore[arg-type]
+    else:
+        render_table(report, _console())  # type: ignore[arg-type]
 
 
 def _table_text(report: object) -> str:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import os
 from collections.abc import Iterable
 from pathlib import Path
+
+from sprite_lint.errors import UsageError
 
 
 def is_png_name(path: Path) -> bool:
@@ -43,3 +46,23 @@ def expand_paths(paths: Iterable[str | Path], exclude: Iterable[str] = ()) -> li
         elif is_png_name(p) or not p.exists():
             add(p)  # a missing path of any name is reported, never skipped silently
     return out
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"K/N"`` -> (K, N) with 1 <= K <= N."""
+    try:
+        k_text, n_text = text.split("/")
+        k, n = int(k_text), int(n_text)
+    except ValueError:
+        raise UsageError(f"--shard takes K/N, for example 2/4; got {text!r}") from None
+    if not 1 <= k <= n:
+        raise UsageError(f"--shard {text}: K must be between 1 and N")
+    return k, n
+
+
+def select_shard(files: Iterable[Path], k: int, n: int) -> list[Path]:
+    """The files of shard ``k`` of ``n``: by a hash of the path, so every machine agrees."""
+    def bucket(p: Path) -> int:
+        return int.from_bytes(hashlib.sha256(p.as_posix().encode()).digest()[:8], "big") % n
+
+    return [p for p in files if bucket(p) == k - 1]

@@ -32,11 +32,11 @@ def auroc(normal: Sequence[float], anomalous: Sequence[float]) -> float:
 
 def signal_values(results: Sequence[FileResult]) -> dict[str, np.ndarray]:
     """Per-signal scores (higher = more anomalous) of scored rows."""
-    rows = [r for r in results if r.status != "error" and r.raw is not None]
+    rows = [r for r in results if r.status != "error"]
     return {
-        "recon": np.array([r.raw.recon for r in rows]),  # type: ignore[union-attr]
-        "kde": np.array([r.raw.kde for r in rows]),  # type: ignore[union-attr]
-        "colour": np.array([r.raw.colour for r in rows]),  # type: ignore[union-attr]
+        "recon": np.array([r.recon_error for r in rows], dtype=np.float64),
+        "kde": -np.array([r.kde_log_density for r in rows], dtype=np.float64),
+        "colour": np.array([r.colour_rarity for r in rows], dtype=np.float64),
         "combined": np.array([r.score for r in rows], dtype=np.float64),
     }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 from typing import Any
 
 from rich import box
@@ -13,6 +14,8 @@ from rich.text import Text
 
 from sprite_lint import __version__
 from sprite_lint.check import CheckReport, FileResult
+from sprite_lint.errors import UsageError
+from sprite_lint.scoring import Region
 
 JSON_VERSION = 1
 _ORDER = {"fail": 0, "error": 1, "pass": 2}
@@ -129,3 +132,50 @@ def to_json(report: CheckReport) -> str:
         "files": [result_dict(r) for r in sorted_results(report)],
     }
     return json.dumps(doc, indent=2, sort_keys=False, allow_nan=False) + "\n"
+
+
+def from_json(text: str, name: str = "<report>") -> CheckReport:
+    """Read a report written by :func:`to_json` back."""
+    try:
+        doc = json.loads(text)
+        results = []
+        for f in doc["files"]:
+            reg = f.get("region")
+            results.append(
+                FileResult(
+                    path=f["path"], status=f["status"], message=f.get("message", ""),
+                    score=f.get("score"), threshold=f.get("threshold"), p_value=f.get("p_value"),
+                    recon_error=f.get("recon_error"), kde_log_density=f.get("kde_log_density"),
+                    colour_rarity=f.get("colour_rarity"), driver=f.get("signal"),
+                    region=None if reg is None else Region(reg["x"], reg["y"], reg["w"], reg["h"]),
+                )
+            )
+            if results[-1].status not in _ORDER:
+                raise ValueError(f"unknown status {results[-1].status!r}")
+        return CheckReport(
+            baseline=doc["baseline"], alpha=float(doc["alpha"]), threshold=float(doc["threshold"]),
+            calibration_method=doc["calibration"]["method"], n_calibration=int(doc["calibration"]["n"]),
+            results=results,
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UsageError(f"{name}: not a sprite-lint JSON report ({exc})") from None
+
+
+def merge_reports(paths: list[Path]) -> CheckReport:
+    """One report from several (shards of one check); they must share a baseline."""
+    reports = []
+    for p in paths:
+        try:
+            reports.append(from_json(p.read_text(encoding="utf-8"), str(p)))
+        except OSError as exc:
+            raise UsageError(f"cannot read {p}: {exc.strerror or exc}") from None
+    first = reports[0]
+    for p, r in zip(paths, reports):
+        if (r.baseline, r.threshold, r.alpha) != (first.baseline, first.threshold, first.alpha):
+            raise UsageError(f"{p}: made with another baseline or alpha than {paths[0]}")
+    seen: dict[str, FileResult] = {}
+    for r in reports:
+        for f in r.results:
+            seen[f.path] = f
+    return CheckReport(first.baseline, first.alpha, first.threshold, first.calibration_method,
+                       first.n_calibration, list(seen.values()))

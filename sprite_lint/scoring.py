@@ -16,6 +16,7 @@ and the combined decision score is the largest of the three: higher = more anoma
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,8 @@ POOL = 4  # side of the window residuals are averaged over
 CELL = 8  # must match sprite_lint.model.CELL (kept separate so scoring never imports torch)
 TILE = 256  # large sprites are run through the network in tiles of this side...
 MARGIN = 48  # ...each with this much context, beyond the network's receptive field
+BATCH = 64  # same-sized sprites per network call...
+BATCH_PIXELS = 128 * 128  # ...when they are at most this large (bigger ones go one by one)
 SIGNALS = ("recon", "kde", "colour")
 SIGNAL_LABELS = {
     "recon": "shape/detail the model cannot reproduce",
@@ -95,11 +98,15 @@ class Scorer:
         colour_bins: np.ndarray,
         colour_counts: np.ndarray,
         colour_images: int,
+        threads: int = 0,
     ) -> None:
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
         opts.log_severity_level = 3
+        if threads:
+            opts.intra_op_num_threads = threads
+            opts.inter_op_num_threads = 1
         self.session = ort.InferenceSession(
             model_bytes, sess_options=opts, providers=["CPUExecutionProvider"]
         )
@@ -143,15 +150,50 @@ class Scorer:
 
     def score(self, rgba: np.ndarray, keep_maps: bool = False) -> RawScores:
         """Raw scores of one uint8 ``(H, W, 4)`` sprite."""
+        return self.score_many([rgba], keep_maps)[0]
+
+    def score_many(self, images: Sequence[np.ndarray], keep_maps: bool = False) -> list[RawScores]:
+        """Raw scores of many sprites; same-sized ones share one network call per BATCH."""
+        inputs = [pad_to_cells(premultiply(im)) for im in images]
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for i, x in enumerate(inputs):
+            groups.setdefault(x.shape, []).append(i)
+        out: list[RawScores | None] = [None] * len(images)
+        for shape, idxs in groups.items():
+            step = BATCH if shape[1] * shape[2] <= BATCH_PIXELS else 1
+            for start in range(0, len(idxs), step):
+                part = idxs[start : start + step]
+                if step == 1:
+                    recon, z = self.run_network(inputs[part[0]])
+                    recons, zs = recon[None], z[None]
+                else:
+                    recons, zs = self.session.run(None, {"image": np.stack([inputs[i] for i in part])})
+                # one KDE call for every cell of the batch: (cells, d) against the references
+                vecs = [self.latent_vectors(zs[j]) for j in range(len(part))]
+                dens = self.kde.score_samples(np.concatenate(vecs)) if vecs else np.zeros(0)
+                offsets = np.cumsum([0] + [v.shape[0] for v in vecs])
+                for j, i in enumerate(part):
+                    out[i] = self._finish(
+                        images[i], inputs[i], recons[j], zs[j], dens[offsets[j] : offsets[j + 1]], keep_maps
+                    )
+        return out  # type: ignore[return-value]
+
+    def _finish(
+        self,
+        rgba: np.ndarray,
+        x: np.ndarray,
+        recon: np.ndarray,
+        z: np.ndarray,
+        log_density: np.ndarray,
+        keep_maps: bool,
+    ) -> RawScores:
         h, w, _ = rgba.shape
-        x = premultiply(rgba)
-        recon, z = self.run_network(pad_to_cells(x))
+        x = x[:, :h, :w]
         recon = np.clip(recon[:, :h, :w], 0.0, 1.0)  # the network's output layer is linear
         residual = ((recon - x) ** 2).sum(axis=0)  # (H, W)
         r_val, rx, ry, rk = pooled_max(residual)
 
-        log_density = self.kde.score_samples(self.latent_vectors(z))  # one per cell
-        worst = int(np.argmin(log_density))
+        worst = int(np.argmin(log_density))  # one log density per 8x8 cell
         cy, cx = divmod(worst, z.shape[2])
         kde_region = Region(cx * CELL, cy * CELL, min(CELL, w - cx * CELL), min(CELL, h - cy * CELL))
 

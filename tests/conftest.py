@@ -32,3 +32,9 @@ def tiny_baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
         write_rgba(root / "approved" / f"c{i:02d}.png", im)
     calibrate([root / "approved"], root / "baseline", CalibrateOptions(epochs=2, seed=0, width=8))
     return root / "baseline"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run every test in its own folder: the result cache and reports land there."""
+    monkeypatch.chdir(tmp_path)

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from sprite_lint.baseline import load_baseline
+from sprite_lint.cache import ResultCache
+from sprite_lint.check import check_files
+from sprite_lint.cli import app
+from sprite_lint.discovery import expand_paths, parse_shard, select_shard
+from sprite_lint.errors import UsageError
+from sprite_lint.synth import inject, make_family
+from tests.conftest import write_rgba
+
+ENV = {"COLUMNS": "80", "NO_COLOR": "1"}
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(0)
+    sprites = make_family("creatures", 12, seed=40)
+    for i, im in enumerate(sprites):
+        write_rgba(tmp_path / "s" / f"ok {i}.png", im)  # spaces in names
+    write_rgba(tmp_path / "s" / "-dash.png", inject(sprites[0], "checkerboard", rng))
+    write_rgba(tmp_path / "s" / "ünï.png", sprites[1])
+    (tmp_path / "s" / "empty.png").write_bytes(b"")
+    return tmp_path / "s"
+
+
+def _rows(report: object) -> dict[str, tuple]:
+    return {r.path: (r.status, r.score, r.message) for r in report.results}  # type: ignore[attr-defined]
+
+
+def test_workers_give_the_same_verdicts(tiny_baseline: Path, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sprite_lint.check as chk
+
+    monkeypatch.setattr(chk, "CHUNK", 4)  # several chunks for two workers
+    files = expand_paths([folder])
+    base = load_baseline(tiny_baseline)
+    one = check_files(files, base, jobs=1)
+    two = check_files(files, base, jobs=2)
+    a, b = _rows(one), _rows(two)
+    assert a.keys() == b.keys()
+    for k in a:
+        assert a[k][0] == b[k][0] and a[k][2] == b[k][2]
+        if a[k][1] is not None:
+            assert a[k][1] == pytest.approx(b[k][1], rel=1e-5)
+
+
+def test_cache_returns_the_same_result_and_is_keyed_by_content(
+    tiny_baseline: Path, folder: Path, tmp_path: Path
+) -> None:
+    files = expand_paths([folder])
+    base = load_baseline(tiny_baseline)
+    cache = tmp_path / "cache"
+    first = check_files(files, base, cache_root=cache)
+    entries = list(cache.rglob("*.json"))
+    contents = {p.read_bytes() for p in files if p.stat().st_size}
+    assert len(entries) == len(contents)  # one per distinct readable content; none for errors
+    assert (cache / ".gitignore").read_text().strip().endswith("*")
+    second = check_files(files, base, cache_root=cache)
+    assert _rows(first) == _rows(second)
+    assert all(r.raw is None for r in second.results)  # served from the cache, not scored
+    # edit one sprite: it is scored afresh
+    target = folder / "ok 0.png"
+    write_rgba(target, inject(make_family("creatures", 1, seed=40)[0], "foreign_blob", np.random.default_rng(1)))
+    third = check_files(files, base, cache_root=cache)
+    row = next(r for r in third.results if r.path.endswith("ok 0.png"))
+    assert row.raw is not None
+
+
+def test_cache_survives_concurrent_writers(tmp_path: Path) -> None:
+    cache = ResultCache(tmp_path, "b" * 64)
+    errors: list[BaseException] = []
+
+    def hammer(n: int) -> None:
+        try:
+            for i in range(50):
+                cache.put("f" * 64, {"status": "pass", "i": i, "n": n})
+                got = cache.get("f" * 64)
+                assert got is None or got["status"] == "pass"
+        except BaseException as exc:  # pragma: no cover
+            errors.append(exc)
+
+    threads = [threading.Thread(target=hammer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_shards_partition_the_files(folder: Path) -> None:
+    files = expand_paths([folder])
+    parts = [select_shard(files, k, 3) for k in (1, 2, 3)]
+    assert sorted(sum(parts, []), key=str) == sorted(files, key=str)
+    assert select_shard(files, 2, 3) == select_shard(list(reversed(files)), 2, 3)[::-1]
+    with pytest.raises(UsageError):
+        parse_shard("0/3")
+    with pytest.raises(UsageError):
+        parse_shard("two")
+
+
+def test_shard_and_merge_equal_one_check(tiny_baseline: Path, folder: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    whole = runner.invoke(app, ["check", str(folder), "-b", str(tiny_baseline), "-f", "json"], env=ENV)
+    outs = []
+    for k in (1, 2):
+        out = tmp_path / f"shard{k}.json"
+        r = runner.invoke(app, ["check", str(folder), "-b", str(tiny_baseline), "--shard", f"{k}/2",
+                                "-f", "json", "-o", str(out)], env=ENV)
+        assert r.exit_code in (0, 1, 2)
+        outs.append(str(out))
+    merged = runner.invoke(app, ["merge", *outs, "-f", "json"], env=ENV)
+    assert merged.exit_code == whole.exit_code == 2  # the empty file
+    a = {f["path"]: f["status"] for f in json.loads(whole.stdout)["files"]}
+    b = {f["path"]: f["status"] for f in json.loads(merged.stdout)["files"]}
+    assert a == b
+
+
+def test_merge_refuses_a_non_report(tmp_path: Path) -> None:
+    bad = tmp_path / "x.json"
+    bad.write_text("{}")
+    r = CliRunner().invoke(app, ["merge", str(bad)], env=ENV)
+    assert r.exit_code == 2 and "not a sprite-lint JSON report" in r.output
+
+
+def test_odd_names_and_symlinks(tiny_baseline: Path, folder: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.png"
+    write_rgba(outside, make_family("creatures", 1, seed=41)[0])
+    (folder / "link.png").symlink_to(outside)
+    before = {p: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    r = CliRunner().invoke(app, ["check", "-b", str(tiny_baseline), "-f", "json", "--", str(folder)], env=ENV)
+    doc = json.loads(r.stdout)
+    names = {Path(f["path"]).name for f in doc["files"]}
+    assert {"-dash.png", "ünï.png", "ok 3.png", "link.png"} <= names
+    assert {p: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before
