@@ -28,7 +28,17 @@ from sprite_lint.discovery import expand_paths
 from sprite_lint.errors import CalibrationError, ImageError, MissingExtraError
 from sprite_lint.imageio import premultiply, load_png
 from sprite_lint.kde import GaussianKDE
-from sprite_lint.scoring import CELL, MARGIN, POOL, TILE, Scorer, Standardizer, combine, pad_to_cells
+from sprite_lint.scoring import (
+    CELL,
+    MARGIN,
+    POOL,
+    SIGNALS,
+    TILE,
+    Scorer,
+    Standardizer,
+    combine,
+    pad_to_cells,
+)
 
 SPLIT_MIN = 200
 FOLDS = 5
@@ -59,7 +69,7 @@ class CalibrateResult:
     split: str
     calibration: Calibration
     warnings: list[str]
-    calibration_raw: np.ndarray  # (n_cal, 3) raw scores of held-out approved sprites
+    calibration_raw: np.ndarray  # (n_cal, len(SIGNALS)) raw scores of held-out approved sprites
 
 
 def require_train_extra() -> None:
@@ -177,7 +187,7 @@ def calibrate(
         n_train = len(train_idx)
     else:
         split = "cross"
-        raw = np.zeros((n, 3))
+        raw = np.zeros((n, len(SIGNALS)))
         folds = np.array_split(order, FOLDS)
         for k, held in enumerate(folds):
             held_set = set(held.tolist())

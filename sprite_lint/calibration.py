@@ -6,7 +6,8 @@ exchangeable with the approved ones exceeds ``t`` with probability at most ``alp
 The conformal p-value ``(1 + #{s_i >= s}) / (n + 1)`` cannot go below ``1 / (n + 1)``,
 so when ``alpha < 1 / (n + 1)`` no order statistic is a valid threshold. Then an
 exponential tail (peaks over threshold) is fitted to the largest scores and the threshold
-is extrapolated from it; ``method`` says so and the output states it.
+is extrapolated from it, never below the largest calibration score (which alone bounds
+the false-alarm rate by ``1 / (n + 1)``); ``method`` says so and the output states it.
 """
 
 from __future__ import annotations
@@ -49,9 +50,7 @@ class Calibration:
         s = np.asarray(self.scores)
         n = self.n
         conformal = (1 + int(np.count_nonzero(s >= score))) / (n + 1)
-        if score <= s[-1] and self.method == "conformal":
-            return conformal
-        if score <= self.tail_start:
+        if score <= s[-1]:
             return conformal
         tail = self.tail_count / (n + 1) * math.exp(-(score - self.tail_start) / self.tail_scale)
         return min(conformal, tail)
@@ -103,8 +102,10 @@ def fit_calibration(scores: Sequence[float], alpha: float) -> Calibration:
     if k <= n:
         method, threshold = "conformal", float(s[k - 1])
     else:
+        # Never below the largest calibration score: that alone bounds false alarms by
+        # 1 / (n + 1) (conformal); the fitted tail extrapolates beyond it towards alpha.
         method = "tail"
-        threshold = u + beta * math.log(m / ((n + 1) * alpha))
+        threshold = max(u + beta * math.log(m / ((n + 1) * alpha)), float(s[-1]))
     return Calibration(
         alpha=alpha,
         scores=tuple(float(x) for x in s),

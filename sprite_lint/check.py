@@ -16,7 +16,7 @@ from sprite_lint.baseline import Baseline
 from sprite_lint.cache import ResultCache
 from sprite_lint.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_PASS, ImageError
 from sprite_lint.imageio import decode_png
-from sprite_lint.scoring import SIGNAL_LABELS, RawScores, Region, combine
+from sprite_lint.scoring import SIGNAL_LABELS, SIGNALS, RawScores, Region, combine
 
 
 CHUNK = 256  # files read, scored and reported together
@@ -35,6 +35,7 @@ class FileResult:
     recon_error: float | None = None
     kde_log_density: float | None = None
     colour_rarity: float | None = None
+    signals: dict[str, float] | None = None  # every raw signal, by name (scoring.SIGNALS)
     driver: str | None = None  # the signal behind the combined score
     region: Region | None = None  # where that signal is worst
     raw: RawScores | None = field(default=None, repr=False)
@@ -105,6 +106,7 @@ class Detector:
             recon_error=raw.recon,
             kde_log_density=-raw.kde,
             colour_rarity=raw.colour,
+            signals=dict(zip(SIGNALS, (float(v) for v in raw.as_vector()))),
             driver=driver,
             region=region,
             raw=raw,
@@ -133,7 +135,7 @@ def read_bytes(path: Path) -> bytes:
 
 
 _CACHED = ("status", "message", "score", "threshold", "p_value", "recon_error",
-           "kde_log_density", "colour_rarity", "driver")
+           "kde_log_density", "colour_rarity", "signals", "driver")
 
 
 def _to_entry(r: FileResult) -> dict[str, object]:

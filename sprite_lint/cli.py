@@ -14,6 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from sprite_lint import __version__
 from sprite_lint.errors import EXIT_ERROR, SpriteLintError
@@ -40,7 +41,7 @@ def handle_errors() -> Iterator[None]:
     try:
         yield
     except SpriteLintError as exc:
-        _console(stderr=True).print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+        _console(stderr=True).print(Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         _console(stderr=True).print("interrupted; nothing was written")
@@ -48,7 +49,7 @@ def handle_errors() -> Iterator[None]:
 
 
 def _warn(msg: str) -> None:
-    _console(stderr=True).print(f"[yellow]warning:[/] {msg}", markup=True, highlight=False, soft_wrap=True)
+    _console(stderr=True).print(Text.assemble(("warning: ", "yellow"), msg), soft_wrap=True)
 
 
 def _version(value: bool) -> None:

@@ -19,7 +19,14 @@ from sprite_lint.evaluate import SCORE_NAMES, Evaluation, evaluate_results
 if TYPE_CHECKING:
     from sprite_lint.demo import DemoResult
 
-LABELS = {"recon": "Recon", "kde": "Latent KDE", "colour": "Colour", "combined": "Combined"}
+LABELS = {
+    "recon": "Recon",
+    "kde": "Latent KDE",
+    "colour": "Colour",
+    "recon_px": "Recon px",
+    "colour_px": "Colour px",
+    "combined": "Combined",
+}
 
 
 def evaluate_folders(

@@ -9,7 +9,9 @@ import numpy as np
 
 from sprite_lint.check import FileResult
 
-SCORE_NAMES = ("recon", "kde", "colour", "combined")
+from sprite_lint.scoring import SIGNALS
+
+SCORE_NAMES = (*SIGNALS, "combined")
 
 
 def auroc(normal: Sequence[float], anomalous: Sequence[float]) -> float:
@@ -33,12 +35,9 @@ def auroc(normal: Sequence[float], anomalous: Sequence[float]) -> float:
 def signal_values(results: Sequence[FileResult]) -> dict[str, np.ndarray]:
     """Per-signal scores (higher = more anomalous) of scored rows."""
     rows = [r for r in results if r.status != "error"]
-    return {
-        "recon": np.array([r.recon_error for r in rows], dtype=np.float64),
-        "kde": -np.array([r.kde_log_density for r in rows], dtype=np.float64),
-        "colour": np.array([r.colour_rarity for r in rows], dtype=np.float64),
-        "combined": np.array([r.score for r in rows], dtype=np.float64),
-    }
+    out = {s: np.array([(r.signals or {})[s] for r in rows], dtype=np.float64) for s in SIGNALS}
+    out["combined"] = np.array([r.score for r in rows], dtype=np.float64)
+    return out
 
 
 @dataclass

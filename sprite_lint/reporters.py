@@ -111,6 +111,7 @@ def result_dict(r: FileResult) -> dict[str, Any]:
         "recon_error": r.recon_error,
         "kde_log_density": r.kde_log_density,
         "colour_rarity": r.colour_rarity,
+        "signals": r.signals,
         "signal": r.driver,
         "region": None
         if r.region is None
@@ -146,7 +147,8 @@ def from_json(text: str, name: str = "<report>") -> CheckReport:
                     path=f["path"], status=f["status"], message=f.get("message", ""),
                     score=f.get("score"), threshold=f.get("threshold"), p_value=f.get("p_value"),
                     recon_error=f.get("recon_error"), kde_log_density=f.get("kde_log_density"),
-                    colour_rarity=f.get("colour_rarity"), driver=f.get("signal"),
+                    colour_rarity=f.get("colour_rarity"), signals=f.get("signals"),
+                    driver=f.get("signal"),
                     region=None if reg is None else Region(reg["x"], reg["y"], reg["w"], reg["h"]),
                 )
             )

@@ -1,17 +1,19 @@
 """Scoring sprites with the exported ONNX model: reconstruction, latent density, colour.
 
 Light by design: numpy, onnxruntime and this package only, because ``check`` runs here.
-All three raw signals are "higher = more anomalous" and localized, so a small defect on
-a large sprite is not averaged away:
+Every raw signal is "higher = more anomalous" and localized, so a small defect on a
+large sprite is not averaged away:
 
 * ``recon``: the worst ``POOL x POOL`` window of the per-pixel squared residual
   (premultiplied RGBA, so hidden colour under full transparency never counts);
 * ``kde``: minus the log density of the least typical latent cell (one latent vector per
   8x8 cell, scored by a Gaussian KDE over approved sprites' cells);
-* ``colour``: the worst window of per-pixel colour rarity.
+* ``colour``: the worst window of per-pixel colour rarity;
+* ``recon_px`` and ``colour_px``: the same two maps at their single worst pixel, because a
+  stray pixel is diluted sixteen-fold by any 4x4 window.
 
 Each is standardized against approved sprites' scores (``(s - median) / (q90 - median)``)
-and the combined decision score is the largest of the three: higher = more anomalous.
+and the combined decision score is the largest of them: higher = more anomalous.
 """
 
 from __future__ import annotations
@@ -32,11 +34,13 @@ TILE = 256  # large sprites are run through the network in tiles of this side...
 MARGIN = 48  # ...each with this much context, beyond the network's receptive field
 BATCH = 64  # same-sized sprites per network call...
 BATCH_PIXELS = 128 * 128  # ...when they are at most this large (bigger ones go one by one)
-SIGNALS = ("recon", "kde", "colour")
+SIGNALS = ("recon", "kde", "colour", "recon_px", "colour_px")
 SIGNAL_LABELS = {
     "recon": "shape/detail the model cannot reproduce",
     "kde": "a region unlike any in the approved art",
     "colour": "colours the approved art does not use",
+    "recon_px": "a stray pixel the model cannot reproduce",
+    "colour_px": "a pixel of a colour the approved art does not use",
 }
 
 
@@ -57,15 +61,19 @@ class Region:
 class RawScores:
     """The three raw signals of one sprite, with where each is worst."""
 
-    recon: float
+    recon: float  # worst POOL x POOL window
     kde: float  # minus log density of the least typical cell
-    colour: float
+    colour: float  # worst POOL x POOL window
+    recon_px: float  # worst single pixel: a stray pixel is averaged away by any window
+    colour_px: float  # worst single pixel
     regions: dict[str, Region]
     residual: np.ndarray | None = field(default=None, repr=False)  # (H, W) when kept
     reconstruction: np.ndarray | None = field(default=None, repr=False)  # (H, W, 4) uint8
 
     def as_vector(self) -> np.ndarray:
-        return np.array([self.recon, self.kde, self.colour], dtype=np.float64)
+        return np.array(
+            [self.recon, self.kde, self.colour, self.recon_px, self.colour_px], dtype=np.float64
+        )
 
 
 def pooled_max(values: np.ndarray, k: int = POOL) -> tuple[float, int, int, int]:
@@ -197,15 +205,22 @@ class Scorer:
         cy, cx = divmod(worst, z.shape[2])
         kde_region = Region(cx * CELL, cy * CELL, min(CELL, w - cx * CELL), min(CELL, h - cy * CELL))
 
-        c_val, colx, coly, ck = pooled_max(self.colour.map(rgba))
+        rarity = self.colour.map(rgba)
+        c_val, colx, coly, ck = pooled_max(rarity)
+        rp_y, rp_x = np.unravel_index(int(np.argmax(residual)), residual.shape)
+        cp_y, cp_x = np.unravel_index(int(np.argmax(rarity)), rarity.shape)
         raw = RawScores(
             recon=r_val,
             kde=float(-log_density[worst]),
             colour=c_val,
+            recon_px=float(residual[rp_y, rp_x]),
+            colour_px=float(rarity[cp_y, cp_x]),
             regions={
                 "recon": Region(rx, ry, min(rk, w), min(rk, h)),
                 "kde": kde_region,
                 "colour": Region(colx, coly, min(ck, w), min(ck, h)),
+                "recon_px": Region(int(rp_x), int(rp_y), 1, 1),
+                "colour_px": Region(int(cp_x), int(cp_y), 1, 1),
             },
         )
         if keep_maps:
@@ -224,19 +239,19 @@ def _unpremultiply(x: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Standardizer:
-    """Puts the three signals on one scale: ``(s - median) / (q90 - median)`` of approved scores."""
+    """Puts the signals on one scale: ``(s - median) / (q90 - median)`` of approved scores."""
 
-    loc: tuple[float, float, float]
-    scale: tuple[float, float, float]
+    loc: tuple[float, ...]
+    scale: tuple[float, ...]
 
     @classmethod
     def fit(cls, raw: np.ndarray) -> Standardizer:
-        """``raw``: ``(n, 3)`` raw scores of approved sprites not trained on."""
+        """``raw``: ``(n, len(SIGNALS))`` raw scores of approved sprites not trained on."""
         med = np.median(raw, axis=0)
         spread = np.quantile(raw, 0.9, axis=0) - med
         floor = 1e-6 * (np.abs(med) + 1e-6)
         scale = np.maximum(spread, floor)
-        return cls(tuple(float(v) for v in med), tuple(float(v) for v in scale))  # type: ignore[arg-type]
+        return cls(tuple(float(v) for v in med), tuple(float(v) for v in scale))
 
     def transform(self, raw: np.ndarray) -> np.ndarray:
         return (np.asarray(raw, dtype=np.float64) - np.asarray(self.loc)) / np.asarray(self.scale)
@@ -246,10 +261,7 @@ class Standardizer:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Standardizer:
-        return cls(
-            tuple(float(d[s]["loc"]) for s in SIGNALS),  # type: ignore[arg-type]
-            tuple(float(d[s]["scale"]) for s in SIGNALS),  # type: ignore[arg-type]
-        )
+        return cls(tuple(float(d[s]["loc"]) for s in SIGNALS), tuple(float(d[s]["scale"]) for s in SIGNALS))
 
 
 def combine(z: np.ndarray) -> tuple[float, str]:
