@@ -37,7 +37,14 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 MODEL = "model.onnx"
 REFERENCE = "reference.npz"
-REFERENCE_ARRAYS = ("kde_reference", "latent_mean", "latent_std", "colour_bins", "colour_counts")
+REFERENCE_ARRAYS = (
+    "kde_reference",
+    "kde_loo",
+    "latent_mean",
+    "latent_std",
+    "colour_bins",
+    "colour_counts",
+)
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -135,9 +142,12 @@ class Baseline:
 
     def scorer(self, threads: int = 0) -> Scorer:
         kde = GaussianKDE(float(self.manifest["kde"]["bandwidth"])).fit(self.arrays["kde_reference"])
+        rs = self.manifest["recon_scale"]
         return Scorer(
             self.model_bytes,
             kde,
+            self.arrays["kde_loo"],
+            (float(rs["pooled"]), float(rs["pixel"])),
             self.arrays["latent_mean"],
             self.arrays["latent_std"],
             self.arrays["colour_bins"],
@@ -204,6 +214,7 @@ def load_baseline(directory: str | Path) -> Baseline:
         baseline.standardizer  # noqa: B018
         int(manifest["colour"]["n_images"])
         float(manifest["kde"]["bandwidth"])
+        float(manifest["recon_scale"]["pooled"]), float(manifest["recon_scale"]["pixel"])
         baseline.max_pixels  # noqa: B018
     except (KeyError, TypeError, ValueError) as exc:
         raise BaselineError(f"{manifest_path}: manifest is missing a field ({exc!r})") from None

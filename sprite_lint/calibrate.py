@@ -70,6 +70,8 @@ class CalibrateResult:
     calibration: Calibration
     warnings: list[str]
     calibration_raw: np.ndarray  # (n_cal, len(SIGNALS)) raw scores of held-out approved sprites
+    rank: int = 0  # this process's rank under torchrun
+    world: int = 1  # processes training together
 
 
 def require_train_extra() -> None:
@@ -120,7 +122,8 @@ def build_scorer(model: Any, train_images: Sequence[np.ndarray], seed: int) -> t
     colour_bins, colour_counts, n_images = fit_document_frequency(train_images)
     d = model.config.latent_dim
     scorer = Scorer(
-        model_bytes, GaussianKDE(1.0), np.zeros(d), np.ones(d), colour_bins, colour_counts, n_images
+        model_bytes, GaussianKDE(1.0), np.zeros(0), (1.0, 1.0), np.zeros(d), np.ones(d),
+        colour_bins, colour_counts, n_images,
     )
     cells = np.concatenate(
         [
@@ -139,16 +142,29 @@ def build_scorer(model: Any, train_images: Sequence[np.ndarray], seed: int) -> t
         cells = cells[rng.choice(cells.shape[0], MAX_REFERENCE, replace=False)]
     bandwidth = select_bandwidth(cells, seed=seed)
     scorer.kde = GaussianKDE(bandwidth).fit(cells)
+    loo = np.sort(scorer.kde.loo_score_samples())
+    scorer.kde_loo = loo
     scorer.latent_mean, scorer.latent_std = mean, std
+    # Reconstruction error in units of this model's typical error on its own training
+    # sprites, so fold models and the final model speak the same scale.
+    in_sample = np.array([[r.recon, r.recon_px] for r in scorer.score_many(train_images)])
+    recon_scale = tuple(float(max(v, 1e-12)) for v in np.median(in_sample, axis=0))
+    scorer.recon_scale = recon_scale  # type: ignore[assignment]
     info = {"bandwidth": bandwidth, "n_reference": int(cells.shape[0]), "dim": d}
     arrays = {
         "kde_reference": cells.astype(np.float64),
+        "kde_loo": loo.astype(np.float64),
         "latent_mean": mean.astype(np.float64),
         "latent_std": std.astype(np.float64),
         "colour_bins": colour_bins,
         "colour_counts": colour_counts,
     }
-    return scorer, model_bytes, {"kde": info, "arrays": arrays, "colour_images": n_images}
+    return scorer, model_bytes, {
+        "kde": info,
+        "arrays": arrays,
+        "colour_images": n_images,
+        "recon_scale": {"pooled": recon_scale[0], "pixel": recon_scale[1]},
+    }
 
 
 def calibrate(
@@ -161,9 +177,16 @@ def calibrate(
     """Train, calibrate and write a baseline. Nothing is written unless all of it succeeds."""
     require_train_extra()
     from sprite_lint.model import ModelConfig
-    from sprite_lint.train import TrainConfig, crop_size, resolve_device, train_autoencoder
+    from sprite_lint.train import (
+        TrainConfig,
+        crop_size,
+        init_distributed,
+        resolve_device,
+        train_autoencoder,
+    )
 
     device = resolve_device(options.device)
+    rank, world = init_distributed(device)
     _, images, set_digest = load_approved(paths, options)
     n = len(images)
     warnings: list[str] = []
@@ -229,10 +252,12 @@ def calibrate(
         },
         "split": {"method": split, "n_approved": n, "n_calibration": int(raw.shape[0])},
         "kde": parts["kde"],
+        "recon_scale": parts["recon_scale"],
         "colour": {"bits": BITS, "n_images": parts["colour_images"]},
         "standardizer": standardizer.to_dict(),
         "calibration": calibration.to_dict(),
         "calibration_raw": [[float(v) for v in row] for row in raw],
     }
-    write_baseline(baseline_dir, manifest, model_bytes, parts["arrays"])
-    return CalibrateResult(baseline_dir, n, split, calibration, warnings, raw)
+    if rank == 0:  # under torchrun every rank computed the same baseline; one writes it
+        write_baseline(baseline_dir, manifest, model_bytes, parts["arrays"])
+    return CalibrateResult(baseline_dir, n, split, calibration, warnings, raw, rank, world)

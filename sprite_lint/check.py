@@ -104,7 +104,7 @@ class Detector:
             threshold=threshold,
             p_value=self.calibration.p_value(score),
             recon_error=raw.recon,
-            kde_log_density=-raw.kde,
+            kde_log_density=raw.kde_log_density,
             colour_rarity=raw.colour,
             signals=dict(zip(SIGNALS, (float(v) for v in raw.as_vector()))),
             driver=driver,

@@ -100,7 +100,7 @@ def calibrate(
         with Progress(
             TextColumn("{task.description:<12}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
             TextColumn("loss {task.fields[loss]:.4f}"), TimeElapsedColumn(),
-            console=console, transient=False,
+            console=console, transient=False, disable=int(os.environ.get("RANK", "0")) > 0,
         ) as progress:
             tasks: dict[str, int] = {}
             current: list[str] = []
@@ -113,14 +113,17 @@ def calibrate(
                 progress.update(tasks[current[0]], completed=step, total=total, loss=loss)
 
             result = run_calibrate(paths, Path(s.baseline), opts, on_phase=on_phase, on_step=on_step)
+        if result.rank != 0:
+            return  # torchrun: rank 0 wrote the baseline and reports
         for w in result.warnings:
             _warn(w)
         cal = result.calibration
         console.print(
             f"Calibrated on {result.n_sprites} approved sprites ({result.split} conformal, "
-            f"{cal.n} calibration scores): threshold {cal.threshold:.3f} for alpha {cal.alpha}"
-            f"{' (tail-extrapolated)' if cal.method == 'tail' else ''}.\n"
-            f"Wrote {s.baseline}/. Commit it: git add {s.baseline}",
+            + (f"{result.world} processes, " if result.world > 1 else "")
+            + f"{cal.n} calibration scores): threshold {cal.threshold:.3f} for alpha {cal.alpha}"
+            + (" (tail-extrapolated)" if cal.method == "tail" else "")
+            + f".\nWrote {s.baseline}/. Commit it: git add {s.baseline}",
             highlight=False,
         )
 

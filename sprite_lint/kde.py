@@ -52,6 +52,25 @@ class GaussianKDE:
             out[start : start + _CHUNK] = (m[:, 0] + np.log(np.exp(a - m).sum(axis=1)))
         return out + self.log_norm_
 
+    def loo_score_samples(self) -> np.ndarray:
+        """Leave-one-out log density of every reference row (each scored without itself)."""
+        R = self.reference_
+        n = R.shape[0]
+        if n < 2:
+            return np.full(n, -np.inf)
+        out = np.empty(n)
+        inv = -0.5 / (self.bandwidth * self.bandwidth)
+        for start in range(0, n, _CHUNK):
+            q = R[start : start + _CHUNK]
+            d2 = self.sq_norms_[start : start + _CHUNK, None] - 2.0 * q @ R.T + self.sq_norms_[None, :]
+            np.maximum(d2, 0.0, out=d2)
+            a = d2 * inv
+            a[np.arange(q.shape[0]), np.arange(start, start + q.shape[0])] = -np.inf  # not itself
+            m = a.max(axis=1, keepdims=True)
+            out[start : start + _CHUNK] = m[:, 0] + np.log(np.exp(a - m).sum(axis=1))
+        # n - 1 kernels remain in each sum
+        return out + self.log_norm_ + np.log(n) - np.log(n - 1)
+
     def decision_function(self, X: np.ndarray) -> np.ndarray:
         """Negative log density: higher = more anomalous."""
         return -self.score_samples(X)

@@ -60,6 +60,9 @@ class SpriteAutoencoder(nn.Module):
         # off-style patch shows up twice: as residual, and as a latent of low density.
         self.copy_head = nn.Sequential(nn.Conv2d(d, 4 * CELL * CELL, 1), nn.PixelShuffle(CELL))
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor, with_copy: bool = False) -> tuple[torch.Tensor, ...]:
+        """``(reconstruction, latent)``, plus the copy head's read-out when training."""
         z = self.encoder(x)
+        if with_copy:
+            return self.decoder(z), z, self.copy_head(z)
         return self.decoder(z), z

@@ -6,8 +6,10 @@ large sprite is not averaged away:
 
 * ``recon``: the worst ``POOL x POOL`` window of the per-pixel squared residual
   (premultiplied RGBA, so hidden colour under full transparency never counts);
-* ``kde``: minus the log density of the least typical latent cell (one latent vector per
-  8x8 cell, scored by a Gaussian KDE over approved sprites' cells);
+* ``kde``: how rare the least typical latent cell is (one latent vector per 8x8 cell,
+  scored by a Gaussian KDE over approved sprites' cells), as ``-log`` of the share of
+  approved cells that are as rare by leave-one-out density: a rank, so it means the same
+  for every trained model and bandwidth;
 * ``colour``: the worst window of per-pixel colour rarity;
 * ``recon_px`` and ``colour_px``: the same two maps at their single worst pixel, because a
   stray pixel is diluted sixteen-fold by any 4x4 window.
@@ -62,7 +64,8 @@ class RawScores:
     """The three raw signals of one sprite, with where each is worst."""
 
     recon: float  # worst POOL x POOL window
-    kde: float  # minus log density of the least typical cell
+    kde: float  # rarity of the least typical cell (-log of a rank among approved cells)
+    kde_log_density: float  # log density of that cell
     colour: float  # worst POOL x POOL window
     recon_px: float  # worst single pixel: a stray pixel is averaged away by any window
     colour_px: float  # worst single pixel
@@ -101,6 +104,8 @@ class Scorer:
         self,
         model_bytes: bytes,
         kde: GaussianKDE,
+        kde_loo: np.ndarray,
+        recon_scale: tuple[float, float],
         latent_mean: np.ndarray,
         latent_std: np.ndarray,
         colour_bins: np.ndarray,
@@ -119,6 +124,8 @@ class Scorer:
             model_bytes, sess_options=opts, providers=["CPUExecutionProvider"]
         )
         self.kde = kde
+        self.kde_loo = np.sort(np.asarray(kde_loo, dtype=np.float64))
+        self.recon_scale = recon_scale
         self.latent_mean = latent_mean.astype(np.float64)
         self.latent_std = latent_std.astype(np.float64)
         self.colour = RarityTable(colour_bins, colour_counts, colour_images)
@@ -150,6 +157,24 @@ class Scorer:
                 ]
         assert z_out is not None
         return recon_out, z_out
+
+    def cell_rarity(self, log_density: float) -> float:
+        """``-log`` of the share of approved cells whose leave-one-out density is as low.
+
+        Below the rarest approved cell it keeps growing, linearly in log density per
+        standard deviation of the approved cells' log densities, so stronger anomalies
+        still rank higher.
+        """
+        loo = self.kde_loo
+        m = loo.size
+        if m == 0:
+            return 0.0
+        rank = int(np.searchsorted(loo, log_density, side="right"))
+        value = -np.log((1 + rank) / (m + 1))
+        if rank == 0:
+            spread = float(loo.std()) or 1.0
+            value += (loo[0] - log_density) / spread
+        return float(value)
 
     def latent_vectors(self, z: np.ndarray) -> np.ndarray:
         """Latent grid ``(d, h, w)`` -> standardized cell vectors ``(h * w, d)``."""
@@ -200,6 +225,7 @@ class Scorer:
         recon = np.clip(recon[:, :h, :w], 0.0, 1.0)  # the network's output layer is linear
         residual = ((recon - x) ** 2).sum(axis=0)  # (H, W)
         r_val, rx, ry, rk = pooled_max(residual)
+        r_val /= self.recon_scale[0]
 
         worst = int(np.argmin(log_density))  # one log density per 8x8 cell
         cy, cx = divmod(worst, z.shape[2])
@@ -211,9 +237,10 @@ class Scorer:
         cp_y, cp_x = np.unravel_index(int(np.argmax(rarity)), rarity.shape)
         raw = RawScores(
             recon=r_val,
-            kde=float(-log_density[worst]),
+            kde=self.cell_rarity(float(log_density[worst])),
+            kde_log_density=float(log_density[worst]),
             colour=c_val,
-            recon_px=float(residual[rp_y, rp_x]),
+            recon_px=float(residual[rp_y, rp_x]) / self.recon_scale[1],
             colour_px=float(rarity[cp_y, cp_x]),
             regions={
                 "recon": Region(rx, ry, min(rk, w), min(rk, h)),

@@ -10,6 +10,7 @@ sprite, so the residual lights up exactly where the input is off-style.
 from __future__ import annotations
 
 import math
+import os
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -99,6 +100,34 @@ def corrupt(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return x
 
 
+def distributed_rank() -> tuple[int, int]:
+    """(rank, world size) when running under torchrun with a process group, else (0, 1)."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def init_distributed(device: str) -> tuple[int, int]:
+    """Join the process group torchrun describes (WORLD_SIZE > 1); gloo on CPU, nccl on GPU."""
+    import torch
+    import torch.distributed as dist
+
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or dist.is_initialized():
+        return distributed_rank()
+    if device == "cuda":
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+    dist.init_process_group(backend="nccl" if device == "cuda" else "gloo")
+    return distributed_rank()
+
+
+def _slice(batch: np.ndarray, rank: int, world: int) -> np.ndarray:
+    """This rank's share of a batch; never empty (tiny batches repeat the last sprite)."""
+    part = batch[rank::world]
+    return part if len(part) else batch[-1:]
+
+
 def train_autoencoder(
     images: Sequence[np.ndarray],
     model_config: ModelConfig = ModelConfig(),
@@ -123,8 +152,18 @@ def train_autoencoder(
     epochs = config.epochs or max(1, math.ceil(config.min_steps / per_epoch))
     total = epochs * per_epoch
 
+    rank, world = distributed_rank()
+    if world > 1 and device == "cuda":
+        device = f"cuda:{torch.cuda.current_device()}"
     model = SpriteAutoencoder(model_config).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    net: torch.nn.Module = model
+    if world > 1:
+        # torchrun: every rank draws the same batch (same seed) and trains on its slice;
+        # DistributedDataParallel averages the gradients, so all ranks stay identical.
+        from torch.nn.parallel import DistributedDataParallel
+
+        net = DistributedDataParallel(model)
+    optimizer = torch.optim.Adam(net.parameters(), lr=config.learning_rate)
     # Cosine decay: large steps early, fine detail at the end.
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
     model.train()
@@ -136,12 +175,14 @@ def train_autoencoder(
             noisy = np.stack(
                 [corrupt(c, rng) if rng.random() < config.repair_fraction else c for c in clean]
             )
+            if world > 1:
+                clean, noisy = _slice(clean, rank, world), _slice(noisy, rank, world)
             target = torch.from_numpy(clean).to(device)
             seen = torch.from_numpy(noisy).to(device)
-            recon, z = model(seen)  # (N, 4, S, S), (N, d, S/8, S/8)
+            recon, _, copy = net(seen, True)  # (N, 4, S, S) twice
             loss = torch.mean((recon - target) ** 2)
             if config.copy_weight:
-                loss = loss + config.copy_weight * torch.mean((model.copy_head(z) - seen) ** 2)
+                loss = loss + config.copy_weight * torch.mean((copy - seen) ** 2)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

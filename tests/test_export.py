@@ -41,7 +41,8 @@ def test_torch_and_onnxruntime_give_the_same_scores(trained: tuple[object, list[
     bins, counts, n = fit_document_frequency(sprites)
     d = model.config.latent_dim  # type: ignore[attr-defined]
     rng = np.random.default_rng(0)
-    kw = dict(kde=GaussianKDE(0.5).fit(rng.normal(size=(64, d))), latent_mean=np.zeros(d),
+    kw = dict(kde=GaussianKDE(0.5).fit(rng.normal(size=(64, d))), kde_loo=rng.normal(size=64),
+              recon_scale=(1.0, 1.0), latent_mean=np.zeros(d),
               latent_std=np.ones(d), colour_bins=bins, colour_counts=counts,
               colour_images=n)
     ort_scorer = Scorer(model_bytes=onnx_bytes(model), **kw)  # type: ignore[arg-type]

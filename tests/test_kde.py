@@ -48,3 +48,13 @@ def test_fit_validates_in_fit_not_init() -> None:
     kde = GaussianKDE(-1.0)  # constructing is fine
     with pytest.raises(Exception, match="bandwidth"):
         kde.fit(np.zeros((2, 2)))
+
+
+def test_leave_one_out_density_excludes_each_point_itself() -> None:
+    rng = np.random.default_rng(3)
+    ref = rng.normal(size=(40, 3))
+    kde = GaussianKDE(0.4).fit(ref)
+    loo = kde.loo_score_samples()
+    for i in (0, 17, 39):
+        others = GaussianKDE(0.4).fit(np.delete(ref, i, axis=0))
+        assert loo[i] == pytest.approx(others.score_samples(ref[i : i + 1])[0], rel=1e-9)
