@@ -100,7 +100,10 @@ def write_baseline(
                 os.fsync(fh.fileno())
         old = directory.with_name(f".{directory.name}.old")
         if old.exists():
-            shutil.rmtree(old)
+            if directory.exists():
+                shutil.rmtree(old)
+            else:  # an earlier calibrate was killed mid-swap: put the previous one back first
+                os.replace(old, directory)
         if directory.exists():
             # Keep files in the old directory that are not ours (approvals, a README).
             for child in directory.iterdir():
@@ -113,6 +116,8 @@ def write_baseline(
         os.replace(tmp, directory)
         if old.exists():
             shutil.rmtree(old)
+        for stale in directory.parent.glob(f".{directory.name}.tmp-*"):
+            shutil.rmtree(stale, ignore_errors=True)  # left by a calibrate that was killed
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

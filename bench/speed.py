@@ -1,0 +1,145 @@
+"""Speed benchmarks: hook latency, scan throughput, calibrate time, peak memory.
+
+    python bench/speed.py                 # the full set (about 20 minutes on 2 cores)
+    python bench/speed.py --scan-n 2000   # smaller scans
+
+Every figure is a wall-clock median over repeated runs of the real command in a fresh
+process, measured with /usr/bin/time (peak RSS). Ratios compare figures from the same run.
+Results go to docs/BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import machine, table, write_section  # noqa: E402
+
+from sprite_lint.dsprites import make_dataset  # noqa: E402
+
+WORK = Path(__file__).resolve().parent / "out" / "speed"
+BIN = Path(sys.executable).parent
+
+
+def timed(cmd: list[str], ok: tuple[int, ...] = (0, 1)) -> tuple[float, int]:
+    """(wall seconds, peak RSS in MB) of one run of ``cmd``."""
+    t0 = time.perf_counter()
+    proc = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if proc.returncode not in ok:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    rss_kb = int(proc.stderr.strip().splitlines()[-1])
+    return wall, rss_kb // 1024
+
+
+def median_run(cmd: list[str], repeat: int) -> tuple[float, int]:
+    runs = [timed(cmd) for _ in range(repeat)]
+    return statistics.median(r[0] for r in runs), max(r[1] for r in runs)
+
+
+def write_pngs(images: list[np.ndarray], folder: Path, size: int | None = None) -> None:
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    for i, im in enumerate(images):
+        pil = Image.fromarray(im, "RGBA")
+        if size is not None and size != im.shape[0]:
+            pil = pil.resize((size, size), Image.NEAREST)
+        pil.save(folder / f"s{i:05d}.png")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scan-n", type=int, default=10_000, help="sprites per throughput scan")
+    ap.add_argument("--calibrate-n", type=int, nargs="*", default=[1000, 10_000])
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+    sl = str(BIN / "sprite-lint")
+    py = sys.executable
+    WORK.mkdir(parents=True, exist_ok=True)
+    biggest = max(args.calibrate_n + [args.scan_n])
+    approved, heldout, _ = make_dataset(biggest, max(100, args.scan_n), seed=0)
+
+    # calibrate
+    cal_rows = []
+    baseline = WORK / "baseline"
+    for n in sorted(args.calibrate_n):
+        write_pngs(approved[:n], WORK / f"approved{n}")
+        target = WORK / f"baseline{n}"
+        wall, rss = timed([sl, "calibrate", str(WORK / f"approved{n}"), "-b", str(target), "--device", "cpu"])
+        cal_rows.append([f"{n:,} sprites of 64x64", f"{wall:.1f} s", f"{rss} MB"])
+        print(cal_rows[-1], flush=True)
+        if n == min(args.calibrate_n):
+            if baseline.exists():
+                shutil.rmtree(baseline)
+            shutil.copytree(target, baseline)
+
+    # hook latency
+    write_pngs(heldout[:100], WORK / "hook")
+    hook_files = sorted((WORK / "hook").glob("*.png"))
+    floor, _ = median_run([py, "-c", "import numpy, PIL.Image"], args.repeat)
+    torch_t, _ = median_run([py, "-c", "import torch"], args.repeat)
+    lat_rows = [["`python -c \"import numpy, PIL.Image\"` (floor)", f"{floor:.3f} s", "1.0x", ""],
+                ["`python -c \"import torch\"`", f"{torch_t:.3f} s", f"{torch_t / floor:.1f}x", ""]]
+    for k in (1, 10, 100):
+        files = [str(p) for p in hook_files[:k]]
+        wall, rss = median_run([sl, "check", "-b", str(baseline), "--no-cache", *files], args.repeat)
+        lat_rows.append([f"`sprite-lint check` {k} file(s)", f"{wall:.3f} s", f"{wall / floor:.1f}x", f"{rss} MB"])
+        print(lat_rows[-1], flush=True)
+    files = [str(p) for p in hook_files[:1]]
+    median_run([sl, "check", "-b", str(baseline), *files], 1)  # fill the cache
+    wall, rss = median_run([sl, "check", "-b", str(baseline), *files], args.repeat)
+    lat_rows.append(["`sprite-lint check` 1 file, cached", f"{wall:.3f} s", f"{wall / floor:.1f}x", f"{rss} MB"])
+
+    # throughput
+    scan_rows = []
+    pool = heldout[: args.scan_n]
+    for size in (32, 64, 256):
+        folder = WORK / f"scan{size}"
+        write_pngs(pool, folder, size)
+        for jobs in ("1", "0"):
+            wall, rss = timed([sl, "check", "-b", str(baseline), "--no-cache", "--jobs", jobs, "-f", "json",
+                               "-o", str(WORK / "scan.json"), str(folder)])
+            label = "1" if jobs == "1" else f"0 (= {os.cpu_count()})"
+            scan_rows.append([f"{size}x{size}", f"{args.scan_n:,}", label, f"{wall:.1f} s",
+                              f"{args.scan_n / wall:,.0f}", f"{rss} MB"])
+            print(scan_rows[-1], flush=True)
+        shutil.rmtree(folder)
+    wall, rss = timed([sl, "check", "-b", str(baseline), "--jobs", "0", "-f", "json", "-o",
+                       str(WORK / "scan.json"), str(WORK / "hook")])
+
+    cmd = "python bench/speed.py" + (f" --scan-n {args.scan_n}" if args.scan_n != 10_000 else "")
+    body = f"""## Speed
+
+Command: `{cmd}` ({machine()}). Wall-clock medians of {args.repeat} runs of the installed
+`sprite-lint` in a fresh process; peak RSS from `/usr/bin/time -f %M`. The baseline is the
+demo's (64x64 dSprites-style sprites, default model).
+
+Hook latency (pre-commit on changed sprites, result cache off unless stated):
+
+{table(["command", "wall", "vs floor", "peak RSS"], lat_rows)}
+
+Scan throughput (`check --no-cache --jobs J`, JSON report to a file):
+
+{table(["sprite size", "sprites", "jobs", "wall", "sprites/s", "peak RSS"], scan_rows)}
+
+Calibrate on CPU (`sprite-lint calibrate --device cpu`, default epochs):
+
+{table(["approved set", "wall", "peak RSS"], cal_rows)}
+"""
+    write_section("speed", body)
+    print(body)
+
+
+if __name__ == "__main__":
+    main()
