@@ -132,7 +132,10 @@ def calibrate(
 def check(
     files: Annotated[Optional[list[Path]], typer.Argument(help="PNG files or folders to check.")] = None,
     baseline: BaselineOpt = None,
-    format: Annotated[Optional[str], typer.Option("--format", "-f", help="table or json [default: table].")] = None,
+    format: Annotated[
+        Optional[str],
+        typer.Option("--format", "-f", help="table, json, sarif, junit, github, gitlab or markdown [default: table]."),
+    ] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to this file.")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes; 0 = one per core.")] = 1,
     shard: Annotated[Optional[str], typer.Option(help="Check only shard K of N (K/N), for a CI matrix.")] = None,
@@ -167,7 +170,7 @@ def check(
 @app.command()
 def merge(
     reports: Annotated[list[Path], typer.Argument(help="JSON reports of check (for example one per shard).")],
-    format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    format: Annotated[str, typer.Option("--format", "-f", help="Any format of check.")] = "table",
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the merged report here.")] = None,
 ) -> None:
     """Merge JSON reports of sharded checks into one; exit code as if checked at once."""
@@ -180,26 +183,43 @@ def merge(
 
 
 def _emit(report: object, fmt: str, output: Optional[Path]) -> None:
+    """Print or write ``report`` in ``fmt``; the table always reaches the terminal."""
+    from sprite_lint import formats
+    from sprite_lint.config import FORMATS
     from sprite_lint.errors import UsageError
     from sprite_lint.reporters import render_table, to_json
 
-    if fmt not in ("table", "json"):
-        raise UsageError(f"unknown format {fmt!r}: use table or json")
-    if output is not None:
-        text = to_json(report) if fmt == "json" else _table_text(report)  # type: ignore[arg-type]
-        _write_output(output, text)
+    writers = {
+        "json": to_json, "sarif": formats.to_sarif, "junit": formats.to_junit,
+        "github": formats.to_github, "gitlab": formats.to_gitlab, "markdown": formats.to_markdown,
+        "table": _table_text,
+    }
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    if fmt == "table" and output is None:
         render_table(report, _console())  # type: ignore[arg-type]
-    elif fmt == "json":
-        sys.stdout.write(to_json(report))  # type: ignore[arg-type]
+        return
+    text = writers[fmt](report)  # type: ignore[operator]
+    if fmt == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):
+        try:
+            with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as fh:
+                fh.write(formats.to_markdown(report))  # type: ignore[arg-type]
+        except OSError as exc:
+            _warn(f"cannot append to $GITHUB_STEP_SUMMARY: {exc.strerror or exc}")
+    if output is not None:
+        _write_output(output, text)
     else:
+        sys.stdout.write(text)
+    if output is not None or fmt == "github":
         render_table(report, _console())  # type: ignore[arg-type]
 
 
 def _table_text(report: object) -> str:
     from sprite_lint.reporters import render_table
 
-    console = Console(width=100, record=True, file=open(os.devnull, "w"), color_system=None)  # noqa: SIM115
-    render_table(report, console)  # type: ignore[arg-type]
+    with open(os.devnull, "w") as sink:
+        console = Console(width=100, record=True, file=sink, color_system=None)
+        render_table(report, console)  # type: ignore[arg-type]
     return console.export_text()
 
 

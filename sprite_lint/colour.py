@@ -31,21 +31,26 @@ def fit_document_frequency(images: Iterable[np.ndarray]) -> tuple[np.ndarray, np
     return bins.astype(np.int64), counts.astype(np.int64), len(per_image)
 
 
+UNSEEN = 12.0  # rarity of a colour no approved sprite uses: rarer than 1 in 160,000 sprites
+
+
 class RarityTable:
-    """Per-pixel rarity: ``-log`` of the smoothed share of approved sprites using the colour."""
+    """Per-pixel rarity: ``-log`` of the smoothed share of approved sprites using the colour.
+
+    A colour no approved sprite uses scores the constant :data:`UNSEEN`, not a value that
+    depends on how many sprites were approved: the models of calibration's folds and the
+    final model then agree on what "never seen" means.
+    """
 
     def __init__(self, bins: np.ndarray, counts: np.ndarray, n_images: int) -> None:
         self.bins = np.asarray(bins, dtype=np.int64)
         share = (np.asarray(counts, dtype=np.float64) + 0.5) / (n_images + 1.0)
-        floor = -np.log(1.0 / (n_images + 1.0)) if n_images else 0.0
-        common = -np.log(share).min() if self.bins.size else floor
-        self.rarity = (-np.log(share) - common).astype(np.float32)  # commonest colour: 0
-        self.unseen = np.float32(-np.log(0.5 / (n_images + 1.0)) - common)
+        self.rarity = np.clip(-np.log(share), 0.0, UNSEEN).astype(np.float32)
 
     def map(self, rgba: np.ndarray) -> np.ndarray:
         """``(H, W)`` rarity of every pixel."""
         q = colour_bins(rgba)
         if self.bins.size == 0:
-            return np.full(q.shape, self.unseen, dtype=np.float32)
+            return np.full(q.shape, UNSEEN, dtype=np.float32)
         idx = np.minimum(np.searchsorted(self.bins, q), self.bins.size - 1)
-        return np.where(self.bins[idx] == q, self.rarity[idx], self.unseen)
+        return np.where(self.bins[idx] == q, self.rarity[idx], np.float32(UNSEEN))

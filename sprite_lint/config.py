@@ -15,7 +15,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-FORMATS = ("table", "json")
+FORMATS = ("table", "json", "sarif", "junit", "github", "gitlab", "markdown")
 
 
 @dataclass(frozen=True)

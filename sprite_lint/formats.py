@@ -1,0 +1,167 @@
+"""CI output formats: SARIF 2.1.0, JUnit XML, GitHub annotations, GitLab Code Quality, Markdown.
+
+Pure functions of a :class:`CheckReport`; nothing here prints or writes files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import xml.etree.ElementTree as ET
+from typing import Any
+
+from sprite_lint import __version__
+from sprite_lint.check import CheckReport, FileResult
+from sprite_lint.scoring import SIGNAL_LABELS, SIGNALS
+
+INFO_URI = "https://github.com/sprite-lint/sprite-lint"
+UNREADABLE = "unreadable"
+RULES: dict[str, str] = {
+    **{f"off-style/{s}": f"Sprite is off-style: {SIGNAL_LABELS[s]}" for s in SIGNALS},
+    UNREADABLE: "File could not be read as a PNG sprite",
+}
+
+
+def _rule(r: FileResult) -> str:
+    return UNREADABLE if r.status == "error" else f"off-style/{r.driver}"
+
+
+def _detail(r: FileResult) -> str:
+    if r.status == "error":
+        return r.message
+    return (
+        f"{r.message}: score {r.score:.3g} over the limit {r.threshold:.3g} "
+        f"(p = {r.p_value:.2g}); the sprite does not look like the approved art"
+    )
+
+
+def fingerprint(r: FileResult) -> str:
+    """Stable across runs: the path and the rule, not scores that move with retraining."""
+    return hashlib.sha256(f"{r.path}\0{_rule(r)}".encode()).hexdigest()[:32]
+
+
+def _problems(report: CheckReport) -> list[FileResult]:
+    return [r for r in report.results if r.status != "pass"]
+
+
+def to_sarif(report: CheckReport) -> str:
+    """SARIF 2.1.0 as GitHub code scanning accepts it: one result per failing or bad file."""
+    rule_ids = list(RULES)
+    results = []
+    for r in _problems(report):
+        rid = _rule(r)
+        res: dict[str, Any] = {
+            "ruleId": rid,
+            "ruleIndex": rule_ids.index(rid),
+            "level": "error",
+            "message": {"text": _detail(r)},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": r.path, "uriBaseId": "%SRCROOT%"},
+                        "region": {"startLine": 1},
+                    }
+                }
+            ],
+            "partialFingerprints": {"spriteLint/v1": fingerprint(r)},
+        }
+        if r.status == "fail":
+            res["properties"] = {
+                "score": r.score, "threshold": r.threshold, "pValue": r.p_value,
+                "region": None if r.region is None else
+                {"x": r.region.x, "y": r.region.y, "w": r.region.w, "h": r.region.h},
+            }
+        results.append(res)
+    doc = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "sprite-lint",
+                        "version": __version__,
+                        "informationUri": INFO_URI,
+                        "rules": [
+                            {
+                                "id": rid,
+                                "name": rid.replace("/", "-"),
+                                "shortDescription": {"text": text},
+                                "defaultConfiguration": {"level": "error"},
+                            }
+                            for rid, text in RULES.items()
+                        ],
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def to_junit(report: CheckReport) -> str:
+    """JUnit XML: one testcase per file; failure for an anomaly, error for bad input."""
+    c = report.counts
+    suite = ET.Element(
+        "testsuite", name="sprite-lint", tests=str(len(report.results)),
+        failures=str(c["fail"]), errors=str(c["error"]), skipped="0",
+    )
+    for r in report.results:
+        case = ET.SubElement(suite, "testcase", classname="sprite-lint", name=r.path)
+        if r.status == "fail":
+            ET.SubElement(case, "failure", message=r.message, type=_rule(r)).text = _detail(r)
+        elif r.status == "error":
+            ET.SubElement(case, "error", message=r.message, type=UNREADABLE).text = r.message
+    suites = ET.Element("testsuites", name="sprite-lint")
+    suites.append(suite)
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _escape_data(s: str) -> str:
+    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_prop(s: str) -> str:
+    return _escape_data(s).replace(":", "%3A").replace(",", "%2C")
+
+
+def to_github(report: CheckReport) -> str:
+    """GitHub Actions workflow commands: one ``::error`` annotation per problem file."""
+    lines = []
+    for r in _problems(report):
+        title = "sprite-lint: unreadable file" if r.status == "error" else "sprite-lint: off-style sprite"
+        lines.append(f"::error file={_escape_prop(r.path)},title={_escape_prop(title)}::{_escape_data(_detail(r))}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def to_gitlab(report: CheckReport) -> str:
+    """GitLab Code Quality report (a JSON array of issues)."""
+    issues = [
+        {
+            "description": f"{r.path}: {_detail(r)}",
+            "check_name": _rule(r),
+            "fingerprint": fingerprint(r),
+            "severity": "major",
+            "location": {"path": r.path, "lines": {"begin": 1}},
+        }
+        for r in _problems(report)
+    ]
+    return json.dumps(issues, indent=2) + "\n"
+
+
+def to_markdown(report: CheckReport) -> str:
+    """A Markdown summary (pull-request comments, ``$GITHUB_STEP_SUMMARY``)."""
+    from sprite_lint.reporters import sorted_results, summary_line
+
+    def num(v: float | None) -> str:
+        return "–" if v is None else f"{v:.3g}"
+
+    out = ["## sprite-lint", "", summary_line(report), ""]
+    out += ["| file | result | score | limit | p | what, where |", "| --- | --- | --- | --- | --- | --- |"]
+    icon = {"pass": "✅ pass", "fail": "❌ fail", "error": "⚠️ error"}
+    for r in sorted_results(report):
+        msg = "" if r.status == "pass" else r.message.replace("|", "\\|")
+        out.append(f"| `{r.path}` | {icon[r.status]} | {num(r.score)} | {num(r.threshold)} | "
+                   f"{num(r.p_value)} | {msg} |")
+    return "\n".join(out) + "\n"

