@@ -20,8 +20,12 @@ def machine() -> str:
     import numpy
     import onnxruntime
 
-    parts = [f"{os.cpu_count()} CPU cores", f"Python {platform.python_version()}",
-             f"numpy {numpy.__version__}", f"onnxruntime {onnxruntime.__version__}"]
+    parts = [
+        f"{os.cpu_count()} CPU cores",
+        f"Python {platform.python_version()}",
+        f"numpy {numpy.__version__}",
+        f"onnxruntime {onnxruntime.__version__}",
+    ]
     try:
         import torch
 
@@ -38,7 +42,11 @@ def write_section(name: str, body: str) -> None:
     start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
     block = f"{start}\n{body.rstrip()}\n{end}"
     pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
-    text = pattern.sub(lambda _m: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+    text = (
+        pattern.sub(lambda _m: block, text)
+        if pattern.search(text)
+        else text.rstrip() + "\n\n" + block + "\n"
+    )
     DOC.write_text(text, encoding="utf-8")
 
 

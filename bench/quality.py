@@ -67,6 +67,11 @@ latent-density AUROC >= 0.95. Calibration took {res.seconds_calibrate:.0f} s, ch
 {ev.n_normal + g.n} sprites {res.seconds_check:.1f} s.
 """
     write_section("article", body)
+    if args.plots:
+        from sprite_lint.plots import write_plots
+
+        for p in write_plots(ev, Path(args.plots)):
+            print(f"wrote {p}")
     OUT.mkdir(exist_ok=True)
     (OUT / "article.json").write_text(json.dumps(ev.to_dict(), indent=2))
     print(body)
@@ -97,8 +102,11 @@ def suite(args: argparse.Namespace) -> None:
         }
         ev = evaluate_results(normal_rows, groups, det.calibration.threshold, det.calibration.alpha)
         results[fam] = ev.to_dict()
-        print(f"[{fam}] false alarms {ev.false_alarm_rate:.3f}; "
-              + ", ".join(f"{g.name} {g.auroc['combined']:.3f}" for g in ev.groups), flush=True)
+        print(
+            f"[{fam}] false alarms {ev.false_alarm_rate:.3f}; "
+            + ", ".join(f"{g.name} {g.auroc['combined']:.3f}" for g in ev.groups),
+            flush=True,
+        )
     seconds = time.perf_counter() - t0
     OUT.mkdir(exist_ok=True)
     (OUT / "suite.json").write_text(json.dumps(results, indent=2))
@@ -123,14 +131,20 @@ def render_suite(results: dict[str, dict], args: argparse.Namespace, seconds: fl
     per_score = []
     for s in SCORE_NAMES:
         per_score.append([s, *(f"{np.mean([v[s] for v in auc[f].values()]):.3f}" for f in fams)])
-    colour_mean = np.mean([auc[f][d]["combined"] for f in fams for d in COLOUR_DEFECTS if d in auc[f]])
-    struct_mean = np.mean([auc[f][d]["combined"] for f in fams for d in STRUCTURAL_DEFECTS if d in auc[f]])
+    colour_mean = np.mean(
+        [auc[f][d]["combined"] for f in fams for d in COLOUR_DEFECTS if d in auc[f]]
+    )
+    struct_mean = np.mean(
+        [auc[f][d]["combined"] for f in fams for d in STRUCTURAL_DEFECTS if d in auc[f]]
+    )
     kind_means = {d: np.mean([auc[f][d]["combined"] for f in fams if d in auc[f]]) for d in defects}
     worst_kind = min(kind_means, key=kind_means.get)  # type: ignore[arg-type]
     far = [results[f]["false_alarm_rate"] for f in fams]
     alpha = results[fams[0]]["alpha"]
-    rate_rows = [[f, f"{results[f]['false_alarm_rate']:.3f}",
-                  f"{np.mean(list(det[f].values())):.3f}"] for f in fams]
+    rate_rows = [
+        [f, f"{results[f]['false_alarm_rate']:.3f}", f"{np.mean(list(det[f].values())):.3f}"]
+        for f in fams
+    ]
     cmd = f"python bench/quality.py suite --seed {args.seed} --approved {args.approved} --heldout {args.heldout}"
     return f"""## Sprite suite
 
@@ -162,11 +176,14 @@ structural defects **{struct_mean:.3f}** (target >= 0.90); weakest defect kind
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = ap.add_subparsers(dest="what", required=True)
     a = sub.add_parser("article")
     a.add_argument("--n", type=int, default=1000)
     a.add_argument("--seed", type=int, default=0)
+    a.add_argument("--plots", help="also write the score-distribution and ROC figures here")
     s = sub.add_parser("suite")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--approved", type=int, default=50)

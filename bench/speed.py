@@ -59,7 +59,9 @@ def write_pngs(images: list[np.ndarray], folder: Path, size: int | None = None) 
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--scan-n", type=int, default=10_000, help="sprites per throughput scan")
     ap.add_argument("--calibrate-n", type=int, nargs="*", default=[1000, 10_000])
     ap.add_argument("--repeat", type=int, default=5)
@@ -76,7 +78,9 @@ def main() -> None:
     for n in sorted(args.calibrate_n):
         write_pngs(approved[:n], WORK / f"approved{n}")
         target = WORK / f"baseline{n}"
-        wall, rss = timed([sl, "calibrate", str(WORK / f"approved{n}"), "-b", str(target), "--device", "cpu"])
+        wall, rss = timed(
+            [sl, "calibrate", str(WORK / f"approved{n}"), "-b", str(target), "--device", "cpu"]
+        )
         cal_rows.append([f"{n:,} sprites of 64x64", f"{wall:.1f} s", f"{rss} MB"])
         print(cal_rows[-1], flush=True)
         if n == min(args.calibrate_n):
@@ -89,17 +93,30 @@ def main() -> None:
     hook_files = sorted((WORK / "hook").glob("*.png"))
     floor, _ = median_run([py, "-c", "import numpy, PIL.Image"], args.repeat)
     torch_t, _ = median_run([py, "-c", "import torch"], args.repeat)
-    lat_rows = [["`python -c \"import numpy, PIL.Image\"` (floor)", f"{floor:.3f} s", "1.0x", ""],
-                ["`python -c \"import torch\"`", f"{torch_t:.3f} s", f"{torch_t / floor:.1f}x", ""]]
+    lat_rows = [
+        ['`python -c "import numpy, PIL.Image"` (floor)', f"{floor:.3f} s", "1.0x", ""],
+        ['`python -c "import torch"`', f"{torch_t:.3f} s", f"{torch_t / floor:.1f}x", ""],
+    ]
     for k in (1, 10, 100):
         files = [str(p) for p in hook_files[:k]]
-        wall, rss = median_run([sl, "check", "-b", str(baseline), "--no-cache", *files], args.repeat)
-        lat_rows.append([f"`sprite-lint check` {k} file(s)", f"{wall:.3f} s", f"{wall / floor:.1f}x", f"{rss} MB"])
+        wall, rss = median_run(
+            [sl, "check", "-b", str(baseline), "--no-cache", *files], args.repeat
+        )
+        lat_rows.append(
+            [
+                f"`sprite-lint check` {k} file(s)",
+                f"{wall:.3f} s",
+                f"{wall / floor:.1f}x",
+                f"{rss} MB",
+            ]
+        )
         print(lat_rows[-1], flush=True)
     files = [str(p) for p in hook_files[:1]]
     median_run([sl, "check", "-b", str(baseline), *files], 1)  # fill the cache
     wall, rss = median_run([sl, "check", "-b", str(baseline), *files], args.repeat)
-    lat_rows.append(["`sprite-lint check` 1 file, cached", f"{wall:.3f} s", f"{wall / floor:.1f}x", f"{rss} MB"])
+    lat_rows.append(
+        ["`sprite-lint check` 1 file, cached", f"{wall:.3f} s", f"{wall / floor:.1f}x", f"{rss} MB"]
+    )
 
     # throughput
     scan_rows = []
@@ -108,15 +125,50 @@ def main() -> None:
         folder = WORK / f"scan{size}"
         write_pngs(pool, folder, size)
         for jobs in ("1", "0"):
-            wall, rss = timed([sl, "check", "-b", str(baseline), "--no-cache", "--jobs", jobs, "-f", "json",
-                               "-o", str(WORK / "scan.json"), str(folder)])
+            wall, rss = timed(
+                [
+                    sl,
+                    "check",
+                    "-b",
+                    str(baseline),
+                    "--no-cache",
+                    "--jobs",
+                    jobs,
+                    "-f",
+                    "json",
+                    "-o",
+                    str(WORK / "scan.json"),
+                    str(folder),
+                ]
+            )
             label = "1" if jobs == "1" else f"0 (= {os.cpu_count()})"
-            scan_rows.append([f"{size}x{size}", f"{args.scan_n:,}", label, f"{wall:.1f} s",
-                              f"{args.scan_n / wall:,.0f}", f"{rss} MB"])
+            scan_rows.append(
+                [
+                    f"{size}x{size}",
+                    f"{args.scan_n:,}",
+                    label,
+                    f"{wall:.1f} s",
+                    f"{args.scan_n / wall:,.0f}",
+                    f"{rss} MB",
+                ]
+            )
             print(scan_rows[-1], flush=True)
         shutil.rmtree(folder)
-    wall, rss = timed([sl, "check", "-b", str(baseline), "--jobs", "0", "-f", "json", "-o",
-                       str(WORK / "scan.json"), str(WORK / "hook")])
+    wall, rss = timed(
+        [
+            sl,
+            "check",
+            "-b",
+            str(baseline),
+            "--jobs",
+            "0",
+            "-f",
+            "json",
+            "-o",
+            str(WORK / "scan.json"),
+            str(WORK / "hook"),
+        ]
+    )
 
     cmd = "python bench/speed.py" + (f" --scan-n {args.scan_n}" if args.scan_n != 10_000 else "")
     body = f"""## Speed

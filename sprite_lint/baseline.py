@@ -64,7 +64,9 @@ def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
             info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             member = io.BytesIO()
-            np.lib.format.write_array(member, np.ascontiguousarray(arrays[name]), allow_pickle=False)
+            np.lib.format.write_array(
+                member, np.ascontiguousarray(arrays[name]), allow_pickle=False
+            )
             zf.writestr(info, member.getvalue())
     return buf.getvalue()
 
@@ -107,7 +109,10 @@ def write_baseline(
         if directory.exists():
             # Keep files in the old directory that are not ours (approvals, a README).
             for child in directory.iterdir():
-                if child.name not in (MODEL, REFERENCE, MANIFEST) and not (tmp / child.name).exists():
+                if (
+                    child.name not in (MODEL, REFERENCE, MANIFEST)
+                    and not (tmp / child.name).exists()
+                ):
                     if child.is_dir():
                         shutil.copytree(child, tmp / child.name)
                     else:
@@ -146,7 +151,9 @@ class Baseline:
         return int(self.manifest["preprocessing"]["max_pixels"])
 
     def scorer(self, threads: int = 0) -> Scorer:
-        kde = GaussianKDE(float(self.manifest["kde"]["bandwidth"])).fit(self.arrays["kde_reference"])
+        kde = GaussianKDE(float(self.manifest["kde"]["bandwidth"])).fit(
+            self.arrays["kde_reference"]
+        )
         rs = self.manifest["recon_scale"]
         return Scorer(
             self.model_bytes,

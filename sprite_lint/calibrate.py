@@ -13,7 +13,6 @@ Thresholds are set on approved sprites the model did not train on:
 from __future__ import annotations
 
 import hashlib
-import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ from sprite_lint.calibration import MIN_CALIBRATION_SCORES, Calibration, fit_cal
 from sprite_lint.colour import BITS, fit_document_frequency
 from sprite_lint.discovery import expand_paths
 from sprite_lint.errors import CalibrationError, ImageError, MissingExtraError
-from sprite_lint.imageio import premultiply, load_png
+from sprite_lint.imageio import load_png, premultiply
 from sprite_lint.kde import GaussianKDE
 from sprite_lint.scoring import (
     CELL,
@@ -84,7 +83,9 @@ def require_train_extra() -> None:
         raise MissingExtraError("sprite-lint calibrate") from None
 
 
-def load_approved(paths: Sequence[str | Path], options: CalibrateOptions) -> tuple[list[Path], list[np.ndarray], str]:
+def load_approved(
+    paths: Sequence[str | Path], options: CalibrateOptions
+) -> tuple[list[Path], list[np.ndarray], str]:
     """Load every approved PNG; refuse (listing them) if any cannot be read."""
     files = expand_paths(paths, options.exclude)
     images: list[np.ndarray] = []
@@ -99,7 +100,9 @@ def load_approved(paths: Sequence[str | Path], options: CalibrateOptions) -> tup
         images.append(im.rgba)
         digest.update(im.sha256.encode())
     if bad:
-        listed = "\n  ".join(bad[:10]) + (f"\n  ... and {len(bad) - 10} more" if len(bad) > 10 else "")
+        listed = "\n  ".join(bad[:10]) + (
+            f"\n  ... and {len(bad) - 10} more" if len(bad) > 10 else ""
+        )
         raise CalibrationError(
             f"{len(bad)} approved file(s) cannot be read; fix or remove them, then calibrate "
             f"again (nothing was written):\n  {listed}"
@@ -113,7 +116,9 @@ def load_approved(paths: Sequence[str | Path], options: CalibrateOptions) -> tup
     return files, images, digest.hexdigest()
 
 
-def build_scorer(model: Any, train_images: Sequence[np.ndarray], seed: int) -> tuple[Scorer, bytes, dict[str, Any]]:
+def build_scorer(
+    model: Any, train_images: Sequence[np.ndarray], seed: int
+) -> tuple[Scorer, bytes, dict[str, Any]]:
     """Export ``model`` to ONNX, fit the latent KDE and colour table on ``train_images``."""
     from sprite_lint.export import onnx_bytes
     from sprite_lint.kde import select_bandwidth
@@ -122,8 +127,15 @@ def build_scorer(model: Any, train_images: Sequence[np.ndarray], seed: int) -> t
     colour_bins, colour_counts, n_images = fit_document_frequency(train_images)
     d = model.config.latent_dim
     scorer = Scorer(
-        model_bytes, GaussianKDE(1.0), np.zeros(0), (1.0, 1.0), np.zeros(d), np.ones(d),
-        colour_bins, colour_counts, n_images,
+        model_bytes,
+        GaussianKDE(1.0),
+        np.zeros(0),
+        (1.0, 1.0),
+        np.zeros(d),
+        np.ones(d),
+        colour_bins,
+        colour_counts,
+        n_images,
     )
     cells = np.concatenate(
         [
@@ -159,12 +171,16 @@ def build_scorer(model: Any, train_images: Sequence[np.ndarray], seed: int) -> t
         "colour_bins": colour_bins,
         "colour_counts": colour_counts,
     }
-    return scorer, model_bytes, {
-        "kde": info,
-        "arrays": arrays,
-        "colour_images": n_images,
-        "recon_scale": {"pooled": recon_scale[0], "pixel": recon_scale[1]},
-    }
+    return (
+        scorer,
+        model_bytes,
+        {
+            "kde": info,
+            "arrays": arrays,
+            "colour_images": n_images,
+            "recon_scale": {"pooled": recon_scale[0], "pixel": recon_scale[1]},
+        },
+    )
 
 
 def calibrate(

@@ -18,7 +18,6 @@ from sprite_lint.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_PASS, ImageError
 from sprite_lint.imageio import decode_png
 from sprite_lint.scoring import SIGNAL_LABELS, SIGNALS, RawScores, Region, combine
 
-
 CHUNK = 256  # files read, scored and reported together
 
 
@@ -95,7 +94,9 @@ class Detector:
         threshold = self.calibration.threshold
         failed = score > threshold
         region = raw.regions[driver]
-        message = f"{SIGNAL_LABELS[driver]} at {region}" if failed else "looks like the approved art"
+        message = (
+            f"{SIGNAL_LABELS[driver]} at {region}" if failed else "looks like the approved art"
+        )
         return FileResult(
             path=name,
             status="fail" if failed else "pass",
@@ -134,8 +135,18 @@ def read_bytes(path: Path) -> bytes:
         raise ImageError(str(path), f"cannot read file ({exc.strerror or exc})") from None
 
 
-_CACHED = ("status", "message", "score", "threshold", "p_value", "recon_error",
-           "kde_log_density", "colour_rarity", "signals", "driver")
+_CACHED = (
+    "status",
+    "message",
+    "score",
+    "threshold",
+    "p_value",
+    "recon_error",
+    "kde_log_density",
+    "colour_rarity",
+    "signals",
+    "driver",
+)
 
 
 def _to_entry(r: FileResult) -> dict[str, object]:
@@ -161,7 +172,9 @@ class _Judge:
         self.limit = limit
         self.cache = ResultCache(cache_root, baseline.sha256) if cache_root is not None else None
 
-    def __call__(self, chunk: Sequence[tuple[Path, str]], keep_maps: bool = False) -> list[FileResult]:
+    def __call__(
+        self, chunk: Sequence[tuple[Path, str]], keep_maps: bool = False
+    ) -> list[FileResult]:
         results: list[FileResult | None] = [None] * len(chunk)
         todo: list[tuple[int, str, np.ndarray, str]] = []
         for i, (path, name) in enumerate(chunk):
@@ -220,7 +233,9 @@ def check_files(
     if jobs > 1 and len(chunks) > 1 and not keep_maps:
         ctx = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
         with ProcessPoolExecutor(
-            max_workers=jobs, mp_context=ctx, initializer=_init_worker,
+            max_workers=jobs,
+            mp_context=ctx,
+            initializer=_init_worker,
             initargs=(baseline, limit, cache_root),
         ) as pool:
             for part in pool.map(_work, chunks):

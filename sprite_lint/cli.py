@@ -10,14 +10,14 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.text import Text
 
 from sprite_lint import __version__
-from sprite_lint.errors import EXIT_ERROR, SpriteLintError
+from sprite_lint.errors import SpriteLintError
 
 app = typer.Typer(
     name="sprite-lint",
@@ -41,7 +41,9 @@ def handle_errors() -> Iterator[None]:
     try:
         yield
     except SpriteLintError as exc:
-        _console(stderr=True).print(Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True)
+        _console(stderr=True).print(
+            Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True
+        )
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         _console(stderr=True).print("interrupted; nothing was written")
@@ -68,7 +70,8 @@ def _root(
 
 
 BaselineOpt = Annotated[
-    Optional[Path], typer.Option("--baseline", "-b", help="Baseline directory [default: baselines/default].")
+    Path | None,
+    typer.Option("--baseline", "-b", help="Baseline directory [default: baselines/default]."),
 ]
 
 
@@ -76,31 +79,47 @@ BaselineOpt = Annotated[
 def calibrate(
     paths: Annotated[list[Path], typer.Argument(help="Approved sprites: PNG files or folders.")],
     baseline: BaselineOpt = None,
-    alpha: Annotated[Optional[float], typer.Option(help="Target false-alarm rate [default: 0.01].")] = None,
-    epochs: Annotated[Optional[int], typer.Option(help="Training epochs [default: auto].")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="Random seed [default: 0].")] = None,
-    device: Annotated[Optional[str], typer.Option(help="auto, cpu or cuda [default: auto].")] = None,
+    alpha: Annotated[
+        float | None, typer.Option(help="Target false-alarm rate [default: 0.01].")
+    ] = None,
+    epochs: Annotated[int | None, typer.Option(help="Training epochs [default: auto].")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed [default: 0].")] = None,
+    device: Annotated[str | None, typer.Option(help="auto, cpu or cuda [default: auto].")] = None,
 ) -> None:
     """Train on approved sprites and write a baseline (needs sprite-lint[train])."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     with handle_errors():
-        from sprite_lint.calibrate import CalibrateOptions, calibrate as run_calibrate
+        from sprite_lint.calibrate import CalibrateOptions
+        from sprite_lint.calibrate import calibrate as run_calibrate
         from sprite_lint.config import load_settings
 
         s = load_settings(
-            warn=_warn, baseline=str(baseline) if baseline else None, alpha=alpha,
-            epochs=epochs, seed=seed, device=device,
+            warn=_warn,
+            baseline=str(baseline) if baseline else None,
+            alpha=alpha,
+            epochs=epochs,
+            seed=seed,
+            device=device,
         )
         opts = CalibrateOptions(
-            alpha=s.alpha, epochs=s.epochs, seed=s.seed, device=s.device,
-            max_pixels=s.max_pixels, exclude=s.exclude,
+            alpha=s.alpha,
+            epochs=s.epochs,
+            seed=s.seed,
+            device=s.device,
+            max_pixels=s.max_pixels,
+            exclude=s.exclude,
         )
         console = _console(stderr=True)
         with Progress(
-            TextColumn("{task.description:<12}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-            TextColumn("loss {task.fields[loss]:.4f}"), TimeElapsedColumn(),
-            console=console, transient=False, disable=int(os.environ.get("RANK", "0")) > 0,
+            TextColumn("{task.description:<12}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TextColumn("loss {task.fields[loss]:.4f}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+            disable=int(os.environ.get("RANK", "0")) > 0,
         ) as progress:
             tasks: dict[str, int] = {}
             current: list[str] = []
@@ -112,7 +131,9 @@ def calibrate(
             def on_step(step: int, total: int, loss: float) -> None:
                 progress.update(tasks[current[0]], completed=step, total=total, loss=loss)
 
-            result = run_calibrate(paths, Path(s.baseline), opts, on_phase=on_phase, on_step=on_step)
+            result = run_calibrate(
+                paths, Path(s.baseline), opts, on_phase=on_phase, on_step=on_step
+            )
         if result.rank != 0:
             return  # torchrun: rank 0 wrote the baseline and reports
         for w in result.warnings:
@@ -130,15 +151,27 @@ def calibrate(
 
 @app.command()
 def check(
-    files: Annotated[Optional[list[Path]], typer.Argument(help="PNG files or folders to check.")] = None,
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="PNG files or folders to check.")
+    ] = None,
     baseline: BaselineOpt = None,
     format: Annotated[
-        Optional[str],
-        typer.Option("--format", "-f", help="table, json, sarif, junit, github, gitlab or markdown [default: table]."),
+        str | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="table, json, sarif, junit, github, gitlab or markdown [default: table].",
+        ),
     ] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to this file.")] = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes; 0 = one per core.")] = 1,
-    shard: Annotated[Optional[str], typer.Option(help="Check only shard K of N (K/N), for a CI matrix.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
+    ] = None,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Worker processes; 0 = one per core.")
+    ] = 1,
+    shard: Annotated[
+        str | None, typer.Option(help="Check only shard K of N (K/N), for a CI matrix.")
+    ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Score every file afresh.")] = False,
 ) -> None:
     """Score sprites against the baseline; exit 1 if any is anomalous, 2 on any error."""
@@ -160,7 +193,10 @@ def check(
             paths = select_shard(paths, *parse_shard(shard))
         base = load_baseline(s.baseline)
         report = check_files(
-            paths, base, max_pixels=s.max_pixels, jobs=jobs or (os.cpu_count() or 1),
+            paths,
+            base,
+            max_pixels=s.max_pixels,
+            jobs=jobs or (os.cpu_count() or 1),
             cache_root=None if no_cache else Path(DEFAULT_DIR),
         )
         _emit(report, s.format, output)
@@ -169,9 +205,13 @@ def check(
 
 @app.command()
 def merge(
-    reports: Annotated[list[Path], typer.Argument(help="JSON reports of check (for example one per shard).")],
+    reports: Annotated[
+        list[Path], typer.Argument(help="JSON reports of check (for example one per shard).")
+    ],
     format: Annotated[str, typer.Option("--format", "-f", help="Any format of check.")] = "table",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the merged report here.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the merged report here.")
+    ] = None,
 ) -> None:
     """Merge JSON reports of sharded checks into one; exit code as if checked at once."""
     with handle_errors():
@@ -182,7 +222,7 @@ def merge(
         raise typer.Exit(report.exit_code)
 
 
-def _emit(report: object, fmt: str, output: Optional[Path]) -> None:
+def _emit(report: object, fmt: str, output: Path | None) -> None:
     """Print or write ``report`` in ``fmt``; the table always reaches the terminal."""
     from sprite_lint import formats
     from sprite_lint.config import FORMATS
@@ -190,8 +230,12 @@ def _emit(report: object, fmt: str, output: Optional[Path]) -> None:
     from sprite_lint.reporters import render_table, to_json
 
     writers = {
-        "json": to_json, "sarif": formats.to_sarif, "junit": formats.to_junit,
-        "github": formats.to_github, "gitlab": formats.to_gitlab, "markdown": formats.to_markdown,
+        "json": to_json,
+        "sarif": formats.to_sarif,
+        "junit": formats.to_junit,
+        "github": formats.to_github,
+        "gitlab": formats.to_gitlab,
+        "markdown": formats.to_markdown,
         "table": _table_text,
     }
     if fmt not in FORMATS:
@@ -236,11 +280,11 @@ def _write_output(path: Path, text: str) -> None:
 
 @app.command()
 def demo(
-    out: Annotated[Path, typer.Option(help="Folder for the generated sprites and baseline.")] = Path(
-        "sprite-lint-demo"
-    ),
+    out: Annotated[
+        Path, typer.Option(help="Folder for the generated sprites and baseline.")
+    ] = Path("sprite-lint-demo"),
     n: Annotated[int, typer.Option(help="Sprites per set (approved, held-out, anomalous).")] = 1000,
-    epochs: Annotated[Optional[int], typer.Option(help="Training epochs [default: auto].")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Training epochs [default: auto].")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
 ) -> None:
@@ -253,8 +297,14 @@ def demo(
 
         console = _console()
         console.print(f"Generating the dSprites-style data set in {out}/ ({n} per set) ...")
-        result = run_demo(out, n=n, epochs=epochs, seed=seed, device=device,
-                          on_phase=lambda p: console.print(f"  {p}"))
+        result = run_demo(
+            out,
+            n=n,
+            epochs=epochs,
+            seed=seed,
+            device=device,
+            on_phase=lambda p: console.print(f"  {p}"),
+        )
         from sprite_lint.evalreport import render_demo
 
         render_demo(result, console)
@@ -263,11 +313,15 @@ def demo(
 @app.command()
 def evaluate(
     normal: Annotated[Path, typer.Option(help="Folder of held-out approved-like sprites.")],
-    anomalous: Annotated[list[Path], typer.Option(help="Folder of known-bad sprites (repeatable).")],
+    anomalous: Annotated[
+        list[Path], typer.Option(help="Folder of known-bad sprites (repeatable).")
+    ],
     baseline: BaselineOpt = None,
     format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write JSON here.")] = None,
-    plots: Annotated[Optional[Path], typer.Option(help="Write score-distribution and ROC PNGs here.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write JSON here.")] = None,
+    plots: Annotated[
+        Path | None, typer.Option(help="Write score-distribution and ROC PNGs here.")
+    ] = None,
 ) -> None:
     """AUROC per score and rates at the calibrated threshold, on labelled held-out sprites."""
     with handle_errors():

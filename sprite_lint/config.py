@@ -39,9 +39,7 @@ def find_pyproject(start: Path) -> Path | None:
     return None
 
 
-def load_settings(
-    cwd: Path | None = None, warn: Any = None, **overrides: Any
-) -> Settings:
+def load_settings(cwd: Path | None = None, warn: Any = None, **overrides: Any) -> Settings:
     """Resolve settings. ``overrides`` are CLI flags; ``None`` means "not given"."""
     settings = Settings()
     pyproject = find_pyproject((cwd or Path.cwd()).resolve())

@@ -59,7 +59,9 @@ def run_demo(
     say(f"calibrating on {n} approved sprites ...")
     t0 = time.perf_counter()
     cal = calibrate(
-        [out / "approved"], out / "baseline", CalibrateOptions(epochs=epochs, seed=seed, device=device),
+        [out / "approved"],
+        out / "baseline",
+        CalibrateOptions(epochs=epochs, seed=seed, device=device),
         on_phase=lambda label: say(f"  {label}"),
     )
     t1 = time.perf_counter()

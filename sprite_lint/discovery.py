@@ -62,6 +62,7 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 def select_shard(files: Iterable[Path], k: int, n: int) -> list[Path]:
     """The files of shard ``k`` of ``n``: by a hash of the path, so every machine agrees."""
+
     def bucket(p: Path) -> int:
         return int.from_bytes(hashlib.sha256(p.as_posix().encode()).digest()[:8], "big") % n
 

@@ -65,7 +65,14 @@ def sample_latents(n: int, rng: np.random.Generator) -> list[Latents]:
     """``n`` distinct random latent combinations."""
     total = len(SHAPES) * len(SCALES) * len(ROTATIONS) * len(POSITIONS) ** 2 * len(BACKGROUNDS)
     flat = rng.choice(total, size=n, replace=False)
-    dims = (len(SHAPES), len(SCALES), len(ROTATIONS), len(POSITIONS), len(POSITIONS), len(BACKGROUNDS))
+    dims = (
+        len(SHAPES),
+        len(SCALES),
+        len(ROTATIONS),
+        len(POSITIONS),
+        len(POSITIONS),
+        len(BACKGROUNDS),
+    )
     return [Latents(*map(int, np.unravel_index(int(i), dims))) for i in flat]
 
 

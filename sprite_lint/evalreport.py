@@ -33,6 +33,7 @@ def evaluate_folders(
     baseline: Baseline, normal: Path, anomalous: Sequence[Path], max_pixels: int | None = None
 ) -> Evaluation:
     """Judge a folder of normals and folders of known-bad sprites; compute the metrics."""
+
     def judged(folder: Path) -> list:
         files = expand_paths([folder])
         if not files:

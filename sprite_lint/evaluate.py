@@ -8,7 +8,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from sprite_lint.check import FileResult
-
 from sprite_lint.scoring import SIGNALS
 
 SCORE_NAMES = (*SIGNALS, "combined")

@@ -67,9 +67,12 @@ def to_sarif(report: CheckReport) -> str:
         }
         if r.status == "fail":
             res["properties"] = {
-                "score": r.score, "threshold": r.threshold, "pValue": r.p_value,
-                "region": None if r.region is None else
-                {"x": r.region.x, "y": r.region.y, "w": r.region.w, "h": r.region.h},
+                "score": r.score,
+                "threshold": r.threshold,
+                "pValue": r.p_value,
+                "region": None
+                if r.region is None
+                else {"x": r.region.x, "y": r.region.y, "w": r.region.w, "h": r.region.h},
             }
         results.append(res)
     doc = {
@@ -104,8 +107,12 @@ def to_junit(report: CheckReport) -> str:
     """JUnit XML: one testcase per file; failure for an anomaly, error for bad input."""
     c = report.counts
     suite = ET.Element(
-        "testsuite", name="sprite-lint", tests=str(len(report.results)),
-        failures=str(c["fail"]), errors=str(c["error"]), skipped="0",
+        "testsuite",
+        name="sprite-lint",
+        tests=str(len(report.results)),
+        failures=str(c["fail"]),
+        errors=str(c["error"]),
+        skipped="0",
     )
     for r in report.results:
         case = ET.SubElement(suite, "testcase", classname="sprite-lint", name=r.path)
@@ -130,8 +137,14 @@ def to_github(report: CheckReport) -> str:
     """GitHub Actions workflow commands: one ``::error`` annotation per problem file."""
     lines = []
     for r in _problems(report):
-        title = "sprite-lint: unreadable file" if r.status == "error" else "sprite-lint: off-style sprite"
-        lines.append(f"::error file={_escape_prop(r.path)},title={_escape_prop(title)}::{_escape_data(_detail(r))}")
+        title = (
+            "sprite-lint: unreadable file"
+            if r.status == "error"
+            else "sprite-lint: off-style sprite"
+        )
+        lines.append(
+            f"::error file={_escape_prop(r.path)},title={_escape_prop(title)}::{_escape_data(_detail(r))}"
+        )
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -158,10 +171,15 @@ def to_markdown(report: CheckReport) -> str:
         return "–" if v is None else f"{v:.3g}"
 
     out = ["## sprite-lint", "", summary_line(report), ""]
-    out += ["| file | result | score | limit | p | what, where |", "| --- | --- | --- | --- | --- | --- |"]
+    out += [
+        "| file | result | score | limit | p | what, where |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     icon = {"pass": "✅ pass", "fail": "❌ fail", "error": "⚠️ error"}
     for r in sorted_results(report):
         msg = "" if r.status == "pass" else r.message.replace("|", "\\|")
-        out.append(f"| `{r.path}` | {icon[r.status]} | {num(r.score)} | {num(r.threshold)} | "
-                   f"{num(r.p_value)} | {msg} |")
+        out.append(
+            f"| `{r.path}` | {icon[r.status]} | {num(r.score)} | {num(r.threshold)} | "
+            f"{num(r.p_value)} | {msg} |"
+        )
     return "\n".join(out) + "\n"

@@ -38,26 +38,30 @@ def load_png(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> LoadedIm
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise ImageError(str(path), f"file not found") from None
+        raise ImageError(str(path), "file not found") from None
     except IsADirectoryError:
-        raise ImageError(str(path), f"is a directory, not a PNG file") from None
+        raise ImageError(str(path), "is a directory, not a PNG file") from None
     except OSError as exc:
         raise ImageError(str(path), f"cannot read file ({exc.strerror or exc})") from None
-    return LoadedImage(path, decode_png(data, str(path), max_pixels), hashlib.sha256(data).hexdigest())
+    return LoadedImage(
+        path, decode_png(data, str(path), max_pixels), hashlib.sha256(data).hexdigest()
+    )
 
 
-def decode_png(data: bytes, name: str = "<bytes>", max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+def decode_png(
+    data: bytes, name: str = "<bytes>", max_pixels: int = DEFAULT_MAX_PIXELS
+) -> np.ndarray:
     """Decode PNG bytes to an ``(H, W, 4)`` uint8 RGBA array."""
     if not data:
-        raise ImageError(name, f"empty file (0 bytes)")
+        raise ImageError(name, "empty file (0 bytes)")
     if data.startswith(LFS_POINTER_PREFIX):
         raise ImageError(
             name,
             f"this is a Git LFS pointer, not the image. "
-            f"Fetch the real file with: git lfs pull --include \"{name}\""
+            f'Fetch the real file with: git lfs pull --include "{name}"',
         )
     if not data.startswith(PNG_SIGNATURE):
-        raise ImageError(name, f"not a PNG file (the PNG signature is missing)")
+        raise ImageError(name, "not a PNG file (the PNG signature is missing)")
     try:
         with warnings.catch_warnings():
             # We enforce our own size limit below, before any pixel is decompressed.
@@ -71,7 +75,7 @@ def decode_png(data: bytes, name: str = "<bytes>", max_pixels: int = DEFAULT_MAX
                     name,
                     f"image is {width}x{height} = {width * height:,} pixels, over the "
                     f"limit of {max_pixels:,}. Raise max_pixels in [tool.sprite-lint] if this "
-                    "sprite sheet is intended."
+                    "sprite sheet is intended.",
                 )
             img.seek(0)  # animated PNG: the first frame is what a static engine shows
             img.load()
@@ -102,7 +106,7 @@ def _to_rgba(img: Image.Image, name: str) -> np.ndarray:
             rgba[..., 3] = np.where(grey == img.info["transparency"], 0, 255)
         return rgba
     if mode == "F":
-        raise ImageError(name, f"floating-point images are not supported")
+        raise ImageError(name, "floating-point images are not supported")
     if mode in ("P", "PA", "L", "LA", "1", "RGB") or mode != "RGBA":
         img = img.convert("RGBA")
     return np.array(img, dtype=np.uint8)

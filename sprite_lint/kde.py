@@ -49,7 +49,7 @@ class GaussianKDE:
             np.maximum(d2, 0.0, out=d2)
             a = d2 * inv
             m = a.max(axis=1, keepdims=True)
-            out[start : start + _CHUNK] = (m[:, 0] + np.log(np.exp(a - m).sum(axis=1)))
+            out[start : start + _CHUNK] = m[:, 0] + np.log(np.exp(a - m).sum(axis=1))
         return out + self.log_norm_
 
     def loo_score_samples(self) -> np.ndarray:
@@ -62,7 +62,11 @@ class GaussianKDE:
         inv = -0.5 / (self.bandwidth * self.bandwidth)
         for start in range(0, n, _CHUNK):
             q = R[start : start + _CHUNK]
-            d2 = self.sq_norms_[start : start + _CHUNK, None] - 2.0 * q @ R.T + self.sq_norms_[None, :]
+            d2 = (
+                self.sq_norms_[start : start + _CHUNK, None]
+                - 2.0 * q @ R.T
+                + self.sq_norms_[None, :]
+            )
             np.maximum(d2, 0.0, out=d2)
             a = d2 * inv
             a[np.arange(q.shape[0]), np.arange(start, start + q.shape[0])] = -np.inf  # not itself

@@ -40,18 +40,28 @@ class SpriteAutoencoder(nn.Module):
         w, d = config.width, config.latent_dim
         self.config = config
         self.encoder = nn.Sequential(
-            nn.Conv2d(4, w, 3, padding=1), nn.ReLU(),  # (N, w, H, W)
-            nn.Conv2d(w, w, 4, stride=2, padding=1), nn.ReLU(),  # (N, w, H/2, W/2)
-            nn.Conv2d(w, 2 * w, 4, stride=2, padding=1), nn.ReLU(),  # (N, 2w, H/4, W/4)
-            nn.Conv2d(2 * w, 2 * w, 4, stride=2, padding=1), nn.ReLU(),  # (N, 2w, H/8, W/8)
+            nn.Conv2d(4, w, 3, padding=1),
+            nn.ReLU(),  # (N, w, H, W)
+            nn.Conv2d(w, w, 4, stride=2, padding=1),
+            nn.ReLU(),  # (N, w, H/2, W/2)
+            nn.Conv2d(w, 2 * w, 4, stride=2, padding=1),
+            nn.ReLU(),  # (N, 2w, H/4, W/4)
+            nn.Conv2d(2 * w, 2 * w, 4, stride=2, padding=1),
+            nn.ReLU(),  # (N, 2w, H/8, W/8)
             nn.Conv2d(2 * w, d, 1),  # (N, d, H/8, W/8): no activation, the KDE wants it linear
         )
         self.decoder = nn.Sequential(
-            nn.Conv2d(d, 2 * w, 1), nn.ReLU(),  # (N, 2w, H/8, W/8)
-            nn.ConvTranspose2d(2 * w, 2 * w, 4, stride=2, padding=1), nn.ReLU(),  # (N, 2w, H/4, W/4)
-            nn.ConvTranspose2d(2 * w, w, 4, stride=2, padding=1), nn.ReLU(),  # (N, w, H/2, W/2)
-            nn.ConvTranspose2d(w, w, 4, stride=2, padding=1), nn.ReLU(),  # (N, w, H, W)
-            nn.Conv2d(w, 4, 3, padding=1),  # (N, 4, H, W); linear: a sigmoid here saturates on alpha = 1
+            nn.Conv2d(d, 2 * w, 1),
+            nn.ReLU(),  # (N, 2w, H/8, W/8)
+            nn.ConvTranspose2d(2 * w, 2 * w, 4, stride=2, padding=1),
+            nn.ReLU(),  # (N, 2w, H/4, W/4)
+            nn.ConvTranspose2d(2 * w, w, 4, stride=2, padding=1),
+            nn.ReLU(),  # (N, w, H/2, W/2)
+            nn.ConvTranspose2d(w, w, 4, stride=2, padding=1),
+            nn.ReLU(),  # (N, w, H, W)
+            nn.Conv2d(
+                w, 4, 3, padding=1
+            ),  # (N, 4, H, W); linear: a sigmoid here saturates on alpha = 1
         )
 
         # Training only (not exported): a linear read-out of each cell's 8x8 input pixels

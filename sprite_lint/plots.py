@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from sprite_lint.errors import MissingExtraError
-from sprite_lint.evaluate import SCORE_NAMES, Evaluation
 from sprite_lint.evalreport import LABELS
+from sprite_lint.evaluate import SCORE_NAMES, Evaluation
 
 
 def roc_curve(normal: np.ndarray, anomalous: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -18,7 +18,9 @@ def roc_curve(normal: np.ndarray, anomalous: np.ndarray) -> tuple[np.ndarray, np
     order = np.argsort(-scores, kind="mergesort")
     tp = np.cumsum(labels[order])
     fp = np.cumsum(1 - labels[order])
-    return np.concatenate([[0], fp / max(1, normal.size)]), np.concatenate([[0], tp / max(1, anomalous.size)])
+    return np.concatenate([[0], fp / max(1, normal.size)]), np.concatenate(
+        [[0], tp / max(1, anomalous.size)]
+    )
 
 
 def write_plots(ev: Evaluation, folder: Path) -> list[Path]:
@@ -54,7 +56,9 @@ def write_plots(ev: Evaluation, folder: Path) -> list[Path]:
     for name in SCORE_NAMES:
         bad = np.concatenate([v[name] for v in ev.anomalous_scores.values()])
         fpr, tpr = roc_curve(ev.normal_scores[name], bad)
-        auc = float(np.trapezoid(tpr, fpr)) if hasattr(np, "trapezoid") else float(np.trapz(tpr, fpr))
+        auc = (
+            float(np.trapezoid(tpr, fpr)) if hasattr(np, "trapezoid") else float(np.trapz(tpr, fpr))
+        )
         ax.plot(fpr, tpr, label=f"{LABELS[name]} (AUROC {auc:.3f})")
     ax.plot([0, 1], [0, 1], color="grey", linestyle=":")
     ax.set_xlabel("false-alarm rate")

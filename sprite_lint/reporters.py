@@ -28,7 +28,9 @@ def _num(v: float | None, digits: int = 3) -> str:
         return "-"
     if v != 0 and (abs(v) >= 1e4 or abs(v) < 1e-3):
         return f"{v:.1e}"
-    return f"{v:.{digits}g}" if abs(v) < 1 else f"{v:.{max(1, digits - 1)}f}".rstrip("0").rstrip(".")
+    return (
+        f"{v:.{digits}g}" if abs(v) < 1 else f"{v:.{max(1, digits - 1)}f}".rstrip("0").rstrip(".")
+    )
 
 
 def _p(v: float | None) -> str:
@@ -49,9 +51,8 @@ def summary_line(report: CheckReport) -> str:
     c = report.counts
     n = len(report.results)
     parts = [f"{c['fail']} failed", f"{c['error']} error(s)", f"{c['pass']} passed"]
-    how = (
-        f"threshold {_num(report.threshold)} from {report.n_calibration} approved sprites"
-        + (", tail-extrapolated" if report.calibration_method == "tail" else "")
+    how = f"threshold {_num(report.threshold)} from {report.n_calibration} approved sprites" + (
+        ", tail-extrapolated" if report.calibration_method == "tail" else ""
     )
     return f"{n} sprite(s): {', '.join(parts)} · alpha {report.alpha} · {how}"
 
@@ -144,10 +145,16 @@ def from_json(text: str, name: str = "<report>") -> CheckReport:
             reg = f.get("region")
             results.append(
                 FileResult(
-                    path=f["path"], status=f["status"], message=f.get("message", ""),
-                    score=f.get("score"), threshold=f.get("threshold"), p_value=f.get("p_value"),
-                    recon_error=f.get("recon_error"), kde_log_density=f.get("kde_log_density"),
-                    colour_rarity=f.get("colour_rarity"), signals=f.get("signals"),
+                    path=f["path"],
+                    status=f["status"],
+                    message=f.get("message", ""),
+                    score=f.get("score"),
+                    threshold=f.get("threshold"),
+                    p_value=f.get("p_value"),
+                    recon_error=f.get("recon_error"),
+                    kde_log_density=f.get("kde_log_density"),
+                    colour_rarity=f.get("colour_rarity"),
+                    signals=f.get("signals"),
                     driver=f.get("signal"),
                     region=None if reg is None else Region(reg["x"], reg["y"], reg["w"], reg["h"]),
                 )
@@ -155,8 +162,11 @@ def from_json(text: str, name: str = "<report>") -> CheckReport:
             if results[-1].status not in _ORDER:
                 raise ValueError(f"unknown status {results[-1].status!r}")
         return CheckReport(
-            baseline=doc["baseline"], alpha=float(doc["alpha"]), threshold=float(doc["threshold"]),
-            calibration_method=doc["calibration"]["method"], n_calibration=int(doc["calibration"]["n"]),
+            baseline=doc["baseline"],
+            alpha=float(doc["alpha"]),
+            threshold=float(doc["threshold"]),
+            calibration_method=doc["calibration"]["method"],
+            n_calibration=int(doc["calibration"]["n"]),
             results=results,
         )
     except (ValueError, KeyError, TypeError) as exc:
@@ -179,5 +189,11 @@ def merge_reports(paths: list[Path]) -> CheckReport:
     for r in reports:
         for f in r.results:
             seen[f.path] = f
-    return CheckReport(first.baseline, first.alpha, first.threshold, first.calibration_method,
-                       first.n_calibration, list(seen.values()))
+    return CheckReport(
+        first.baseline,
+        first.alpha,
+        first.threshold,
+        first.calibration_method,
+        first.n_calibration,
+        list(seen.values()),
+    )

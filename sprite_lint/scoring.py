@@ -200,14 +200,21 @@ class Scorer:
                     recon, z = self.run_network(inputs[part[0]])
                     recons, zs = recon[None], z[None]
                 else:
-                    recons, zs = self.session.run(None, {"image": np.stack([inputs[i] for i in part])})
+                    recons, zs = self.session.run(
+                        None, {"image": np.stack([inputs[i] for i in part])}
+                    )
                 # one KDE call for every cell of the batch: (cells, d) against the references
                 vecs = [self.latent_vectors(zs[j]) for j in range(len(part))]
                 dens = self.kde.score_samples(np.concatenate(vecs)) if vecs else np.zeros(0)
                 offsets = np.cumsum([0] + [v.shape[0] for v in vecs])
                 for j, i in enumerate(part):
                     out[i] = self._finish(
-                        images[i], inputs[i], recons[j], zs[j], dens[offsets[j] : offsets[j + 1]], keep_maps
+                        images[i],
+                        inputs[i],
+                        recons[j],
+                        zs[j],
+                        dens[offsets[j] : offsets[j + 1]],
+                        keep_maps,
                     )
         return out  # type: ignore[return-value]
 
@@ -229,7 +236,9 @@ class Scorer:
 
         worst = int(np.argmin(log_density))  # one log density per 8x8 cell
         cy, cx = divmod(worst, z.shape[2])
-        kde_region = Region(cx * CELL, cy * CELL, min(CELL, w - cx * CELL), min(CELL, h - cy * CELL))
+        kde_region = Region(
+            cx * CELL, cy * CELL, min(CELL, w - cx * CELL), min(CELL, h - cy * CELL)
+        )
 
         rarity = self.colour.map(rgba)
         c_val, colx, coly, ck = pooled_max(rarity)
@@ -284,11 +293,15 @@ class Standardizer:
         return (np.asarray(raw, dtype=np.float64) - np.asarray(self.loc)) / np.asarray(self.scale)
 
     def to_dict(self) -> dict[str, Any]:
-        return {name: {"loc": lo, "scale": sc} for name, lo, sc in zip(SIGNALS, self.loc, self.scale)}
+        return {
+            name: {"loc": lo, "scale": sc} for name, lo, sc in zip(SIGNALS, self.loc, self.scale)
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Standardizer:
-        return cls(tuple(float(d[s]["loc"]) for s in SIGNALS), tuple(float(d[s]["scale"]) for s in SIGNALS))
+        return cls(
+            tuple(float(d[s]["loc"]) for s in SIGNALS), tuple(float(d[s]["scale"]) for s in SIGNALS)
+        )
 
 
 def combine(z: np.ndarray) -> tuple[float, str]:

@@ -64,7 +64,11 @@ def _creature(rng: np.random.Generator) -> Rgba:
         img[sel, 3] = 255
     # belly highlight and eyes
     ys = np.arange(size)[:, None]
-    belly = mask & (ys > (top + bottom) // 2 + 1) & (np.abs(np.arange(size) - size / 2 + 0.5) < size / 6)
+    belly = (
+        mask
+        & (ys > (top + bottom) // 2 + 1)
+        & (np.abs(np.arange(size) - size / 2 + 0.5) < size / 6)
+    )
     img[belly, :3] = pal[2]
     ey = top + 2
     for ex in (half - 3, half + 2):
@@ -126,7 +130,7 @@ def _tile(rng: np.random.Generator) -> Rgba:
         step = size // 2
         img[::step, :, :3] = pal[3]
         off = int(rng.integers(2, step - 1))
-        img[: step, off, :3] = pal[3]
+        img[:step, off, :3] = pal[3]
         img[step:, (off + step // 2) % size, :3] = pal[3]
     return img
 
@@ -151,7 +155,9 @@ def _icon(rng: np.random.Generator) -> Rgba:
     elif glyph_kind == 2:  # ring
         glyph = np.abs(np.hypot(u, v) - 5) < 1.5
     else:  # right arrow
-        glyph = ((np.abs(v) < 1.5) & (u > -6) & (u < 2)) | ((u >= 0) & (u < 6) & (np.abs(v) < 6 - u))
+        glyph = ((np.abs(v) < 1.5) & (u > -6) & (u < 2)) | (
+            (u >= 0) & (u < 6) & (np.abs(v) < 6 - u)
+        )
     rgb = np.where(glyph[..., None], 255.0, np.array(colour, dtype=np.float64)[None, None, :])
     rgba = np.concatenate([rgb * bg[..., None], bg[..., None] * 255], axis=-1)
     small = rgba.reshape(size, ss, size, ss, 4).mean(axis=(1, 3))

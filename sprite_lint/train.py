@@ -130,13 +130,15 @@ def _slice(batch: np.ndarray, rank: int, world: int) -> np.ndarray:
 
 def train_autoencoder(
     images: Sequence[np.ndarray],
-    model_config: ModelConfig = ModelConfig(),
-    config: TrainConfig = TrainConfig(),
+    model_config: ModelConfig | None = None,
+    config: TrainConfig | None = None,
     progress: ProgressCallback | None = None,
 ) -> SpriteAutoencoder:
     """Train on uint8 RGBA sprites ``(H, W, 4)`` of any sizes; deterministic for a seed."""
     import torch
 
+    model_config = model_config or ModelConfig()
+    config = config or TrainConfig()
     if not images:
         raise UsageError("no sprites to train on")
     device = resolve_device(config.device)
@@ -171,7 +173,9 @@ def train_autoencoder(
     for _ in range(epochs):
         order = rng.permutation(len(data))
         for start in range(0, len(data), batch):
-            clean = np.stack([_random_crop(data[i], size, rng) for i in order[start : start + batch]])
+            clean = np.stack(
+                [_random_crop(data[i], size, rng) for i in order[start : start + batch]]
+            )
             noisy = np.stack(
                 [corrupt(c, rng) if rng.random() < config.repair_fraction else c for c in clean]
             )

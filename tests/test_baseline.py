@@ -83,7 +83,9 @@ def test_missing_baseline_says_how_to_make_one(tmp_path: Path) -> None:
         load_baseline(tmp_path / "nowhere")
 
 
-def test_interrupted_write_leaves_previous_baseline(copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupted_write_leaves_previous_baseline(
+    copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     before = {p.name: p.read_bytes() for p in copy.iterdir()}
     b = load_baseline(copy)
     real_replace = bl.os.replace
@@ -95,7 +97,9 @@ def test_interrupted_write_leaves_previous_baseline(copy: Path, monkeypatch: pyt
 
     monkeypatch.setattr(bl.os, "replace", crash)
     with pytest.raises(KeyboardInterrupt):
-        write_baseline(copy, {k: v for k, v in b.manifest.items() if k != "files"}, b"junk", b.arrays)
+        write_baseline(
+            copy, {k: v for k, v in b.manifest.items() if k != "files"}, b"junk", b.arrays
+        )
     monkeypatch.setattr(bl.os, "replace", real_replace)
     old = copy.with_name(f".{copy.name}.old")
     assert not copy.exists()  # killed after moving the old one aside...

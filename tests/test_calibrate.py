@@ -43,8 +43,19 @@ def test_cross_conformal_below_split_size(approved: Path, tmp_path: Path) -> Non
 
 def test_killed_calibrate_leaves_a_loadable_baseline(approved: Path, tmp_path: Path) -> None:
     target = tmp_path / "b"
-    cmd = [sys.executable, "-m", "sprite_lint", "calibrate", str(approved), "-b", str(target),
-           "--epochs", "1", "--device", "cpu"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "sprite_lint",
+        "calibrate",
+        str(approved),
+        "-b",
+        str(target),
+        "--epochs",
+        "1",
+        "--device",
+        "cpu",
+    ]
     subprocess.run(cmd, check=True, capture_output=True, timeout=300)
     before = load_baseline(target).sha256
     t0 = time.perf_counter()
@@ -52,8 +63,11 @@ def test_killed_calibrate_leaves_a_loadable_baseline(approved: Path, tmp_path: P
     duration = time.perf_counter() - t0
     rng = random.Random(0)
     for attempt in range(3):
-        proc = subprocess.Popen([*cmd, "--seed", str(10 + attempt)], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [*cmd, "--seed", str(10 + attempt)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(rng.uniform(0.5, 1.0) * duration)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()

@@ -36,7 +36,9 @@ def _rows(report: object) -> dict[str, tuple]:
     return {r.path: (r.status, r.score, r.message) for r in report.results}  # type: ignore[attr-defined]
 
 
-def test_workers_give_the_same_verdicts(tiny_baseline: Path, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_workers_give_the_same_verdicts(
+    tiny_baseline: Path, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import sprite_lint.check as chk
 
     monkeypatch.setattr(chk, "CHUNK", 4)  # several chunks for two workers
@@ -68,7 +70,10 @@ def test_cache_returns_the_same_result_and_is_keyed_by_content(
     assert all(r.raw is None for r in second.results)  # served from the cache, not scored
     # edit one sprite: it is scored afresh
     target = folder / "ok 0.png"
-    write_rgba(target, inject(make_family("creatures", 1, seed=40)[0], "foreign_blob", np.random.default_rng(1)))
+    write_rgba(
+        target,
+        inject(make_family("creatures", 1, seed=40)[0], "foreign_blob", np.random.default_rng(1)),
+    )
     third = check_files(files, base, cache_root=cache)
     row = next(r for r in third.results if r.path.endswith("ok 0.png"))
     assert row.raw is not None
@@ -109,12 +114,28 @@ def test_shards_partition_the_files(folder: Path) -> None:
 
 def test_shard_and_merge_equal_one_check(tiny_baseline: Path, folder: Path, tmp_path: Path) -> None:
     runner = CliRunner()
-    whole = runner.invoke(app, ["check", str(folder), "-b", str(tiny_baseline), "-f", "json"], env=ENV)
+    whole = runner.invoke(
+        app, ["check", str(folder), "-b", str(tiny_baseline), "-f", "json"], env=ENV
+    )
     outs = []
     for k in (1, 2):
         out = tmp_path / f"shard{k}.json"
-        r = runner.invoke(app, ["check", str(folder), "-b", str(tiny_baseline), "--shard", f"{k}/2",
-                                "-f", "json", "-o", str(out)], env=ENV)
+        r = runner.invoke(
+            app,
+            [
+                "check",
+                str(folder),
+                "-b",
+                str(tiny_baseline),
+                "--shard",
+                f"{k}/2",
+                "-f",
+                "json",
+                "-o",
+                str(out),
+            ],
+            env=ENV,
+        )
         assert r.exit_code in (0, 1, 2)
         outs.append(str(out))
     merged = runner.invoke(app, ["merge", *outs, "-f", "json"], env=ENV)
@@ -136,7 +157,9 @@ def test_odd_names_and_symlinks(tiny_baseline: Path, folder: Path, tmp_path: Pat
     write_rgba(outside, make_family("creatures", 1, seed=41)[0])
     (folder / "link.png").symlink_to(outside)
     before = {p: p.read_bytes() for p in folder.iterdir() if p.is_file()}
-    r = CliRunner().invoke(app, ["check", "-b", str(tiny_baseline), "-f", "json", "--", str(folder)], env=ENV)
+    r = CliRunner().invoke(
+        app, ["check", "-b", str(tiny_baseline), "-f", "json", "--", str(folder)], env=ENV
+    )
     doc = json.loads(r.stdout)
     names = {Path(f["path"]).name for f in doc["files"]}
     assert {"-dash.png", "ünï.png", "ok 3.png", "link.png"} <= names

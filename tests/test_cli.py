@@ -45,9 +45,13 @@ def test_check_passes_good_sprites(runner: CliRunner, tiny_baseline: Path, sprit
     assert "0 failed" in r.output and "2 passed" in r.output
 
 
-def test_check_fails_an_anomaly_with_table(runner: CliRunner, tiny_baseline: Path, sprites: Path) -> None:
+def test_check_fails_an_anomaly_with_table(
+    runner: CliRunner, tiny_baseline: Path, sprites: Path
+) -> None:
     r = runner.invoke(
-        app, ["check", str(sprites / "good"), str(sprites / "bad"), "-b", str(tiny_baseline)], env=ENV
+        app,
+        ["check", str(sprites / "good"), str(sprites / "bad"), "-b", str(tiny_baseline)],
+        env=ENV,
     )
     assert r.exit_code == 1, r.output
     lines = r.output.splitlines()
@@ -56,6 +60,7 @@ def test_check_fails_an_anomaly_with_table(runner: CliRunner, tiny_baseline: Pat
     first_row = next(line for line in lines if ".png" in line)
     assert "FAIL" in first_row and "pass" not in first_row  # failing rows first
     finding = next(line for line in lines if line.startswith("FAIL "))
+    assert "placeholder" in finding
     assert "placeholder.png" in r.output.replace("\n", "") and " at x=" in r.output
     assert "1 failed" in r.output
 
@@ -95,8 +100,16 @@ def test_json_schema(runner: CliRunner, tiny_baseline: Path, sprites: Path, tmp_
     assert statuses["placeholder.png"] == "fail" and statuses["g0.png"] == "pass"
     assert statuses["empty.png"] == "error"
     for f in doc["files"]:
-        assert {"path", "status", "score", "threshold", "p_value", "recon_error",
-                "kde_log_density", "message"} <= set(f)
+        assert {
+            "path",
+            "status",
+            "score",
+            "threshold",
+            "p_value",
+            "recon_error",
+            "kde_log_density",
+            "message",
+        } <= set(f)
         if f["status"] != "error":
             assert 0 < f["p_value"] <= 1 and f["threshold"] == doc["threshold"]
             assert (f["status"] == "fail") == (f["score"] > f["threshold"])
@@ -105,23 +118,36 @@ def test_json_schema(runner: CliRunner, tiny_baseline: Path, sprites: Path, tmp_
 def test_non_png_paths_are_skipped(runner: CliRunner, tiny_baseline: Path, sprites: Path) -> None:
     (sprites / "good" / "notes.txt").write_text("hello")
     r = runner.invoke(
-        app, ["check", str(sprites / "good" / "notes.txt"), str(sprites / "good" / "g0.png"),
-              "-b", str(tiny_baseline)], env=ENV,
+        app,
+        [
+            "check",
+            str(sprites / "good" / "notes.txt"),
+            str(sprites / "good" / "g0.png"),
+            "-b",
+            str(tiny_baseline),
+        ],
+        env=ENV,
     )
     assert r.exit_code == 0 and "1 sprite(s)" in r.output
 
 
-def test_missing_file_is_an_error_row(runner: CliRunner, tiny_baseline: Path, tmp_path: Path) -> None:
+def test_missing_file_is_an_error_row(
+    runner: CliRunner, tiny_baseline: Path, tmp_path: Path
+) -> None:
     r = runner.invoke(app, ["check", str(tmp_path / "gone.png"), "-b", str(tiny_baseline)], env=ENV)
     assert r.exit_code == 2 and "file not found" in r.output
 
 
-def test_missing_baseline_is_exit_2_with_advice(runner: CliRunner, sprites: Path, tmp_path: Path) -> None:
+def test_missing_baseline_is_exit_2_with_advice(
+    runner: CliRunner, sprites: Path, tmp_path: Path
+) -> None:
     r = runner.invoke(app, ["check", str(sprites / "good"), "-b", str(tmp_path / "nope")], env=ENV)
     assert r.exit_code == 2 and "sprite-lint calibrate" in r.output and "Traceback" not in r.output
 
 
-def test_tampered_baseline_is_exit_2(runner: CliRunner, tiny_baseline: Path, sprites: Path, tmp_path: Path) -> None:
+def test_tampered_baseline_is_exit_2(
+    runner: CliRunner, tiny_baseline: Path, sprites: Path, tmp_path: Path
+) -> None:
     b = tmp_path / "b"
     shutil.copytree(tiny_baseline, b)
     (b / "model.onnx").write_bytes(b"not a model")
@@ -139,7 +165,9 @@ def test_calibrate_end_to_end_and_refusals(runner: CliRunner, tmp_path: Path) ->
     for i, im in enumerate(make_family("icons", 20, seed=1)):
         write_rgba(tmp_path / "icons" / f"i{i}.png", im)
     r = runner.invoke(
-        app, ["calibrate", str(tmp_path / "icons"), "-b", str(tmp_path / "b"), "--epochs", "1"], env=ENV
+        app,
+        ["calibrate", str(tmp_path / "icons"), "-b", str(tmp_path / "b"), "--epochs", "1"],
+        env=ENV,
     )
     assert r.exit_code == 0, r.output
     assert "tail-extrapolated" in r.output  # 20 sprites cannot reach alpha 0.01 by ranks
@@ -153,7 +181,9 @@ def test_calibrate_end_to_end_and_refusals(runner: CliRunner, tmp_path: Path) ->
 
     (tmp_path / "icons" / "broken.png").write_bytes(b"")
     before = (tmp_path / "b" / "manifest.json").read_bytes()
-    r = runner.invoke(app, ["calibrate", str(tmp_path / "icons"), "-b", str(tmp_path / "b")], env=ENV)
+    r = runner.invoke(
+        app, ["calibrate", str(tmp_path / "icons"), "-b", str(tmp_path / "b")], env=ENV
+    )
     assert r.exit_code == 2 and "broken.png" in r.output
     assert (tmp_path / "b" / "manifest.json").read_bytes() == before  # nothing was written
 
@@ -168,7 +198,9 @@ def test_mixed_modes_and_sizes_calibrate_and_check(runner: CliRunner, tmp_path: 
         if i % 2:  # every other one as an indexed PNG with transparency
             pil = pil.convert("P", palette=Image.Palette.ADAPTIVE, colors=255)
         pil.save(path)
-    r = runner.invoke(app, ["calibrate", str(folder), "-b", str(tmp_path / "b"), "--epochs", "1"], env=ENV)
+    r = runner.invoke(
+        app, ["calibrate", str(folder), "-b", str(tmp_path / "b"), "--epochs", "1"], env=ENV
+    )
     assert r.exit_code == 0, r.output
     r = runner.invoke(app, ["check", str(folder), "-b", str(tmp_path / "b"), "-f", "json"], env=ENV)
     assert r.exit_code in (0, 1)

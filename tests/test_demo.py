@@ -6,7 +6,14 @@ import numpy as np
 from typer.testing import CliRunner
 
 from sprite_lint.cli import app
-from sprite_lint.dsprites import ANOMALY_RADIUS, BACKGROUNDS, Latents, add_anomaly, make_dataset, render
+from sprite_lint.dsprites import (
+    ANOMALY_RADIUS,
+    BACKGROUNDS,
+    Latents,
+    add_anomaly,
+    make_dataset,
+    render,
+)
 from sprite_lint.evaluate import auroc
 
 
@@ -41,7 +48,8 @@ def test_auroc() -> None:
 
 def test_demo_command_prints_auroc_and_rates(tmp_path: Path) -> None:
     r = CliRunner().invoke(
-        app, ["demo", "--out", str(tmp_path / "d"), "--n", "60", "--epochs", "1"],
+        app,
+        ["demo", "--out", str(tmp_path / "d"), "--n", "60", "--epochs", "1"],
         env={"COLUMNS": "100", "NO_COLOR": "1"},
     )
     assert r.exit_code == 0, r.output

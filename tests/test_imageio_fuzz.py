@@ -109,7 +109,12 @@ def test_animated_png_uses_the_first_frame() -> None:
 
 def test_huge_dimensions_in_the_header_are_refused_without_allocating() -> None:
     ihdr = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 6, 0, 0, 0)
-    data = PNG_SIGNATURE + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", zlib.compress(b"")) + _chunk(b"IEND", b"")
+    data = (
+        PNG_SIGNATURE
+        + _chunk(b"IHDR", ihdr)
+        + _chunk(b"IDAT", zlib.compress(b""))
+        + _chunk(b"IEND", b"")
+    )
     try:
         decode_png(data, "bomb.png")
     except ImageError as exc:

@@ -10,18 +10,32 @@ HEAVY = ("torch", "sklearn", "scipy", "matplotlib", "onnx")
 
 
 def test_check_imports_neither_torch_nor_sklearn(tiny_baseline: Path, tmp_path: Path) -> None:
-    from tests.conftest import write_rgba
     from sprite_lint.synth import make_family
+    from tests.conftest import write_rgba
 
     sprite = write_rgba(tmp_path / "s.png", make_family("creatures", 1, seed=9)[0])
     proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "sprite_lint", "check", str(sprite),
-         "-b", str(tiny_baseline)],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-m",
+            "sprite_lint",
+            "check",
+            str(sprite),
+            "-b",
+            str(tiny_baseline),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode in (0, 1), proc.stderr[-2000:]
-    imported = {line.split("|")[-1].strip().split(".")[0] for line in proc.stderr.splitlines()
-                if line.startswith("import time:")}
+    imported = {
+        line.split("|")[-1].strip().split(".")[0]
+        for line in proc.stderr.splitlines()
+        if line.startswith("import time:")
+    }
     assert "onnxruntime" in imported and "sprite_lint" in imported  # the probe works
     for name in HEAVY:
         assert name not in imported, f"check imported {name}"
@@ -30,8 +44,8 @@ def test_check_imports_neither_torch_nor_sklearn(tiny_baseline: Path, tmp_path: 
 def test_calibrate_without_the_train_extra_says_how_to_install(tmp_path: Path) -> None:
     code = (
         "import sys; sys.modules['torch'] = None; sys.modules['sklearn'] = None\n"
-        "sys.argv = ['sprite-lint', 'calibrate', %r]\n"
-        "from sprite_lint.cli import main; main()\n" % str(tmp_path)
+        f"sys.argv = ['sprite-lint', 'calibrate', {str(tmp_path)!r}]\n"
+        "from sprite_lint.cli import main; main()\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2

@@ -26,7 +26,9 @@ def test_far_from_every_reference_it_stays_exact() -> None:
     rng = np.random.default_rng(0)
     ref, query, h = rng.normal(size=(300, 8)), rng.normal(scale=3, size=(20, 8)), 0.2
     d2 = ((query[:, None, :] - ref[None]) ** 2).sum(-1)
-    exact = logsumexp(-d2 / (2 * h * h), axis=1) - np.log(300) - 8 * np.log(h) - 4 * np.log(2 * np.pi)
+    exact = (
+        logsumexp(-d2 / (2 * h * h), axis=1) - np.log(300) - 8 * np.log(h) - 4 * np.log(2 * np.pi)
+    )
     np.testing.assert_allclose(GaussianKDE(h).fit(ref).score_samples(query), exact, rtol=1e-9)
 
 

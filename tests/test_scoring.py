@@ -30,7 +30,9 @@ def test_pad_to_cells_pads_with_transparency() -> None:
     assert p[:, 9:, :].sum() == 0 and p[:, :, 17:].sum() == 0
 
 
-def test_tiled_inference_equals_one_pass(tiny_baseline: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tiled_inference_equals_one_pass(
+    tiny_baseline: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     scorer = load_baseline(tiny_baseline).scorer()
     x = pad_to_cells(np.random.default_rng(0).random((4, 100, 72), dtype=np.float32))
     whole_recon, whole_z = scorer.run_network(x)

@@ -55,10 +55,25 @@ def test_torchrun_two_processes_on_gloo(tmp_path: Path) -> None:
     for i, im in enumerate(make_family("icons", 20, seed=2)):
         write_rgba(tmp_path / "a" / f"{i}.png", im)
     proc = subprocess.run(
-        [torchrun, "--nproc_per_node=2", "--master_addr=127.0.0.1", f"--master_port={_free_port()}",
-         "-m", "sprite_lint", "calibrate", str(tmp_path / "a"), "-b", str(tmp_path / "b"),
-         "--epochs", "1", "--device", "cpu"],
-        capture_output=True, text=True, timeout=300,
+        [
+            torchrun,
+            "--nproc_per_node=2",
+            "--master_addr=127.0.0.1",
+            f"--master_port={_free_port()}",
+            "-m",
+            "sprite_lint",
+            "calibrate",
+            str(tmp_path / "a"),
+            "-b",
+            str(tmp_path / "b"),
+            "--epochs",
+            "1",
+            "--device",
+            "cpu",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "2 processes" in proc.stderr
