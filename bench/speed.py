@@ -118,6 +118,34 @@ def main() -> None:
         ["`sprite-lint check` 1 file, cached", f"{wall:.3f} s", f"{wall / floor:.1f}x", f"{rss} MB"]
     )
 
+    # where a one-file check spends its time: import times of the top-level packages
+    proc = subprocess.run(
+        [
+            py,
+            "-X",
+            "importtime",
+            "-m",
+            "sprite_lint",
+            "check",
+            "-b",
+            str(baseline),
+            "--no-cache",
+            str(hook_files[0]),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    top: dict[str, int] = {}
+    for line in proc.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            _, cum, name = line.split("|")
+            if not name.startswith("  "):  # only imports made at top level
+                pkg = name.strip().split(".")[0]
+                top[pkg] = top.get(pkg, 0) + int(cum.strip())
+    import_rows = [
+        [f"`{k}`", f"{v / 1000:.0f} ms"] for k, v in sorted(top.items(), key=lambda kv: -kv[1])[:8]
+    ]
+
     # throughput
     scan_rows = []
     pool = heldout[: args.scan_n]
@@ -180,6 +208,11 @@ demo's (64x64 dSprites-style sprites, default model).
 Hook latency (pre-commit on changed sprites, result cache off unless stated):
 
 {table(["command", "wall", "vs floor", "peak RSS"], lat_rows)}
+
+Where a one-file check's time goes (`python -X importtime -m sprite_lint check ...`,
+cumulative import time of each top-level package, one run):
+
+{table(["package", "import time"], import_rows)}
 
 Scan throughput (`check --no-cache --jobs J`, JSON report to a file):
 

@@ -14,7 +14,9 @@ import numpy as np
 
 from sprite_lint.baseline import Baseline
 from sprite_lint.cache import ResultCache
-from sprite_lint.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_PASS, ImageError
+from sprite_lint.discovery import display_path
+from sprite_lint.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_PASS, ImageError, UsageError
+from sprite_lint.gitfiles import Changed, read_at
 from sprite_lint.imageio import decode_png
 from sprite_lint.scoring import SIGNAL_LABELS, SIGNALS, RawScores, Region, combine
 
@@ -37,7 +39,16 @@ class FileResult:
     signals: dict[str, float] | None = None  # every raw signal, by name (scoring.SIGNALS)
     driver: str | None = None  # the signal behind the combined score
     region: Region | None = None  # where that signal is worst
+    change: str | None = None  # with --changed-since: "new", "modified", "renamed" or "requested"
+    previous_score: float | None = None  # the score of the file's version at REF
     raw: RawScores | None = field(default=None, repr=False)
+
+    @property
+    def score_change(self) -> float | None:
+        """New score minus the score at REF: negative means more like the approved art."""
+        if self.score is None or self.previous_score is None:
+            return None
+        return self.score - self.previous_score
 
     @property
     def margin(self) -> float | None:
@@ -112,15 +123,6 @@ class Detector:
             region=region,
             raw=raw,
         )
-
-
-def display_path(path: Path, root: Path | None = None) -> str:
-    """Path as the user should read it: relative to ``root`` (default: cwd) when inside it."""
-    root = (root or Path.cwd()).resolve()
-    try:
-        return path.absolute().relative_to(root).as_posix()
-    except (ValueError, OSError):
-        return path.as_posix()
 
 
 def read_bytes(path: Path) -> bytes:
@@ -220,14 +222,15 @@ def check_files(
     jobs: int = 1,
     cache_root: Path | None = None,
     on_result: Callable[[FileResult], None] | None = None,
+    root: Path | None = None,
 ) -> CheckReport:
     """Judge every file; unreadable ones become ``error`` rows. Never writes to ``files``.
 
     ``jobs`` > 1 scores chunks of files in that many worker processes; ``cache_root``
-    enables the result cache there.
+    enables the result cache there. Paths are shown relative to ``root`` (default: cwd).
     """
     limit = max_pixels or baseline.max_pixels
-    items = [(p, display_path(p)) for p in files]
+    items = [(p, display_path(p, root)) for p in files]
     chunks = [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
     results: list[FileResult] = []
     if jobs > 1 and len(chunks) > 1 and not keep_maps:
@@ -260,3 +263,30 @@ def check_files(
         n_calibration=cal.n,
         results=results,
     )
+
+
+def add_previous_scores(
+    report: CheckReport,
+    changes: Sequence[Changed],
+    ref: str,
+    root: Path,
+    baseline: Baseline,
+    max_pixels: int | None = None,
+) -> None:
+    """Mark each row new/modified/renamed and score modified files' versions at ``ref``.
+
+    The old version is read with ``git show``, never from the working tree.
+    """
+    detector = Detector(baseline)
+    limit = max_pixels or baseline.max_pixels
+    by_name = {display_path(c.path, root): c for c in changes}
+    for r in report.results:
+        c = by_name.get(r.path)
+        r.change = c.change if c is not None else "requested"
+        if c is None or c.old_path is None or r.status == "error":
+            continue
+        try:
+            old = decode_png(read_at(ref, c.old_path, root), f"{ref}:{c.old_path}", limit)
+        except (ImageError, UsageError):
+            continue  # the old version was not a readable PNG: no comparison to show
+        r.previous_score = detector.judge(r.path, old).score

@@ -173,6 +173,12 @@ def check(
         str | None, typer.Option(help="Check only shard K of N (K/N), for a CI matrix.")
     ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Score every file afresh.")] = False,
+    changed_since: Annotated[
+        str | None, typer.Option(help="Check the PNGs added or modified since this git ref.")
+    ] = None,
+    all_files: Annotated[
+        bool, typer.Option("--all", help="Check every PNG in the git repository.")
+    ] = False,
 ) -> None:
     """Score sprites against the baseline; exit 1 if any is anomalous, 2 on any error."""
     with handle_errors():
@@ -184,21 +190,43 @@ def check(
         from sprite_lint.errors import UsageError
 
         s = load_settings(warn=_warn, baseline=str(baseline) if baseline else None, format=format)
-        if not files:
-            raise UsageError("no files given: name PNG files or folders to check")
         if jobs < 0:
             raise UsageError("--jobs must be 0 (one per core) or more")
-        paths = expand_paths(files, s.exclude)
+        root: Path | None = None
+        changes: list = []
+        if changed_since is not None or all_files:
+            from sprite_lint import gitfiles
+
+            if files:
+                raise UsageError("give either FILES or --changed-since/--all, not both")
+            root = gitfiles.repo_root()
+            if changed_since is not None:
+                changes = gitfiles.changed_pngs(changed_since, root)
+                paths = expand_paths([c.path for c in changes], s.exclude)
+            else:
+                paths = expand_paths(gitfiles.tracked_pngs(root), s.exclude)
+        elif not files:
+            raise UsageError(
+                "no files given: name PNG files or folders, or use --changed-since REF"
+            )
+        else:
+            paths = expand_paths(files, s.exclude)
         if shard is not None:
-            paths = select_shard(paths, *parse_shard(shard))
-        base = load_baseline(s.baseline)
+            paths = select_shard(paths, *parse_shard(shard), root=root)
+        # inside a repository, a relative baseline path is relative to its top
+        base = load_baseline(s.baseline if root is None else root / s.baseline)
         report = check_files(
             paths,
             base,
             max_pixels=s.max_pixels,
             jobs=jobs or (os.cpu_count() or 1),
-            cache_root=None if no_cache else Path(DEFAULT_DIR),
+            cache_root=None if no_cache else (root or Path.cwd()) / DEFAULT_DIR,
+            root=root,
         )
+        if changed_since is not None and root is not None:
+            from sprite_lint.check import add_previous_scores
+
+            add_previous_scores(report, changes, changed_since, root, base, s.max_pixels)
         _emit(report, s.format, output)
         raise typer.Exit(report.exit_code)
 

@@ -60,10 +60,21 @@ def parse_shard(text: str) -> tuple[int, int]:
     return k, n
 
 
-def select_shard(files: Iterable[Path], k: int, n: int) -> list[Path]:
-    """The files of shard ``k`` of ``n``: by a hash of the path, so every machine agrees."""
+def display_path(path: Path, root: Path | None = None) -> str:
+    """Path as the user should read it: relative to ``root`` (default: cwd) when inside it."""
+    base = (root or Path.cwd()).resolve()
+    try:
+        return path.absolute().relative_to(base).as_posix()
+    except (ValueError, OSError):
+        return path.as_posix()
+
+
+def select_shard(files: Iterable[Path], k: int, n: int, root: Path | None = None) -> list[Path]:
+    """The files of shard ``k`` of ``n``, by a hash of each path as displayed (relative to
+    ``root`` or cwd), so every machine of a CI matrix agrees wherever the checkout lies."""
 
     def bucket(p: Path) -> int:
-        return int.from_bytes(hashlib.sha256(p.as_posix().encode()).digest()[:8], "big") % n
+        key = display_path(p, root).encode()
+        return int.from_bytes(hashlib.sha256(key).digest()[:8], "big") % n
 
     return [p for p in files if bucket(p) == k - 1]

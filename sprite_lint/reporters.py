@@ -33,6 +33,10 @@ def _num(v: float | None, digits: int = 3) -> str:
     )
 
 
+def _signed(v: float | None) -> str:
+    return "-" if v is None else ("+" if v > 0 else "") + _num(v)
+
+
 def _p(v: float | None) -> str:
     if v is None:
         return "-"
@@ -64,29 +68,39 @@ def _short(path: str, width: int) -> str:
 
 def render_table(report: CheckReport, console: Console) -> None:
     """One row per file, failing first; then what is wrong with each, and where."""
+    diff = any(r.change is not None for r in report.results)
     path_width = max(16, console.width - 62)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
     table.add_column("File", no_wrap=True, max_width=path_width)
+    if diff:  # --changed-since: how the edit moved the score, instead of the raw signals
+        table.add_column("Change", no_wrap=True)
     table.add_column("Result", no_wrap=True)
-    table.add_column("Recon", justify="right", no_wrap=True)
-    table.add_column("Latent", justify="right", no_wrap=True, header_style="bold")
+    if diff:
+        table.add_column("Was", justify="right", no_wrap=True)
+    else:
+        table.add_column("Recon", justify="right", no_wrap=True)
+        table.add_column("Latent", justify="right", no_wrap=True)
     table.add_column("Score", justify="right", no_wrap=True)
+    if diff:
+        table.add_column("Δ", justify="right", no_wrap=True)
     table.add_column("Limit", justify="right", no_wrap=True)
     table.add_column("p", justify="right", no_wrap=True)
     table.add_column("Margin", justify="right", no_wrap=True)
     rows = sorted_results(report)
     for r in rows:
-        margin = r.margin
-        table.add_row(
-            _short(r.path, path_width),
-            Text(_LABEL[r.status], style=_STYLE[r.status]),
-            _num(r.recon_error),
-            _num(r.kde_log_density),
-            _num(r.score),
-            _num(r.threshold),
-            _p(r.p_value),
-            "-" if margin is None else ("+" if margin > 0 else "") + _num(margin),
-        )
+        cells: list[str | Text] = [_short(r.path, path_width)]
+        if diff:
+            cells.append(r.change or "")
+        cells.append(Text(_LABEL[r.status], style=_STYLE[r.status]))
+        if diff:
+            cells.append(_num(r.previous_score))
+        else:
+            cells += [_num(r.recon_error), _num(r.kde_log_density)]
+        cells.append(_num(r.score))
+        if diff:
+            cells.append(_signed(r.score_change))
+        cells += [_num(r.threshold), _p(r.p_value), _signed(r.margin)]
+        table.add_row(*cells)
     console.print(table)
     for r in rows:
         if r.status == "pass":
@@ -114,6 +128,8 @@ def result_dict(r: FileResult) -> dict[str, Any]:
         "colour_rarity": r.colour_rarity,
         "signals": r.signals,
         "signal": r.driver,
+        "change": r.change,
+        "previous_score": r.previous_score,
         "region": None
         if r.region is None
         else {"x": r.region.x, "y": r.region.y, "w": r.region.w, "h": r.region.h},
@@ -156,6 +172,8 @@ def from_json(text: str, name: str = "<report>") -> CheckReport:
                     colour_rarity=f.get("colour_rarity"),
                     signals=f.get("signals"),
                     driver=f.get("signal"),
+                    change=f.get("change"),
+                    previous_score=f.get("previous_score"),
                     region=None if reg is None else Region(reg["x"], reg["y"], reg["w"], reg["h"]),
                 )
             )

@@ -1,0 +1,80 @@
+"""Which PNGs changed, read with git: ``check --changed-since REF`` and ``check --all``."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from sprite_lint.discovery import is_png_name
+from sprite_lint.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Changed:
+    """A PNG in the working tree and how it relates to REF."""
+
+    path: Path  # absolute, in the working tree
+    change: str  # "new" | "modified" | "renamed"
+    old_path: str | None = None  # repo-relative path at REF, for modified and renamed files
+
+
+def _git(root: Path, *args: str) -> bytes:
+    try:
+        proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, timeout=120)
+    except FileNotFoundError:
+        raise UsageError("git is not installed, but --changed-since needs it") from None
+    if proc.returncode != 0:
+        msg = proc.stderr.decode(errors="replace").strip().splitlines()
+        raise UsageError(f"git {' '.join(args[:2])} failed: {msg[-1] if msg else proc.returncode}")
+    return proc.stdout
+
+
+def repo_root(start: Path | None = None) -> Path:
+    """The top of the git work tree containing ``start`` (default: cwd)."""
+    out = _git(start or Path.cwd(), "rev-parse", "--show-toplevel")
+    return Path(out.decode().strip())
+
+
+def changed_pngs(ref: str, root: Path) -> list[Changed]:
+    """PNGs added, modified or renamed between ``ref`` and the working tree (deletions skipped).
+
+    Untracked PNGs that git does not ignore count as new: they are about to be committed.
+    """
+    _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    raw = _git(root, "diff", "--name-status", "-z", "-M", ref, "--")
+    fields = raw.decode("utf-8", errors="surrogateescape").split("\0")
+    out: list[Changed] = []
+    i = 0
+    while i < len(fields) and fields[i]:
+        status = fields[i]
+        if status.startswith(("R", "C")):
+            old, new = fields[i + 1], fields[i + 2]
+            i += 3
+            if is_png_name(Path(new)):
+                kind = "renamed" if status.startswith("R") else "new"
+                out.append(Changed(root / new, kind, old if kind == "renamed" else None))
+            continue
+        name = fields[i + 1]
+        i += 2
+        if not is_png_name(Path(name)) or status.startswith("D"):
+            continue
+        change = "new" if status.startswith("A") else "modified"
+        out.append(Changed(root / name, change, name if change == "modified" else None))
+    untracked = _git(root, "ls-files", "--others", "--exclude-standard", "-z")
+    for name in untracked.decode("utf-8", errors="surrogateescape").split("\0"):
+        if name and is_png_name(Path(name)):
+            out.append(Changed(root / name, "new"))
+    return sorted(set(out), key=lambda c: c.path.as_posix())
+
+
+def tracked_pngs(root: Path) -> list[Path]:
+    """Every PNG git tracks or would add (untracked, not ignored), for ``check --all``."""
+    raw = _git(root, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
+    names = {n for n in raw.decode("utf-8", errors="surrogateescape").split("\0") if n}
+    return sorted(root / n for n in names if is_png_name(Path(n)) and (root / n).exists())
+
+
+def read_at(ref: str, repo_path: str, root: Path) -> bytes:
+    """The bytes of ``repo_path`` at ``ref``, read with git (never from the working tree)."""
+    return _git(root, "show", f"{ref}:{repo_path}")

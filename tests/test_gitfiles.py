@@ -1,0 +1,105 @@
+"""--changed-since and --all in a real git repository."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from sprite_lint.cli import app
+from sprite_lint.gitfiles import changed_pngs, tracked_pngs
+from sprite_lint.synth import inject, make_family
+from tests.conftest import write_rgba
+
+ENV = {"COLUMNS": "100", "NO_COLOR": "1"}
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+
+@pytest.fixture
+def repo(tmp_path: Path, tiny_baseline: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    repo = tmp_path / "game"
+    sprites = make_family("creatures", 30, seed=3)[24:]
+    for i, im in enumerate(sprites[:4]):
+        write_rgba(repo / "art" / f"hero{i}.png", im)
+    write_rgba(repo / "art" / "old name.png", sprites[4])
+    (repo / "art" / "notes.txt").write_text("not a sprite")
+    shutil.copytree(tiny_baseline, repo / "baselines" / "default")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.email", "t@example.com")
+    git(repo, "config", "user.name", "t")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "approved art and baseline")
+    # the change under review
+    rng = np.random.default_rng(0)
+    write_rgba(repo / "art" / "placeholder.png", inject(sprites[5], "checkerboard", rng))
+    write_rgba(repo / "art" / "hero1.png", inject(sprites[1], "foreign_blob", rng))  # modified
+    git(repo, "mv", "art/old name.png", "art/new name.png")
+    (repo / "art" / "hero3.png").unlink()  # deleted: skipped
+    monkeypatch.chdir(repo / "art")  # anywhere inside the repository
+    return repo
+
+
+def test_changed_pngs_follow_renames_and_skip_deletions(repo: Path) -> None:
+    changes = {c.path.relative_to(repo).as_posix(): c for c in changed_pngs("HEAD", repo)}
+    assert set(changes) == {"art/placeholder.png", "art/hero1.png", "art/new name.png"}
+    assert changes["art/placeholder.png"].change == "new"
+    assert changes["art/hero1.png"].change == "modified"
+    assert changes["art/new name.png"].change == "renamed"
+    assert changes["art/new name.png"].old_path == "art/old name.png"
+
+
+def test_check_changed_since_scores_exactly_the_changes_with_before_and_after(repo: Path) -> None:
+    r = CliRunner().invoke(app, ["check", "--changed-since", "HEAD", "-f", "json"], env=ENV)
+    assert r.exit_code == 1, r.output
+    rows = {f["path"]: f for f in json.loads(r.stdout)["files"]}
+    assert set(rows) == {
+        "art/placeholder.png",
+        "art/hero1.png",
+        "art/new name.png",
+    }  # repo-relative
+    assert rows["art/placeholder.png"]["change"] == "new"
+    assert rows["art/placeholder.png"]["previous_score"] is None
+    modified = rows["art/hero1.png"]
+    assert modified["change"] == "modified" and modified["status"] == "fail"
+    assert modified["previous_score"] is not None
+    assert (
+        modified["previous_score"] < modified["score"]
+    )  # the edit made it less like the approved art
+    renamed = rows["art/new name.png"]
+    assert renamed["change"] == "renamed"
+    assert renamed["previous_score"] == pytest.approx(renamed["score"])  # same bytes, same score
+
+
+def test_diff_table(repo: Path) -> None:
+    r = CliRunner().invoke(app, ["check", "--changed-since", "HEAD"], env=ENV)
+    assert r.exit_code == 1
+    header = next(line for line in r.output.splitlines() if "File" in line)
+    assert "Change" in header and "Was" in header and "Δ" in header
+    hero = next(
+        line for line in r.output.splitlines() if "hero1.png" in line and "modified" in line
+    )
+    assert "+" in hero  # the score went up
+
+
+def test_check_all_and_git_errors(repo: Path) -> None:
+    names = {p.relative_to(repo).as_posix() for p in tracked_pngs(repo)}
+    assert (
+        "art/placeholder.png" in names
+        and "art/hero3.png" not in names
+        and "art/notes.txt" not in names
+    )
+    r = CliRunner().invoke(app, ["check", "--all", "-f", "json"], env=ENV)
+    assert r.exit_code == 1
+    assert len(json.loads(r.stdout)["files"]) == len(names)
+    bad = CliRunner().invoke(app, ["check", "--changed-since", "no-such-ref"], env=ENV)
+    assert bad.exit_code == 2 and "git" in bad.output and "Traceback" not in bad.output
+    both = CliRunner().invoke(app, ["check", "x.png", "--all"], env=ENV)
+    assert both.exit_code == 2
