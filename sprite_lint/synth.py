@@ -126,12 +126,11 @@ def _tile(rng: np.random.Generator) -> Rgba:
     img = np.zeros((size, size, 4), dtype=np.uint8)
     img[..., :3] = np.array(pal)[levels]
     img[..., 3] = 255
-    if kind == 1:  # stone: dark mortar lines
+    if kind == 1:  # stone: mortar in a running bond, the same layout on every tile
         step = size // 2
         img[::step, :, :3] = pal[3]
-        off = int(rng.integers(2, step - 1))
-        img[:step, off, :3] = pal[3]
-        img[step:, (off + step // 2) % size, :3] = pal[3]
+        img[:step, step // 2 :: step, :3] = pal[3]
+        img[step:, ::step, :3] = pal[3]
     return img
 
 
@@ -183,7 +182,7 @@ def make_family(name: str, n: int, seed: int) -> list[Rgba]:
 def applicable_defects(name: str) -> tuple[str, ...]:
     """Defects that make sense for a family (an opaque tile has no background to fill)."""
     if name == "tiles":
-        return tuple(d for d in DEFECTS if d not in ("opaque_background", "alpha_hole"))
+        return tuple(d for d in DEFECTS if d != "opaque_background")
     return DEFECTS
 
 
