@@ -154,12 +154,10 @@ class Baseline:
         kde = GaussianKDE(float(self.manifest["kde"]["bandwidth"])).fit(
             self.arrays["kde_reference"]
         )
-        rs = self.manifest["recon_scale"]
         return Scorer(
             self.model_bytes,
             kde,
             self.arrays["kde_loo"],
-            (float(rs["pooled"]), float(rs["pixel"])),
             self.arrays["latent_mean"],
             self.arrays["latent_std"],
             self.arrays["colour_bins"],
@@ -226,7 +224,6 @@ def load_baseline(directory: str | Path) -> Baseline:
         baseline.standardizer  # noqa: B018
         int(manifest["colour"]["n_images"])
         float(manifest["kde"]["bandwidth"])
-        float(manifest["recon_scale"]["pooled"]), float(manifest["recon_scale"]["pixel"])
         baseline.max_pixels  # noqa: B018
     except (KeyError, TypeError, ValueError) as exc:
         raise BaselineError(f"{manifest_path}: manifest is missing a field ({exc!r})") from None

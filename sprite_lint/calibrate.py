@@ -57,7 +57,7 @@ class CalibrateOptions:
     device: str = "auto"
     max_pixels: int = 4096 * 4096
     exclude: tuple[str, ...] = ()
-    width: int = 32
+    width: int = 16
     latent_dim: int = 16
 
 
@@ -130,7 +130,6 @@ def build_scorer(
         model_bytes,
         GaussianKDE(1.0),
         np.zeros(0),
-        (1.0, 1.0),
         np.zeros(d),
         np.ones(d),
         colour_bins,
@@ -157,11 +156,6 @@ def build_scorer(
     loo = np.sort(scorer.kde.loo_score_samples())
     scorer.kde_loo = loo
     scorer.latent_mean, scorer.latent_std = mean, std
-    # Reconstruction error in units of this model's typical error on its own training
-    # sprites, so fold models and the final model speak the same scale.
-    in_sample = np.array([[r.recon, r.recon_px] for r in scorer.score_many(train_images)])
-    recon_scale = tuple(float(max(v, 1e-12)) for v in np.median(in_sample, axis=0))
-    scorer.recon_scale = recon_scale  # type: ignore[assignment]
     info = {"bandwidth": bandwidth, "n_reference": int(cells.shape[0]), "dim": d}
     arrays = {
         "kde_reference": cells.astype(np.float64),
@@ -178,7 +172,6 @@ def build_scorer(
             "kde": info,
             "arrays": arrays,
             "colour_images": n_images,
-            "recon_scale": {"pooled": recon_scale[0], "pixel": recon_scale[1]},
         },
     )
 
@@ -268,7 +261,6 @@ def calibrate(
         },
         "split": {"method": split, "n_approved": n, "n_calibration": int(raw.shape[0])},
         "kde": parts["kde"],
-        "recon_scale": parts["recon_scale"],
         "colour": {"bits": BITS, "n_images": parts["colour_images"]},
         "standardizer": standardizer.to_dict(),
         "calibration": calibration.to_dict(),

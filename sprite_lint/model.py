@@ -25,7 +25,7 @@ CELL = 8  # pixels per latent cell along each axis (three stride-2 levels)
 
 @dataclass(frozen=True)
 class ModelConfig:
-    width: int = 32  # channels of the first level; deeper levels use 2 * width
+    width: int = 16  # channels of the first level; deeper levels use 2 * width
     latent_dim: int = 16  # numbers per 8x8 cell: the bottleneck (256 values in, 16 out)
 
     def to_dict(self) -> dict[str, int]:

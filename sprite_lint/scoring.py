@@ -6,10 +6,10 @@ large sprite is not averaged away:
 
 * ``recon``: the worst ``POOL x POOL`` window of the per-pixel squared residual
   (premultiplied RGBA, so hidden colour under full transparency never counts);
-* ``kde``: how rare the least typical latent cell is (one latent vector per 8x8 cell,
-  scored by a Gaussian KDE over approved sprites' cells), as ``-log`` of the share of
-  approved cells that are as rare by leave-one-out density: a rank, so it means the same
-  for every trained model and bandwidth;
+* ``kde``: how far the least typical latent cell's log density (one latent vector per
+  8x8 cell, scored by a Gaussian KDE over approved sprites' cells) lies below that of
+  approved cells (leave-one-out), in robust units (median and IQR), so it means the same
+  for every trained model, reference-set size and bandwidth;
 * ``colour``: the worst window of per-pixel colour rarity;
 * ``recon_px`` and ``colour_px``: the same two maps at their single worst pixel, because a
   stray pixel is diluted sixteen-fold by any 4x4 window.
@@ -64,7 +64,7 @@ class RawScores:
     """The three raw signals of one sprite, with where each is worst."""
 
     recon: float  # worst POOL x POOL window
-    kde: float  # rarity of the least typical cell (-log of a rank among approved cells)
+    kde: float  # rarity of the least typical cell, in IQRs of approved cells' log density
     kde_log_density: float  # log density of that cell
     colour: float  # worst POOL x POOL window
     recon_px: float  # worst single pixel: a stray pixel is averaged away by any window
@@ -105,7 +105,6 @@ class Scorer:
         model_bytes: bytes,
         kde: GaussianKDE,
         kde_loo: np.ndarray,
-        recon_scale: tuple[float, float],
         latent_mean: np.ndarray,
         latent_std: np.ndarray,
         colour_bins: np.ndarray,
@@ -125,7 +124,6 @@ class Scorer:
         )
         self.kde = kde
         self.kde_loo = np.sort(np.asarray(kde_loo, dtype=np.float64))
-        self.recon_scale = recon_scale
         self.latent_mean = latent_mean.astype(np.float64)
         self.latent_std = latent_std.astype(np.float64)
         self.colour = RarityTable(colour_bins, colour_counts, colour_images)
@@ -159,22 +157,17 @@ class Scorer:
         return recon_out, z_out
 
     def cell_rarity(self, log_density: float) -> float:
-        """``-log`` of the share of approved cells whose leave-one-out density is as low.
+        """How far below the approved cells' typical density a cell lies, in robust units.
 
-        Below the rarest approved cell it keeps growing, linearly in log density per
-        standard deviation of the approved cells' log densities, so stronger anomalies
-        still rank higher.
+        ``(median - log_density) / IQR`` of the approved cells' leave-one-out log densities:
+        a statistic of the reference set's distribution, not of its size or bandwidth, so
+        the models of calibration's folds and the final model speak the same scale.
         """
         loo = self.kde_loo
-        m = loo.size
-        if m == 0:
+        if loo.size == 0:
             return 0.0
-        rank = int(np.searchsorted(loo, log_density, side="right"))
-        value = -np.log((1 + rank) / (m + 1))
-        if rank == 0:
-            spread = float(loo.std()) or 1.0
-            value += (loo[0] - log_density) / spread
-        return float(value)
+        q25, q50, q75 = np.quantile(loo, [0.25, 0.5, 0.75])
+        return float((q50 - log_density) / max(q75 - q25, 1e-9))
 
     def latent_vectors(self, z: np.ndarray) -> np.ndarray:
         """Latent grid ``(d, h, w)`` -> standardized cell vectors ``(h * w, d)``."""
@@ -232,7 +225,6 @@ class Scorer:
         recon = np.clip(recon[:, :h, :w], 0.0, 1.0)  # the network's output layer is linear
         residual = ((recon - x) ** 2).sum(axis=0)  # (H, W)
         r_val, rx, ry, rk = pooled_max(residual)
-        r_val /= self.recon_scale[0]
 
         worst = int(np.argmin(log_density))  # one log density per 8x8 cell
         cy, cx = divmod(worst, z.shape[2])
@@ -249,7 +241,7 @@ class Scorer:
             kde=self.cell_rarity(float(log_density[worst])),
             kde_log_density=float(log_density[worst]),
             colour=c_val,
-            recon_px=float(residual[rp_y, rp_x]) / self.recon_scale[1],
+            recon_px=float(residual[rp_y, rp_x]),
             colour_px=float(rarity[cp_y, cp_x]),
             regions={
                 "recon": Region(rx, ry, min(rk, w), min(rk, h)),

@@ -46,7 +46,6 @@ def test_torch_and_onnxruntime_give_the_same_scores(
     kw = dict(
         kde=GaussianKDE(0.5).fit(rng.normal(size=(64, d))),
         kde_loo=rng.normal(size=64),
-        recon_scale=(1.0, 1.0),
         latent_mean=np.zeros(d),
         latent_std=np.ones(d),
         colour_bins=bins,
