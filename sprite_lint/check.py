@@ -17,7 +17,7 @@ from sprite_lint.cache import ResultCache
 from sprite_lint.discovery import display_path
 from sprite_lint.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_PASS, ImageError, UsageError
 from sprite_lint.gitfiles import Changed, read_at
-from sprite_lint.imageio import decode_png
+from sprite_lint.imageio import decode_png, read_file
 from sprite_lint.scoring import SIGNAL_LABELS, SIGNALS, RawScores, Region, combine
 
 CHUNK = 256  # files read, scored and reported together
@@ -125,18 +125,6 @@ class Detector:
         )
 
 
-def read_bytes(path: Path) -> bytes:
-    """A file's bytes, or :class:`ImageError` saying why they cannot be read."""
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise ImageError(str(path), "file not found") from None
-    except IsADirectoryError:
-        raise ImageError(str(path), "is a directory, not a PNG file") from None
-    except OSError as exc:
-        raise ImageError(str(path), f"cannot read file ({exc.strerror or exc})") from None
-
-
 _CACHED = (
     "status",
     "message",
@@ -181,7 +169,7 @@ class _Judge:
         todo: list[tuple[int, str, np.ndarray, str]] = []
         for i, (path, name) in enumerate(chunk):
             try:
-                data = read_bytes(path)
+                data = read_file(path)
                 digest = hashlib.sha256(data).hexdigest()
                 hit = None if keep_maps or self.cache is None else self.cache.get(digest)
                 if hit is not None:

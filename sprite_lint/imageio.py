@@ -32,20 +32,23 @@ class LoadedImage:
     sha256: str
 
 
-def load_png(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> LoadedImage:
-    """Read one PNG file as RGBA, or raise :class:`ImageError` saying why it cannot be read."""
-    path = Path(path)
+def read_file(path: Path) -> bytes:
+    """A file's bytes, or :class:`ImageError` saying why they cannot be read."""
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise ImageError(str(path), "file not found") from None
     except IsADirectoryError:
         raise ImageError(str(path), "is a directory, not a PNG file") from None
     except OSError as exc:
         raise ImageError(str(path), f"cannot read file ({exc.strerror or exc})") from None
-    return LoadedImage(
-        path, decode_png(data, str(path), max_pixels), hashlib.sha256(data).hexdigest()
-    )
+
+
+def load_png(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> LoadedImage:
+    """Read one PNG file as RGBA, or raise :class:`ImageError` saying why it cannot be read."""
+    path = Path(path)
+    data = read_file(path)
+    return LoadedImage(path, decode_png(data, str(path), max_pixels), hashlib.sha256(data).hexdigest())
 
 
 def decode_png(

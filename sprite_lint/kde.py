@@ -11,7 +11,7 @@ import numpy as np
 
 from sprite_lint.errors import UsageError
 
-_CHUNK = 4096  # query rows per block, bounds memory at _CHUNK * n_reference floats
+_CHUNK = 1024  # query rows per block: memory is _CHUNK * n_reference * 8 bytes (64 MiB)
 
 
 class GaussianKDE:

@@ -34,7 +34,12 @@ def write_plots(ev: Evaluation, folder: Path) -> list[Path]:
         raise MissingExtraError("evaluate --plots") from None
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    fig, axes = plt.subplots(1, len(SCORE_NAMES), figsize=(4 * len(SCORE_NAMES), 3.2))
+    cols = 3
+    rows = -(-len(SCORE_NAMES) // cols)
+    fig, grid = plt.subplots(rows, cols, figsize=(4 * cols, 3.2 * rows))
+    axes = list(np.ravel(grid))
+    for ax in axes[len(SCORE_NAMES) :]:
+        ax.axis("off")
     for ax, name in zip(axes, SCORE_NAMES):
         normal = ev.normal_scores[name]
         bad = np.concatenate([v[name] for v in ev.anomalous_scores.values()])
@@ -44,6 +49,8 @@ def write_plots(ev: Evaluation, folder: Path) -> list[Path]:
         ax.hist(bad, bins=bins, alpha=0.6, density=True, label="anomalous")
         if name == "combined":
             ax.axvline(ev.threshold, color="k", linestyle="--", label="threshold")
+            if hi > 20 * max(abs(lo), 1.0):  # anomalies far beyond: keep the threshold visible
+                ax.set_xscale("symlog")
         ax.set_title(LABELS[name])
         ax.set_xlabel("score (higher = more anomalous)")
     axes[0].legend(fontsize=7)
