@@ -7,7 +7,8 @@ Thresholds are set on approved sprites the model did not train on:
 * ``split`` (``n >= SPLIT_MIN``): a fifth of the sprites (at least 100) is held out,
   the model trains on the rest, the held-out scores calibrate the threshold;
 * ``cross`` (fewer sprites): 5 folds, each scored by a model trained on the other four
-  (cross-conformal), then the final model trains on all sprites.
+  (cross-conformal); the first of those models is the one written to the baseline, so
+  the deployed model and the calibration scores come from the same training recipe.
 """
 
 from __future__ import annotations
@@ -221,15 +222,18 @@ def calibrate(
         split = "cross"
         raw = np.zeros((n, len(SIGNALS)))
         folds = np.array_split(order, FOLDS)
+        deployed: tuple[Scorer, bytes, dict[str, Any]] | None = None
         for k, held in enumerate(folds):
             held_set = set(held.tolist())
-            fold_scorer, _, _ = fit(
-                [images[i] for i in range(n) if i not in held_set], f"fold {k + 1}/{FOLDS}"
-            )
-            for i in held:
-                raw[i] = fold_scorer.score(images[i]).as_vector()
-        scorer, model_bytes, parts = fit(images, "final model")
-        n_train = n
+            fitted = fit([images[i] for i in range(n) if i not in held_set], f"fold {k + 1}/{FOLDS}")
+            raw[held] = np.stack([v.as_vector() for v in fitted[0].score_many([images[i] for i in held])])
+            deployed = deployed or fitted
+        # The first fold's model is the one written: every calibration score then comes from
+        # a model trained exactly like it (on four fifths of the sprites). A final model
+        # trained on all of them would score new art on a different scale than its folds.
+        assert deployed is not None
+        scorer, model_bytes, parts = deployed
+        n_train = n - len(folds[0])
 
     standardizer = Standardizer.fit(raw)
     combined = np.array([combine(z)[0] for z in standardizer.transform(raw)])

@@ -39,7 +39,7 @@ class RarityTable:
 
     A colour no approved sprite uses scores the constant :data:`UNSEEN`, not a value that
     depends on how many sprites were approved: the models of calibration's folds and the
-    final model then agree on what "never seen" means.
+    deployed model then agree on what "never seen" means.
     """
 
     def __init__(self, bins: np.ndarray, counts: np.ndarray, n_images: int) -> None:

@@ -170,7 +170,7 @@ class Scorer:
 
         ``(median - log_density) / IQR`` of the approved cells' leave-one-out log densities:
         a statistic of the reference set's distribution, not of its size or bandwidth, so
-        the models of calibration's folds and the final model speak the same scale.
+        models trained on different sprites speak the same scale.
         """
         loo = self.kde_loo
         if loo.size == 0:
