@@ -140,7 +140,7 @@ def main() -> None:
     for line in proc.stderr.splitlines():
         if line.startswith("import time:") and "|" in line:
             _, cum, name = line.split("|")
-            if not name.startswith("  "):  # only imports made at top level
+            if cum.strip().isdigit() and not name.startswith("  "):  # top-level imports only
                 pkg = name.strip().split(".")[0]
                 top[pkg] = top.get(pkg, 0) + int(cum.strip())
     import_rows = [

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
-import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -222,6 +219,10 @@ def check_files(
     chunks = [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
     results: list[FileResult] = []
     if jobs > 1 and len(chunks) > 1 and not keep_maps:
+        import multiprocessing  # only here: the one-file hook never pays for it
+        import sys
+        from concurrent.futures import ProcessPoolExecutor
+
         ctx = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
         with ProcessPoolExecutor(
             max_workers=jobs,

@@ -252,10 +252,16 @@ def merge(
 
 def _emit(report: object, fmt: str, output: Path | None) -> None:
     """Print or write ``report`` in ``fmt``; the table always reaches the terminal."""
-    from sprite_lint import formats
     from sprite_lint.config import FORMATS
     from sprite_lint.errors import UsageError
     from sprite_lint.reporters import render_table, to_json
+
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    if fmt == "table" and output is None:  # the pre-commit hook's path: nothing else to load
+        render_table(report, _console())  # type: ignore[arg-type]
+        return
+    from sprite_lint import formats
 
     writers = {
         "json": to_json,
@@ -266,11 +272,6 @@ def _emit(report: object, fmt: str, output: Path | None) -> None:
         "markdown": formats.to_markdown,
         "table": _table_text,
     }
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
-    if fmt == "table" and output is None:
-        render_table(report, _console())  # type: ignore[arg-type]
-        return
     text = writers[fmt](report)  # type: ignore[operator]
     if fmt == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):
         try:
