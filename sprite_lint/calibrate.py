@@ -225,8 +225,12 @@ def calibrate(
         deployed: tuple[Scorer, bytes, dict[str, Any]] | None = None
         for k, held in enumerate(folds):
             held_set = set(held.tolist())
-            fitted = fit([images[i] for i in range(n) if i not in held_set], f"fold {k + 1}/{FOLDS}")
-            raw[held] = np.stack([v.as_vector() for v in fitted[0].score_many([images[i] for i in held])])
+            fitted = fit(
+                [images[i] for i in range(n) if i not in held_set], f"fold {k + 1}/{FOLDS}"
+            )
+            raw[held] = np.stack(
+                [v.as_vector() for v in fitted[0].score_many([images[i] for i in held])]
+            )
             deployed = deployed or fitted
         # The first fold's model is the one written: every calibration score then comes from
         # a model trained exactly like it (on four fifths of the sprites). A final model

@@ -48,7 +48,9 @@ def load_png(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> LoadedIm
     """Read one PNG file as RGBA, or raise :class:`ImageError` saying why it cannot be read."""
     path = Path(path)
     data = read_file(path)
-    return LoadedImage(path, decode_png(data, str(path), max_pixels), hashlib.sha256(data).hexdigest())
+    return LoadedImage(
+        path, decode_png(data, str(path), max_pixels), hashlib.sha256(data).hexdigest()
+    )
 
 
 def decode_png(
