@@ -208,29 +208,32 @@ class Scorer:
         return self.score_many([rgba], keep_maps)[0]
 
     def score_many(self, images: Sequence[np.ndarray], keep_maps: bool = False) -> list[RawScores]:
-        """Raw scores of many sprites; same-sized ones share one network call per BATCH."""
-        inputs = [pad_to_cells(premultiply(im)) for im in images]
-        groups: dict[tuple[int, ...], list[int]] = {}
-        for i, x in enumerate(inputs):
-            groups.setdefault(x.shape, []).append(i)
+        """Raw scores of many sprites; same-sized ones share one network call per BATCH.
+
+        Float inputs are made one batch at a time, so memory follows the batch, not the
+        number of sprites.
+        """
+        groups: dict[tuple[int, int], list[int]] = {}
+        for i, im in enumerate(images):
+            padded = (-(-im.shape[0] // CELL) * CELL, -(-im.shape[1] // CELL) * CELL)
+            groups.setdefault(padded, []).append(i)
         out: list[RawScores | None] = [None] * len(images)
-        for shape, idxs in groups.items():
-            step = BATCH if shape[1] * shape[2] <= BATCH_PIXELS else 1
+        for (hp, wp), idxs in groups.items():
+            step = BATCH if hp * wp <= BATCH_PIXELS else 1
             for start in range(0, len(idxs), step):
                 part = idxs[start : start + step]
+                inputs = [pad_to_cells(premultiply(images[i])) for i in part]
                 if step == 1:
-                    recon, z = self.run_network(inputs[part[0]])
+                    recon, z = self.run_network(inputs[0])
                     recons, zs = recon[None], z[None]
                 else:
-                    recons, zs = self.session.run(
-                        None, {"image": np.stack([inputs[i] for i in part])}
-                    )
+                    recons, zs = self.session.run(None, {"image": np.stack(inputs)})
                 # the least dense cell of each sprite, exactly, for the whole batch at once
                 cells = [self.latent_vectors(zs[j]) for j in range(len(part))]
                 worst = self._least_dense(cells)
                 for j, i in enumerate(part):
                     out[i] = self._finish(
-                        images[i], inputs[i], recons[j], zs[j], *worst[j], keep_maps
+                        images[i], inputs[j], recons[j], zs[j], *worst[j], keep_maps
                     )
         return out  # type: ignore[return-value]
 

@@ -60,3 +60,24 @@ def test_standardizer_and_combine() -> None:
     score, driver = combine(z)
     assert driver == "recon" and score == pytest.approx(z[0])
     assert Standardizer.from_dict(st.to_dict()) == st
+
+
+def test_least_dense_cell_is_exact(tiny_baseline: Path) -> None:
+    """The bound-pruned search finds the same cell and density as scoring every cell."""
+    scorer = load_baseline(tiny_baseline).scorer()
+    rng = np.random.default_rng(5)
+    cells = [
+        rng.normal(size=(n, scorer.kde.reference_.shape[1])) * s
+        for n, s in [(9, 1.0), (4, 3.0), (1, 0.1)]
+    ]
+    cells[0][3] = cells[0][5]  # a repeated vector
+    for (idx, dens), c in zip(scorer._least_dense(cells), cells):
+        full = scorer.kde.score_samples(c)
+        assert idx == int(np.argmin(full))
+        assert dens == pytest.approx(full.min(), rel=1e-12, abs=1e-9)
+
+
+def test_kde_signal_grows_as_density_falls(tiny_baseline: Path) -> None:
+    scorer = load_baseline(tiny_baseline).scorer()
+    values = [scorer.cell_rarity(d) for d in (10.0, 0.0, -10.0, -100.0)]
+    assert values == sorted(values)
