@@ -57,9 +57,6 @@ class Evaluation:
     normal_scores: dict[str, np.ndarray]
     anomalous_scores: dict[str, dict[str, np.ndarray]]
 
-    def mean_auroc(self, score: str = "combined") -> float:
-        return float(np.mean([g.auroc[score] for g in self.groups]))
-
     def to_dict(self) -> dict[str, object]:
         return {
             "n_normal": self.n_normal,

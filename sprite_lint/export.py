@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import io
 import warnings
-from pathlib import Path
 
 from sprite_lint.model import CELL, SpriteAutoencoder
 
 ONNX_INPUT = "image"
 ONNX_OUTPUTS = ("reconstruction", "latent")
 OPSET = 18
-
-
-def export_onnx(model: SpriteAutoencoder, path: Path) -> None:
-    """Write ``model`` as ONNX with dynamic batch, height and width."""
-    path.write_bytes(onnx_bytes(model))
 
 
 def onnx_bytes(model: SpriteAutoencoder) -> bytes:

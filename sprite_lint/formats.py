@@ -70,9 +70,7 @@ def to_sarif(report: CheckReport) -> str:
                 "score": r.score,
                 "threshold": r.threshold,
                 "pValue": r.p_value,
-                "region": None
-                if r.region is None
-                else {"x": r.region.x, "y": r.region.y, "w": r.region.w, "h": r.region.h},
+                "region": None if r.region is None else r.region.to_dict(),
             }
         results.append(res)
     doc = {

@@ -130,9 +130,7 @@ def result_dict(r: FileResult) -> dict[str, Any]:
         "signal": r.driver,
         "change": r.change,
         "previous_score": r.previous_score,
-        "region": None
-        if r.region is None
-        else {"x": r.region.x, "y": r.region.y, "w": r.region.w, "h": r.region.h},
+        "region": None if r.region is None else r.region.to_dict(),
         "message": r.message,
     }
 

@@ -58,6 +58,9 @@ class Region:
     def __str__(self) -> str:
         return f"x={self.x} y={self.y} {self.w}x{self.h}"
 
+    def to_dict(self) -> dict[str, int]:
+        return {"x": self.x, "y": self.y, "w": self.w, "h": self.h}
+
 
 @dataclass
 class RawScores:
