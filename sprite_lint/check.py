@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from sprite_lint.approvals import Approval
 from sprite_lint.baseline import Baseline
 from sprite_lint.cache import ResultCache
 from sprite_lint.discovery import display_path
@@ -38,6 +39,7 @@ class FileResult:
     region: Region | None = None  # where that signal is worst
     change: str | None = None  # with --changed-since: "new", "modified", "renamed" or "requested"
     previous_score: float | None = None  # the score of the file's version at REF
+    sha256: str | None = None  # of the file's bytes, when they could be read
     raw: RawScores | None = field(default=None, repr=False)
 
     @property
@@ -171,12 +173,14 @@ class _Judge:
                 hit = None if keep_maps or self.cache is None else self.cache.get(digest)
                 if hit is not None:
                     results[i] = _from_entry(name, hit)
+                    results[i].sha256 = digest  # type: ignore[union-attr]
                     continue
                 todo.append((i, name, decode_png(data, str(path), self.limit), digest))
             except ImageError as exc:
                 results[i] = FileResult(path=name, status="error", message=exc.reason)
         judged = self.detector.judge_many([t[1] for t in todo], [t[2] for t in todo], keep_maps)
         for (i, _, _, digest), r in zip(todo, judged):
+            r.sha256 = digest
             results[i] = r
             if self.cache is not None:
                 self.cache.put(digest, _to_entry(r))
@@ -208,6 +212,7 @@ def check_files(
     cache_root: Path | None = None,
     on_result: Callable[[FileResult], None] | None = None,
     root: Path | None = None,
+    approvals: Mapping[str, Approval] | None = None,
 ) -> CheckReport:
     """Judge every file; unreadable ones become ``error`` rows. Never writes to ``files``.
 
@@ -243,6 +248,8 @@ def check_files(
             for r in part:
                 if on_result is not None:
                     on_result(r)
+    if approvals:
+        apply_approvals(results, approvals)
     cal = baseline.calibration
     return CheckReport(
         baseline=baseline.path.as_posix(),
@@ -279,3 +286,13 @@ def add_previous_scores(
         except (ImageError, UsageError):
             continue  # the old version was not a readable PNG: no comparison to show
         r.previous_score = detector.judge(r.path, old).score
+
+
+def apply_approvals(results: Sequence[FileResult], approvals: Mapping[str, Approval]) -> None:
+    """A failing file whose exact bytes were approved passes, and says so."""
+    by_hash = {a.sha256: a for a in approvals.values()}
+    for r in results:
+        a = by_hash.get(r.sha256 or "")
+        if r.status == "fail" and a is not None:
+            r.status = "pass"
+            r.message = f"approved ({a.reason})" if a.reason else "approved"

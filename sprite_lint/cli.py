@@ -215,6 +215,8 @@ def check(
             paths = select_shard(paths, *parse_shard(shard), root=root)
         # inside a repository, a relative baseline path is relative to its top
         base = load_baseline(s.baseline if root is None else root / s.baseline)
+        from sprite_lint.approvals import load_approvals
+
         report = check_files(
             paths,
             base,
@@ -222,6 +224,7 @@ def check(
             jobs=jobs or (os.cpu_count() or 1),
             cache_root=None if no_cache else (root or Path.cwd()) / DEFAULT_DIR,
             root=root,
+            approvals=load_approvals(base.path),
         )
         if changed_since is not None and root is not None:
             from sprite_lint.check import add_previous_scores
@@ -248,6 +251,94 @@ def merge(
         report = merge_reports(reports)
         _emit(report, format, output)
         raise typer.Exit(report.exit_code)
+
+
+@app.command()
+def approve(
+    files: Annotated[list[Path], typer.Argument(help="PNG files whose exact bytes are accepted.")],
+    reason: Annotated[str, typer.Option(help="Why (recorded in approved.json).")] = "",
+    baseline: BaselineOpt = None,
+) -> None:
+    """Accept these exact sprite bytes: check passes them until the file changes."""
+    with handle_errors():
+        from sprite_lint.approvals import Approval, load_approvals, save_approvals
+        from sprite_lint.baseline import load_baseline
+        from sprite_lint.config import load_settings
+        from sprite_lint.discovery import display_path, expand_paths
+        from sprite_lint.imageio import load_png
+
+        s = load_settings(warn=_warn, baseline=str(baseline) if baseline else None)
+        base = load_baseline(s.baseline)  # approve only against a valid baseline
+        root = _repo_root_or_none()
+        approvals = load_approvals(base.path)
+        paths = expand_paths(files, s.exclude)
+        for p in paths:
+            image = load_png(p, s.max_pixels)  # refuses unreadable files, exit 2
+            name = display_path(p, root)
+            approvals[name] = Approval(name, image.sha256, reason)
+        save_approvals(base.path, approvals)
+        _console().print(
+            f"Approved {len(paths)} file(s) in {base.path}/approved.json", highlight=False
+        )
+
+
+baseline_app = typer.Typer(help="Inspect the baseline.", no_args_is_help=True)
+app.add_typer(baseline_app, name="baseline")
+
+
+@baseline_app.command("status")
+def baseline_status(baseline: BaselineOpt = None) -> None:
+    """Verify the baseline, compare its tool version, list stale approvals (exit 1 if any)."""
+    with handle_errors():
+        from sprite_lint.approvals import file_sha256, load_approvals
+        from sprite_lint.baseline import load_baseline
+        from sprite_lint.config import load_settings
+
+        s = load_settings(warn=_warn, baseline=str(baseline) if baseline else None)
+        base = load_baseline(s.baseline)
+        m = base.manifest
+        console = _console()
+        made_with = m.get("tool_version")
+        cal = base.calibration
+        console.print(
+            f"{base.path}: verified (format {m['format_version']}); calibrated on "
+            f"{m['split']['n_approved']} sprites, alpha {cal.alpha}, threshold {cal.threshold:.3f}"
+            + (" (tail-extrapolated)" if cal.method == "tail" else ""),
+            highlight=False,
+        )
+        if made_with == __version__:
+            console.print(
+                f"made with sprite-lint {made_with}, the installed version", highlight=False
+            )
+        else:
+            console.print(
+                f"made with sprite-lint {made_with}; installed is {__version__}: recalibrate "
+                "to use this version's model",
+                highlight=False,
+            )
+        root = _repo_root_or_none() or Path.cwd()
+        stale = 0
+        for a in sorted(load_approvals(base.path).values(), key=lambda a: a.path):
+            target = root / a.path
+            if not target.is_file():
+                state = "stale: file is gone"
+            elif file_sha256(target) != a.sha256:
+                state = "stale: file changed since it was approved"
+            else:
+                state = "current"
+            stale += state != "current"
+            console.print(f"  {a.path}: {state}", highlight=False)
+        raise typer.Exit(1 if stale else 0)
+
+
+def _repo_root_or_none() -> Path | None:
+    from sprite_lint import gitfiles
+    from sprite_lint.errors import UsageError
+
+    try:
+        return gitfiles.repo_root()
+    except UsageError:
+        return None
 
 
 def _emit(report: object, fmt: str, output: Path | None) -> None:

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from sprite_lint.approvals import APPROVALS, load_approvals
+from sprite_lint.cli import app
+from sprite_lint.errors import BaselineError
+from sprite_lint.synth import inject, make_family
+from tests.conftest import write_rgba
+
+ENV = {"COLUMNS": "100", "NO_COLOR": "1"}
+
+
+@pytest.fixture
+def repo(tmp_path: Path, tiny_baseline: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    repo = tmp_path / "game"
+    shutil.copytree(tiny_baseline, repo / "baselines" / "default")
+    good = make_family("creatures", 30, seed=3)[24:]
+    write_rgba(repo / "art" / "boss.png", inject(good[0], "checkerboard", np.random.default_rng(0)))
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    monkeypatch.chdir(repo)
+    return repo
+
+
+def test_approve_passes_exact_bytes_until_the_file_changes(repo: Path) -> None:
+    runner = CliRunner()
+    manifest = (repo / "baselines/default/manifest.json").read_bytes()
+    assert runner.invoke(app, ["check", "art/boss.png"], env=ENV).exit_code == 1
+    r = runner.invoke(app, ["approve", "art/boss.png", "--reason", "intended retro look"], env=ENV)
+    assert r.exit_code == 0, r.output
+    doc = json.loads((repo / "baselines/default" / APPROVALS).read_text())
+    assert (
+        doc["approved"][0]["path"] == "art/boss.png"
+        and doc["approved"][0]["reason"] == "intended retro look"
+    )
+    assert "time" not in json.dumps(doc)
+    r = runner.invoke(app, ["check", "art/boss.png", "-f", "json"], env=ENV)
+    assert r.exit_code == 0
+    row = json.loads(r.stdout)["files"][0]
+    assert row["status"] == "pass" and "approved" in row["message"]
+    status = runner.invoke(app, ["baseline", "status"], env=ENV)
+    assert status.exit_code == 0 and "art/boss.png: current" in status.output
+    # a further edit: checked again, and the approval is stale
+    write_rgba(
+        repo / "art" / "boss.png",
+        inject(make_family("creatures", 1, seed=9)[0], "foreign_blob", np.random.default_rng(1)),
+    )
+    assert runner.invoke(app, ["check", "art/boss.png"], env=ENV).exit_code == 1
+    status = runner.invoke(app, ["baseline", "status"], env=ENV)
+    assert status.exit_code == 1 and "stale: file changed" in status.output
+    assert (
+        repo / "baselines/default/manifest.json"
+    ).read_bytes() == manifest  # check never writes it
+
+
+def test_approvals_are_sorted_one_entry_per_path(repo: Path) -> None:
+    write_rgba(repo / "art" / "a.png", make_family("creatures", 1, seed=2)[0])
+    runner = CliRunner()
+    runner.invoke(app, ["approve", "art/boss.png"], env=ENV)
+    runner.invoke(app, ["approve", "art/a.png", "art/boss.png", "--reason", "again"], env=ENV)
+    entries = json.loads((repo / "baselines/default" / APPROVALS).read_text())["approved"]
+    assert [e["path"] for e in entries] == ["art/a.png", "art/boss.png"]
+    assert entries[1]["reason"] == "again"
+
+
+def test_bad_input_to_approve_and_damaged_approvals(repo: Path) -> None:
+    (repo / "art" / "empty.png").write_bytes(b"")
+    r = CliRunner().invoke(app, ["approve", "art/empty.png"], env=ENV)
+    assert r.exit_code == 2 and "empty file" in r.output
+    assert not (repo / "baselines/default" / APPROVALS).exists()
+    (repo / "baselines/default" / APPROVALS).write_text("{not json")
+    with pytest.raises(BaselineError):
+        load_approvals(repo / "baselines/default")
+    r = CliRunner().invoke(app, ["check", "art/boss.png"], env=ENV)
+    assert r.exit_code == 2 and "approvals" in r.output
+
+
+def test_baseline_status_reports_tool_version(repo: Path) -> None:
+    r = CliRunner().invoke(app, ["baseline", "status"], env=ENV)
+    assert r.exit_code == 0 and "verified" in r.output and "installed version" in r.output
