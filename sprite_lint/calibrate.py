@@ -137,30 +137,24 @@ def build_scorer(
         colour_counts,
         n_images,
     )
-    per_image = [
-        scorer.latent_vectors(scorer.run_network(pad_to_cells(premultiply(im)))[1])
-        for im in train_images
-    ]  # each (cells, d), unscaled (mean 0, std 1 above)
-    all_cells = np.concatenate(per_image)
-    owner = np.repeat(np.arange(len(per_image)), [c.shape[0] for c in per_image])
-    mean, std = all_cells.mean(axis=0), np.maximum(all_cells.std(axis=0), 1e-6)
-    per_image = [(c - mean) / std for c in per_image]
-    cells = (all_cells - mean) / std
+    cells = np.concatenate(
+        [
+            scorer.latent_vectors(scorer.run_network(pad_to_cells(premultiply(im)))[1])
+            for im in train_images
+        ]
+    )  # (total_cells, d), unscaled (mean 0, std 1 above)
+    mean, std = cells.mean(axis=0), np.maximum(cells.std(axis=0), 1e-6)
+    cells = (cells - mean) / std
     if REFERENCE_DEDUP:
         # Empty background repeats in every sprite; keep each kind of cell once so the
         # reference budget covers the rare-but-normal cells (edges, details) instead.
-        _, first = np.unique(np.round(cells, 2), axis=0, return_index=True)
-        cells, owner = np.round(cells[np.sort(first)], 2), owner[np.sort(first)]
+        cells = np.unique(np.round(cells, 2), axis=0)
     rng = np.random.default_rng(seed)
     if cells.shape[0] > MAX_REFERENCE:
-        keep = np.sort(rng.choice(cells.shape[0], MAX_REFERENCE, replace=False))
-        cells, owner = cells[keep], owner[keep]
+        cells = cells[rng.choice(cells.shape[0], MAX_REFERENCE, replace=False)]
     bandwidth = select_bandwidth(cells, seed=seed)
     scorer.kde = GaussianKDE(bandwidth).fit(cells)
-    # Each training sprite's least dense cell, scored without that sprite's own reference
-    # cells: the statistic check computes for a new sprite, as if each were new. The KDE
-    # signal is measured against these, so every model speaks the same scale.
-    loo = np.sort([scorer.kde.least_dense_excluding(c, owner == i) for i, c in enumerate(per_image)])
+    loo = np.sort(scorer.kde.loo_score_samples())
     scorer.kde_loo = loo
     scorer.latent_mean, scorer.latent_std = mean, std
     info = {"bandwidth": bandwidth, "n_reference": int(cells.shape[0]), "dim": d}

@@ -80,22 +80,28 @@ class GaussianKDE:
             )
         return np.minimum(out, 0.0)
 
-    def least_dense_excluding(self, X: np.ndarray, exclude: np.ndarray) -> float:
-        """The smallest log density among the rows of ``X``, under the KDE without the
-        reference rows where ``exclude`` is true (leave-one-sprite-out)."""
-        X = np.asarray(X, dtype=np.float64)
-        n_kept = int((~exclude).sum())
-        if n_kept == 0:
-            return float("-inf")
-        g = self._shifted_log_kernels(X)
-        g[:, exclude] = -np.inf
-        m = g.max(axis=1)
-        g -= m[:, None]
-        np.exp(g, out=g)
-        log_d = m - self._row_term(X) + np.log(g.sum(axis=1))
-        d = X.shape[1]
-        norm = -np.log(n_kept) - d * np.log(self.bandwidth) - 0.5 * d * np.log(2 * np.pi)
-        return float(log_d.min() + norm)
+    def loo_score_samples(self) -> np.ndarray:
+        """Leave-one-out log density of every reference row (each scored without itself)."""
+        R = self.reference_
+        n = R.shape[0]
+        if n < 2:
+            return np.full(n, -np.inf)
+        out = np.empty(n)
+        inv = -0.5 / (self.bandwidth * self.bandwidth)
+        for start in range(0, n, _CHUNK):
+            q = R[start : start + _CHUNK]
+            d2 = (
+                self.sq_norms_[start : start + _CHUNK, None]
+                - 2.0 * q @ R.T
+                + self.sq_norms_[None, :]
+            )
+            np.maximum(d2, 0.0, out=d2)
+            a = d2 * inv
+            a[np.arange(q.shape[0]), np.arange(start, start + q.shape[0])] = -np.inf  # not itself
+            m = a.max(axis=1, keepdims=True)
+            out[start : start + _CHUNK] = m[:, 0] + np.log(np.exp(a - m).sum(axis=1))
+        # n - 1 kernels remain in each sum
+        return out + self.log_norm_ + np.log(n) - np.log(n - 1)
 
     def decision_function(self, X: np.ndarray) -> np.ndarray:
         """Negative log density: higher = more anomalous."""

@@ -7,9 +7,9 @@ large sprite is not averaged away:
 * ``recon``: the worst ``POOL x POOL`` window of the per-pixel squared residual
   (premultiplied RGBA, so hidden colour under full transparency never counts);
 * ``kde``: how far the least typical latent cell's log density (one latent vector per
-  8x8 cell, scored by a Gaussian KDE over approved sprites' cells) lies below the least
-  dense cells of approved sprites scored leave-one-sprite-out, in robust units (median
-  and IQR), so it means the same for every trained model, reference set and bandwidth;
+  8x8 cell, scored by a Gaussian KDE over approved sprites' cells) lies below that of
+  approved cells (leave-one-out), in robust units (median and IQR), so it means the same
+  for every trained model, reference-set size and bandwidth;
 * ``colour``: the worst window of per-pixel colour rarity;
 * ``recon_px`` and ``colour_px``: the same two maps at their single worst pixel, because a
   stray pixel is diluted sixteen-fold by any 4x4 window.
@@ -189,11 +189,11 @@ class Scorer:
         return result
 
     def cell_rarity(self, log_density: float) -> float:
-        """How far below approved sprites' least dense cells a cell lies, in robust units.
+        """How far below the approved cells' typical density a cell lies, in robust units.
 
-        ``(median - log_density) / IQR`` of the training sprites' least-dense-cell log
-        densities, each computed without that sprite's own reference cells (as if new):
-        the same statistic, so models trained on different sprites speak the same scale.
+        ``(median - log_density) / IQR`` of the approved cells' leave-one-out log densities:
+        a statistic of the reference set's distribution, not of its size or bandwidth, so
+        models trained on different sprites speak the same scale.
         """
         loo = self.kde_loo
         if loo.size == 0:

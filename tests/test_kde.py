@@ -52,13 +52,11 @@ def test_fit_validates_in_fit_not_init() -> None:
         kde.fit(np.zeros((2, 2)))
 
 
-def test_least_dense_excluding_matches_a_kde_without_those_rows() -> None:
+def test_leave_one_out_density_excludes_each_point_itself() -> None:
     rng = np.random.default_rng(3)
-    ref, query = rng.normal(size=(40, 3)), rng.normal(size=(7, 3))
-    exclude = np.zeros(40, dtype=bool)
-    exclude[[2, 5, 30]] = True
+    ref = rng.normal(size=(40, 3))
     kde = GaussianKDE(0.4).fit(ref)
-    without = GaussianKDE(0.4).fit(ref[~exclude])
-    assert kde.least_dense_excluding(query, exclude) == pytest.approx(
-        without.score_samples(query).min(), rel=1e-10
-    )
+    loo = kde.loo_score_samples()
+    for i in (0, 17, 39):
+        others = GaussianKDE(0.4).fit(np.delete(ref, i, axis=0))
+        assert loo[i] == pytest.approx(others.score_samples(ref[i : i + 1])[0], rel=1e-9)
