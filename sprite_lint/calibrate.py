@@ -43,7 +43,6 @@ from sprite_lint.scoring import (
 SPLIT_MIN = 200
 FOLDS = 5
 MAX_REFERENCE = 8192
-REFERENCE_DEDUP = True
 MIN_SPRITES = MIN_CALIBRATION_SCORES
 
 PhaseCallback = Callable[[str], None]
@@ -145,10 +144,9 @@ def build_scorer(
     )  # (total_cells, d), unscaled (mean 0, std 1 above)
     mean, std = cells.mean(axis=0), np.maximum(cells.std(axis=0), 1e-6)
     cells = (cells - mean) / std
-    if REFERENCE_DEDUP:
-        # Empty background repeats in every sprite; keep each kind of cell once so the
-        # reference budget covers the rare-but-normal cells (edges, details) instead.
-        cells = np.unique(np.round(cells, 2), axis=0)
+    # Empty background repeats in every sprite; keep each kind of cell once so the
+    # reference budget covers the rare-but-normal cells (edges, details) instead.
+    cells = np.unique(np.round(cells, 2), axis=0)
     rng = np.random.default_rng(seed)
     if cells.shape[0] > MAX_REFERENCE:
         cells = cells[rng.choice(cells.shape[0], MAX_REFERENCE, replace=False)]

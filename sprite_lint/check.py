@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -210,7 +210,6 @@ def check_files(
     keep_maps: bool = False,
     jobs: int = 1,
     cache_root: Path | None = None,
-    on_result: Callable[[FileResult], None] | None = None,
     root: Path | None = None,
     approvals: Mapping[str, Approval] | None = None,
 ) -> CheckReport:
@@ -237,17 +236,11 @@ def check_files(
         ) as pool:
             for part in pool.map(_work, chunks):
                 results.extend(part)
-                for r in part:
-                    if on_result is not None:
-                        on_result(r)
     else:
         judge = _Judge(baseline, limit, cache_root)
         for chunk in chunks:
             part = judge(chunk, keep_maps)
             results.extend(part)
-            for r in part:
-                if on_result is not None:
-                    on_result(r)
     if approvals:
         apply_approvals(results, approvals)
     cal = baseline.calibration

@@ -126,7 +126,7 @@ class Scorer:
             model_bytes, sess_options=opts, providers=["CPUExecutionProvider"]
         )
         self.kde = kde
-        self.kde_loo = np.sort(np.asarray(kde_loo, dtype=np.float64))
+        self.kde_loo = kde_loo
         self.latent_mean = latent_mean.astype(np.float64)
         self.latent_std = latent_std.astype(np.float64)
         self.colour = RarityTable(colour_bins, colour_counts, colour_images)
@@ -195,11 +195,24 @@ class Scorer:
         a statistic of the reference set's distribution, not of its size or bandwidth, so
         models trained on different sprites speak the same scale.
         """
-        loo = self.kde_loo
-        if loo.size == 0:
+        if self._kde_median is None:
             return 0.0
-        q25, q50, q75 = np.quantile(loo, [0.25, 0.5, 0.75])
-        return float((q50 - log_density) / max(q75 - q25, 1e-9))
+        return float((self._kde_median - log_density) / self._kde_iqr)
+
+    @property
+    def kde_loo(self) -> np.ndarray:
+        """Sorted leave-one-out log densities of the reference cells."""
+        return self._kde_loo
+
+    @kde_loo.setter
+    def kde_loo(self, values: np.ndarray) -> None:
+        # quartiles once here, not once per sprite on the check path
+        self._kde_loo = np.sort(np.asarray(values, dtype=np.float64))
+        self._kde_median: float | None = None
+        self._kde_iqr = 1.0
+        if self._kde_loo.size:
+            q25, q50, q75 = np.quantile(self._kde_loo, [0.25, 0.5, 0.75])
+            self._kde_median, self._kde_iqr = float(q50), max(float(q75 - q25), 1e-9)
 
     def latent_vectors(self, z: np.ndarray) -> np.ndarray:
         """Latent grid ``(d, h, w)`` -> standardized cell vectors ``(h * w, d)``."""

@@ -22,16 +22,24 @@ def write_rgba(path: Path, rgba: np.ndarray) -> Path:
     return path
 
 
+def calibrated_family(
+    root: Path, n: int, seed: int, epochs: int, family: str = "creatures"
+) -> Path:
+    """Write ``n`` sprites of ``family`` under ``root`` and calibrate a small real baseline."""
+    from sprite_lint.calibrate import CalibrateOptions, calibrate
+
+    for i, im in enumerate(make_family(family, n, seed=seed)):
+        write_rgba(root / "approved" / f"c{i:02d}.png", im)
+    calibrate(
+        [root / "approved"], root / "baseline", CalibrateOptions(epochs=epochs, seed=0, width=8)
+    )
+    return root / "baseline"
+
+
 @pytest.fixture(scope="session")
 def tiny_baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real baseline calibrated on 24 small creature sprites with very short training."""
-    from sprite_lint.calibrate import CalibrateOptions, calibrate
-
-    root = tmp_path_factory.mktemp("tiny")
-    for i, im in enumerate(make_family("creatures", 24, seed=3)):
-        write_rgba(root / "approved" / f"c{i:02d}.png", im)
-    calibrate([root / "approved"], root / "baseline", CalibrateOptions(epochs=2, seed=0, width=8))
-    return root / "baseline"
+    return calibrated_family(tmp_path_factory.mktemp("tiny"), 24, seed=3, epochs=2)
 
 
 @pytest.fixture(autouse=True)

@@ -6,19 +6,15 @@ import numpy as np
 import pytest
 
 from sprite_lint.baseline import load_baseline
-from sprite_lint.calibrate import CalibrateOptions, calibrate
 from sprite_lint.check import Detector
 from sprite_lint.synth import inject, make_family
-from tests.conftest import write_rgba
+from tests.conftest import calibrated_family
 
 
 @pytest.fixture(scope="module")
 def detector(tmp_path_factory: pytest.TempPathFactory) -> Detector:
-    root = tmp_path_factory.mktemp("quality")
-    for i, im in enumerate(make_family("creatures", 30, seed=11)):
-        write_rgba(root / "approved" / f"{i}.png", im)
-    calibrate([root / "approved"], root / "b", CalibrateOptions(epochs=3, seed=0, width=8))
-    return Detector(load_baseline(root / "b"))
+    baseline = calibrated_family(tmp_path_factory.mktemp("quality"), 30, seed=11, epochs=3)
+    return Detector(load_baseline(baseline))
 
 
 @pytest.fixture(scope="module")
