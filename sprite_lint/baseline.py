@@ -33,7 +33,7 @@ from sprite_lint.kde import GaussianKDE
 from sprite_lint.scoring import Scorer, Standardizer
 
 FORMAT_NAME = "sprite-lint-baseline"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 MODEL = "model.onnx"
 REFERENCE = "reference.npz"
@@ -44,6 +44,8 @@ REFERENCE_ARRAYS = (
     "latent_std",
     "colour_bins",
     "colour_counts",
+    "sprite_embeddings",
+    "sprite_names",
 )
 
 

@@ -24,8 +24,9 @@ import numpy as np
 from sprite_lint.baseline import write_baseline
 from sprite_lint.calibration import MIN_CALIBRATION_SCORES, Calibration, fit_calibration
 from sprite_lint.colour import BITS, fit_document_frequency
-from sprite_lint.discovery import expand_paths
+from sprite_lint.discovery import display_path, expand_paths
 from sprite_lint.errors import CalibrationError, ImageError, MissingExtraError
+from sprite_lint.gitfiles import project_root
 from sprite_lint.imageio import load_png, premultiply
 from sprite_lint.kde import GaussianKDE
 from sprite_lint.scoring import (
@@ -38,6 +39,7 @@ from sprite_lint.scoring import (
     Standardizer,
     combine,
     pad_to_cells,
+    sprite_embedding,
 )
 
 SPLIT_MIN = 200
@@ -87,7 +89,12 @@ def load_approved(
     paths: Sequence[str | Path], options: CalibrateOptions
 ) -> tuple[list[Path], list[np.ndarray], str]:
     """Load every approved PNG; refuse (listing them) if any cannot be read."""
-    files = expand_paths(paths, options.exclude)
+    files, seen = [], set()
+    for f in expand_paths(paths, options.exclude):
+        key = f.resolve()  # a file named directly and found in a named folder counts once
+        if key not in seen:
+            seen.add(key)
+            files.append(f)
     images: list[np.ndarray] = []
     bad: list[str] = []
     digest = hashlib.sha256()
@@ -136,14 +143,14 @@ def build_scorer(
         colour_counts,
         n_images,
     )
-    cells = np.concatenate(
-        [
-            scorer.latent_vectors(scorer.run_network(pad_to_cells(premultiply(im)))[1])
-            for im in train_images
-        ]
-    )  # (total_cells, d), unscaled (mean 0, std 1 above)
+    per_image = [
+        scorer.latent_vectors(scorer.run_network(pad_to_cells(premultiply(im)))[1])
+        for im in train_images
+    ]  # each (cells, d), unscaled (mean 0, std 1 above)
+    cells = np.concatenate(per_image)
     mean, std = cells.mean(axis=0), np.maximum(cells.std(axis=0), 1e-6)
     cells = (cells - mean) / std
+    embeddings = np.stack([sprite_embedding((v - mean) / std) for v in per_image])
     # Empty background repeats in every sprite; keep each kind of cell once so the
     # reference budget covers the rare-but-normal cells (edges, details) instead.
     cells = np.unique(np.round(cells, 2), axis=0)
@@ -171,6 +178,7 @@ def build_scorer(
             "kde": info,
             "arrays": arrays,
             "colour_images": n_images,
+            "embeddings": embeddings,
         },
     )
 
@@ -181,8 +189,13 @@ def calibrate(
     options: CalibrateOptions = CalibrateOptions(),
     on_phase: PhaseCallback | None = None,
     on_step: StepCallback | None = None,
+    sources: Sequence[str | Path] | None = None,
 ) -> CalibrateResult:
-    """Train, calibrate and write a baseline. Nothing is written unless all of it succeeds."""
+    """Train, calibrate and write a baseline. Nothing is written unless all of it succeeds.
+
+    ``sources`` (default: ``paths``) is what the manifest records as the approved set's
+    origin, for ``approve --recalibrate``.
+    """
     require_train_extra()
     from sprite_lint.model import ModelConfig
     from sprite_lint.train import (
@@ -195,7 +208,8 @@ def calibrate(
 
     device = resolve_device(options.device)
     rank, world = init_distributed(device)
-    _, images, set_digest = load_approved(paths, options)
+    files, images, set_digest = load_approved(paths, options)
+    root = project_root()
     n = len(images)
     warnings: list[str] = []
     mconf = ModelConfig(width=options.width, latent_dim=options.latent_dim)
@@ -214,8 +228,10 @@ def calibrate(
         n_cal = max(100, n // 5)
         cal_idx, train_idx = order[:n_cal], order[n_cal:]
         scorer, model_bytes, parts = fit([images[i] for i in train_idx], "training")
-        raw = np.stack([scorer.score(images[i]).as_vector() for i in cal_idx])
+        held_raw = scorer.score_many([images[i] for i in cal_idx])
+        raw = np.stack([v.as_vector() for v in held_raw])
         n_train = len(train_idx)
+        seen_idx, held_idx = train_idx, cal_idx
     else:
         split = "cross"
         raw = np.zeros((n, len(SIGNALS)))
@@ -226,16 +242,25 @@ def calibrate(
             fitted = fit(
                 [images[i] for i in range(n) if i not in held_set], f"fold {k + 1}/{FOLDS}"
             )
-            raw[held] = np.stack(
-                [v.as_vector() for v in fitted[0].score_many([images[i] for i in held])]
-            )
-            deployed = deployed or fitted
+            scored = fitted[0].score_many([images[i] for i in held])
+            raw[held] = np.stack([v.as_vector() for v in scored])
+            if deployed is None:
+                deployed, held_raw = fitted, scored
+                held_idx = held
+                seen_idx = np.array([i for i in range(n) if i not in held_set])
         # The first fold's model is the one written: every calibration score then comes from
         # a model trained exactly like it (on four fifths of the sprites). A final model
         # trained on all of them would score new art on a different scale than its folds.
         assert deployed is not None
         scorer, model_bytes, parts = deployed
         n_train = n - len(folds[0])
+
+    # the deployed model's summary of every approved sprite, for "explain"
+    embeddings = np.zeros((n, parts["embeddings"].shape[1]), dtype=np.float32)
+    embeddings[seen_idx] = parts["embeddings"]
+    embeddings[held_idx] = np.stack([v.embedding for v in held_raw])
+    parts["arrays"]["sprite_embeddings"] = embeddings
+    parts["arrays"]["sprite_names"] = np.array([display_path(f, root) for f in files])
 
     standardizer = Standardizer.fit(raw)
     combined = np.array([combine(z)[0] for z in standardizer.transform(raw)])
@@ -265,6 +290,7 @@ def calibrate(
             "n_train": n_train,
             "approved_set_sha256": set_digest,
         },
+        "sources": [display_path(Path(p), root) for p in (paths if sources is None else sources)],
         "split": {"method": split, "n_approved": n, "n_calibration": int(raw.shape[0])},
         "kde": parts["kde"],
         "colour": {"bits": BITS, "n_images": parts["colour_images"]},
@@ -275,3 +301,43 @@ def calibrate(
     if rank == 0:  # under torchrun every rank computed the same baseline; one writes it
         write_baseline(baseline_dir, manifest, model_bytes, parts["arrays"])
     return CalibrateResult(baseline_dir, n, split, calibration, warnings, raw, rank, world)
+
+
+def recorded_sources(manifest: dict[str, Any]) -> list[Path]:
+    """The approved folders and files a baseline was calibrated on; all must still exist."""
+    root = project_root()
+    sources = [root / s for s in manifest.get("sources", [])]
+    missing = [str(s) for s in sources if not s.exists()]
+    if missing or not sources:
+        raise CalibrationError(
+            f"the baseline was calibrated on {', '.join(missing) or 'unrecorded sources'}, "
+            "which no longer exist here; run sprite-lint calibrate with the approved sprites "
+            "instead (nothing was written)"
+        )
+    return sources
+
+
+def recalibrate(
+    baseline_dir: Path,
+    extra: Sequence[Path],
+    exclude: tuple[str, ...] = (),
+    on_phase: PhaseCallback | None = None,
+    on_step: StepCallback | None = None,
+) -> CalibrateResult:
+    """Calibrate ``baseline_dir`` again from its recorded sources plus ``extra`` files,
+    with the settings it was made with (alpha, seed, epochs, model size)."""
+    from sprite_lint.baseline import load_baseline
+
+    base = load_baseline(baseline_dir)
+    m = base.manifest
+    sources = recorded_sources(m)
+    options = CalibrateOptions(
+        alpha=base.calibration.alpha,
+        epochs=m["training"].get("epochs"),
+        seed=int(m["training"].get("seed", 0)),
+        max_pixels=base.max_pixels,
+        exclude=exclude,
+        width=int(m["model"]["width"]),
+        latent_dim=int(m["model"]["latent_dim"]),
+    )
+    return calibrate([*sources, *extra], base.path, options, on_phase, on_step, sources)

@@ -8,9 +8,9 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -18,6 +18,8 @@ from rich.text import Text
 
 from sprite_lint import __version__
 from sprite_lint.errors import SpriteLintError
+
+T = TypeVar("T")
 
 app = typer.Typer(
     name="sprite-lint",
@@ -87,8 +89,6 @@ def calibrate(
     device: Annotated[str | None, typer.Option(help="auto, cpu or cuda [default: auto].")] = None,
 ) -> None:
     """Train on approved sprites and write a baseline (needs sprite-lint[train])."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
     with handle_errors():
         from sprite_lint.calibrate import CalibrateOptions
         from sprite_lint.calibrate import calibrate as run_calibrate
@@ -111,42 +111,56 @@ def calibrate(
             exclude=s.exclude,
         )
         console = _console(stderr=True)
-        with Progress(
-            TextColumn("{task.description:<12}"),
-            BarColumn(),
-            TextColumn("{task.percentage:>3.0f}%"),
-            TextColumn("loss {task.fields[loss]:.4f}"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=False,
-            disable=int(os.environ.get("RANK", "0")) > 0,
-        ) as progress:
-            tasks: dict[str, int] = {}
-            current: list[str] = []
-
-            def on_phase(label: str) -> None:
-                tasks[label] = progress.add_task(label, total=None, loss=0.0)
-                current[:] = [label]
-
-            def on_step(step: int, total: int, loss: float) -> None:
-                progress.update(tasks[current[0]], completed=step, total=total, loss=loss)
-
-            result = run_calibrate(
+        result = _with_progress(
+            console,
+            lambda on_phase, on_step: run_calibrate(
                 paths, Path(s.baseline), opts, on_phase=on_phase, on_step=on_step
-            )
-        if result.rank != 0:
-            return  # torchrun: rank 0 wrote the baseline and reports
-        for w in result.warnings:
-            _warn(w)
-        cal = result.calibration
-        console.print(
-            f"Calibrated on {result.n_sprites} approved sprites ({result.split} conformal, "
-            + (f"{result.world} processes, " if result.world > 1 else "")
-            + f"{cal.n} calibration scores): threshold {cal.threshold:.3f} for alpha {cal.alpha}"
-            + (" (tail-extrapolated)" if cal.method == "tail" else "")
-            + f".\nWrote {s.baseline}/. Commit it: git add {s.baseline}",
-            highlight=False,
+            ),
         )
+        _report_calibration(result, s.baseline, console)
+
+
+def _with_progress(console: Console, run: Callable[..., T]) -> T:
+    """Run a calibration with rich progress bars: one per phase, with the loss."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description:<12}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TextColumn("loss {task.fields[loss]:.4f}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+        disable=int(os.environ.get("RANK", "0")) > 0,
+    ) as progress:
+        tasks: dict[str, int] = {}
+        current: list[str] = []
+
+        def on_phase(label: str) -> None:
+            tasks[label] = progress.add_task(label, total=None, loss=0.0)
+            current[:] = [label]
+
+        def on_step(step: int, total: int, loss: float) -> None:
+            progress.update(tasks[current[0]], completed=step, total=total, loss=loss)
+
+        return run(on_phase, on_step)
+
+
+def _report_calibration(result: Any, where: str, console: Console) -> None:
+    if result.rank != 0:
+        return  # torchrun: rank 0 wrote the baseline and reports
+    for w in result.warnings:
+        _warn(w)
+    cal = result.calibration
+    console.print(
+        f"Calibrated on {result.n_sprites} approved sprites ({result.split} conformal, "
+        + (f"{result.world} processes, " if result.world > 1 else "")
+        + f"{cal.n} calibration scores): threshold {cal.threshold:.3f} for alpha {cal.alpha}"
+        + (" (tail-extrapolated)" if cal.method == "tail" else "")
+        + f".\nWrote {where}/. Commit it: git add {where}",
+        highlight=False,
+    )
 
 
 @app.command()
@@ -179,6 +193,16 @@ def check(
     all_files: Annotated[
         bool, typer.Option("--all", help="Check every PNG in the git repository.")
     ] = False,
+    report_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write a PNG panel per failing file here (sprite, reconstruction, "
+            "heatmap, worst region)."
+        ),
+    ] = None,
+    html: Annotated[
+        Path | None, typer.Option(help="Also write a self-contained HTML report to this file.")
+    ] = None,
 ) -> None:
     """Score sprites against the baseline; exit 1 if any is anomalous, 2 on any error."""
     with handle_errors():
@@ -230,8 +254,70 @@ def check(
             from sprite_lint.check import add_previous_scores
 
             add_previous_scores(report, changes, changed_since, root, base, s.max_pixels)
+        if report_dir is not None or html is not None:
+            _write_visual_reports(report, paths, root, base, s.max_pixels, report_dir, html)
         _emit(report, s.format, output)
         raise typer.Exit(report.exit_code)
+
+
+def _write_visual_reports(
+    report: object,
+    paths: list[Path],
+    root: Path | None,
+    base: object,
+    max_pixels: int,
+    report_dir: Path | None,
+    html: Path | None,
+) -> None:
+    """Panels for failing files (``--report-dir``) and the HTML report (``--html``)."""
+    from sprite_lint.discovery import display_path
+    from sprite_lint.explain import explain_files
+
+    failing = {r.path for r in report.results if r.status == "fail"}  # type: ignore[attr-defined]
+    chosen = [(p, display_path(p, root)) for p in paths]
+    details = explain_files([c for c in chosen if c[1] in failing], base, max_pixels)  # type: ignore[arg-type]
+    console = _console(stderr=True)
+    if report_dir is not None:
+        from sprite_lint.panels import write_panels
+
+        try:
+            written = write_panels(details, report_dir)
+        except OSError as exc:
+            from sprite_lint.errors import UsageError
+
+            raise UsageError(
+                f"cannot write panels to {report_dir}: {exc.strerror or exc}"
+            ) from None
+        console.print(f"wrote {len(written)} panel(s) to {report_dir}/", highlight=False)
+    if html is not None:
+        from sprite_lint.htmlreport import render_html
+
+        _write_output(html, render_html(report, details, base))  # type: ignore[arg-type]
+        console.print(f"wrote {html}", highlight=False)
+
+
+@app.command()
+def explain(
+    file: Annotated[Path, typer.Argument(help="The PNG file to explain.")],
+    baseline: BaselineOpt = None,
+) -> None:
+    """Why a sprite passes or fails: every signal, where, a heatmap, the closest approved art."""
+    with handle_errors():
+        from sprite_lint.approvals import load_approvals
+        from sprite_lint.baseline import load_baseline
+        from sprite_lint.check import apply_approvals
+        from sprite_lint.config import load_settings
+        from sprite_lint.discovery import display_path
+        from sprite_lint.explain import explain_files
+        from sprite_lint.reporters import render_explain
+
+        s = load_settings(warn=_warn, baseline=str(baseline) if baseline else None)
+        base = load_baseline(s.baseline)
+        root = _repo_root_or_none()
+        detail = explain_files([(file, display_path(file, root))], base, s.max_pixels)[0]
+        apply_approvals([detail.result], load_approvals(base.path))
+        render_explain(detail, _console())
+        raise typer.Exit(1 if detail.result.status == "fail" else 0)
 
 
 @app.command()
@@ -258,6 +344,14 @@ def approve(
     files: Annotated[list[Path], typer.Argument(help="PNG files whose exact bytes are accepted.")],
     reason: Annotated[str, typer.Option(help="Why (recorded in approved.json).")] = "",
     baseline: BaselineOpt = None,
+    recalibrate: Annotated[
+        bool,
+        typer.Option(
+            "--recalibrate",
+            help="Then retrain the baseline on its approved sprites plus every approved file "
+            "(needs sprite-lint[train]).",
+        ),
+    ] = False,
 ) -> None:
     """Accept these exact sprite bytes: check passes them until the file changes."""
     with handle_errors():
@@ -276,10 +370,32 @@ def approve(
             image = load_png(p, s.max_pixels)  # refuses unreadable files, exit 2
             name = display_path(p, root)
             approvals[name] = Approval(name, image.sha256, reason)
+        if recalibrate:
+            from sprite_lint.calibrate import recalibrate as run_recalibrate
+            from sprite_lint.calibrate import recorded_sources, require_train_extra
+
+            require_train_extra()
+            recorded_sources(base.manifest)  # refuse before writing anything
         save_approvals(base.path, approvals)
         _console().print(
             f"Approved {len(paths)} file(s) in {base.path}/approved.json", highlight=False
         )
+        if recalibrate:
+            top = root or Path.cwd()
+            extra = [top / a.path for a in approvals.values() if (top / a.path).is_file()]
+            console = _console(stderr=True)
+            console.print(
+                f"Recalibrating {base.path} with {len(extra)} approved file(s) added to its "
+                "sprites ...",
+                highlight=False,
+            )
+            result = _with_progress(
+                console,
+                lambda on_phase, on_step: run_recalibrate(
+                    base.path, extra, s.exclude, on_phase=on_phase, on_step=on_step
+                ),
+            )
+            _report_calibration(result, str(base.path), console)
 
 
 baseline_app = typer.Typer(help="Inspect the baseline.", no_args_is_help=True)

@@ -36,6 +36,14 @@ def repo_root(start: Path | None = None) -> Path:
     return Path(out.decode().strip())
 
 
+def project_root(start: Path | None = None) -> Path:
+    """Where stored paths are relative to: the git work tree's top, else ``start`` (cwd)."""
+    try:
+        return repo_root(start)
+    except UsageError:
+        return (start or Path.cwd()).resolve()
+
+
 def changed_pngs(ref: str, root: Path) -> list[Changed]:
     """PNGs added, modified or renamed between ``ref`` and the working tree (deletions skipped).
 

@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from rich import box
 from rich.console import Console
 from rich.table import Table
@@ -213,3 +214,99 @@ def merge_reports(paths: list[Path]) -> CheckReport:
         first.n_calibration,
         list(seen.values()),
     )
+
+
+_SHADES = " .:-=+*#%@"
+
+
+def _pool(values: np.ndarray, fy: int, fx: int, how: str) -> np.ndarray:
+    """Shrink ``(H, W[, C])`` by integer factors: "max" keeps hot spots, "nearest" samples."""
+    if fy == 1 and fx == 1:
+        return values
+    if how == "nearest":
+        return values[fy // 2 :: fy, fx // 2 :: fx]
+    h, w = values.shape[0] // fy * fy or fy, values.shape[1] // fx * fx or fx
+    v = np.pad(values, ((0, max(0, h - values.shape[0])), (0, max(0, w - values.shape[1]))))[:h, :w]
+    return v.reshape(h // fy, fy, w // fx, fx).max(axis=(1, 3))
+
+
+def _half_blocks(rgb: np.ndarray) -> list[Text]:
+    """``(H, W, 3)`` uint8 -> lines of "▀", top pixel as foreground, bottom as background."""
+    if rgb.shape[0] % 2:
+        rgb = np.concatenate([rgb, np.zeros_like(rgb[:1])])
+    lines = []
+    for y in range(0, rgb.shape[0], 2):
+        line = Text()
+        for x in range(rgb.shape[1]):
+            t, b = rgb[y, x], rgb[y + 1, x]
+            line.append("▀", style=f"rgb({t[0]},{t[1]},{t[2]}) on rgb({b[0]},{b[1]},{b[2]})")
+        lines.append(line)
+    return lines
+
+
+def _shaded(values: np.ndarray) -> list[Text]:
+    """Without colour: two rows per line, the larger of them as an ASCII shade."""
+    if values.shape[0] % 2:
+        values = np.concatenate([values, np.zeros_like(values[:1])])
+    pair = np.maximum(values[0::2], values[1::2])
+    idx = np.clip((pair * (len(_SHADES) - 1) + 0.5).astype(int), 0, len(_SHADES) - 1)
+    return [Text("".join(_SHADES[i] for i in row)) for row in idx]
+
+
+def render_explain(detail: Any, console: Console, max_rows: int = 24) -> None:
+    """Verdict, every signal against the limit, a sprite/heatmap preview, nearest approved."""
+    from rich.columns import Columns
+
+    from sprite_lint.panels import heat_colours, heat_values, on_checkerboard
+    from sprite_lint.scoring import SIGNAL_LABELS
+
+    r: FileResult = detail.result
+    head = Text(f"{_LABEL[r.status]} ", style=_STYLE[r.status])
+    head.append(f"{r.path}", style="bold")
+    head.append(f"  {detail.rgba.shape[1]}x{detail.rgba.shape[0]}")
+    console.print(head)
+    console.print(
+        f"score {_num(r.score)} · limit {_num(r.threshold)} · margin {_signed(r.margin)} · "
+        f"p {_p(r.p_value)}",
+        highlight=False,
+    )
+    console.print(Text(r.message))
+    if r.region is not None:
+        reg = r.region
+        console.print(
+            f"worst region: x {reg.x}..{reg.x + reg.w - 1}, y {reg.y}..{reg.y + reg.h - 1} "
+            f"({reg.w}x{reg.h} px, origin top-left)",
+            highlight=False,
+        )
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("Signal", no_wrap=True)
+    table.add_column("What it means")
+    table.add_column("Score", justify="right", no_wrap=True)
+    table.add_column("Where", no_wrap=True)
+    raw = r.raw
+    for name, z in sorted(detail.standardized.items(), key=lambda kv: -kv[1]):
+        where = str(raw.regions[name]) if raw is not None else ""
+        style = "bold red" if r.threshold is not None and z > r.threshold else ""
+        table.add_row(name, SIGNAL_LABELS[name], Text(_num(z), style=style), where)
+    console.print(table)
+
+    h, w = detail.rgba.shape[:2]
+    col = max(8, (console.width - 4) // 2)
+    fx = max(1, -(-w // col))
+    fy = max(1, -(-h // (2 * max_rows)))
+    f = max(fx, fy)
+    heat = _pool(heat_values(detail), f, f, "max")
+    if console.color_system is None:
+        left = _shaded(_pool(detail.rgba[..., 3] / 255.0, f, f, "nearest"))
+        right = _shaded(heat)
+    else:
+        left = _half_blocks(on_checkerboard(_pool(detail.rgba, f, f, "nearest"), 1))
+        right = _half_blocks(heat_colours(heat))
+    scale = "" if f == 1 else f" (1 character = {f} px)"
+    console.print(Text(f"sprite | residual heatmap, bright = over the limit{scale}", style="dim"))
+    rows = [Text.assemble(a, "  ", b) for a, b in zip(left, right)]
+    console.print(Columns([Text("\n").join(rows)], padding=0))
+    if detail.similar:
+        console.print("most similar approved sprites:", highlight=False)
+        for name, dist in detail.similar:
+            console.print(f"  {name}  (latent distance {_num(dist)})", highlight=False)

@@ -73,6 +73,7 @@ class RawScores:
     recon_px: float  # worst single pixel: a stray pixel is averaged away by any window
     colour_px: float  # worst single pixel
     regions: dict[str, Region]
+    embedding: np.ndarray | None = field(default=None, repr=False)  # (2d,) sprite summary
     residual: np.ndarray | None = field(default=None, repr=False)  # (H, W) when kept
     reconstruction: np.ndarray | None = field(default=None, repr=False)  # (H, W, 4) uint8
 
@@ -248,9 +249,9 @@ class Scorer:
                 cells = [self.latent_vectors(zs[j]) for j in range(len(part))]
                 worst = self._least_dense(cells)
                 for j, i in enumerate(part):
-                    out[i] = self._finish(
-                        images[i], inputs[j], recons[j], zs[j], *worst[j], keep_maps
-                    )
+                    raw = self._finish(images[i], inputs[j], recons[j], zs[j], *worst[j], keep_maps)
+                    raw.embedding = sprite_embedding(cells[j])
+                    out[i] = raw
         return out  # type: ignore[return-value]
 
     def _finish(
@@ -297,6 +298,15 @@ class Scorer:
             raw.residual = residual
             raw.reconstruction = _unpremultiply(recon)
         return raw
+
+
+def sprite_embedding(cells: np.ndarray) -> np.ndarray:
+    """Standardized latent cells ``(n, d)`` -> ``(2d,)``: their mean and spread.
+
+    A size-independent summary of a sprite, used to name the approved sprites a checked
+    one most resembles (``explain``); not part of any score.
+    """
+    return np.concatenate([cells.mean(axis=0), cells.std(axis=0)]).astype(np.float32)
 
 
 def _unpremultiply(x: np.ndarray) -> np.ndarray:

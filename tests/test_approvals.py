@@ -85,3 +85,41 @@ def test_bad_input_to_approve_and_damaged_approvals(repo: Path) -> None:
 def test_baseline_status_reports_tool_version(repo: Path) -> None:
     r = CliRunner().invoke(app, ["baseline", "status"], env=ENV)
     assert r.exit_code == 0 and "verified" in r.output and "installed version" in r.output
+
+
+def test_approve_recalibrate_retrains_with_the_approved_file(repo: Path) -> None:
+    runner = CliRunner()
+    before = json.loads((repo / "baselines/default/manifest.json").read_text())
+    r = runner.invoke(
+        app, ["approve", "art/boss.png", "--reason", "new style", "--recalibrate"], env=ENV
+    )
+    assert r.exit_code == 0, r.output
+    assert "Recalibrating" in r.output and "Calibrated on 25 approved sprites" in r.output
+    after = json.loads((repo / "baselines/default/manifest.json").read_text())
+    assert after["split"]["n_approved"] == before["split"]["n_approved"] + 1 == 25
+    assert after["sources"] == before["sources"]  # recorded sources, files come on top
+    assert after["training"]["seed"] == before["training"]["seed"]
+    assert after["calibration"]["alpha"] == before["calibration"]["alpha"]
+    from sprite_lint.baseline import load_baseline
+
+    names = [str(n) for n in load_baseline(repo / "baselines/default").arrays["sprite_names"]]
+    assert "art/boss.png" in names
+    assert "art/boss.png" in load_approvals(repo / "baselines/default")  # kept
+    assert runner.invoke(app, ["check", "art/boss.png"], env=ENV).exit_code == 0
+
+
+def test_approve_recalibrate_refuses_when_sources_are_gone(repo: Path) -> None:
+    manifest = repo / "baselines/default/manifest.json"
+    doc = json.loads(manifest.read_text())
+    gone = Path(doc["sources"][0])
+    moved = gone.with_name(gone.name + "-moved")
+    gone.rename(moved)
+    try:
+        r = CliRunner().invoke(app, ["approve", "art/boss.png", "--recalibrate"], env=ENV)
+    finally:
+        moved.rename(gone)
+    assert r.exit_code == 2 and "no longer exist" in r.output
+    assert not (repo / "baselines/default" / APPROVALS).exists()  # nothing written
+    assert (
+        manifest.read_text() == json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    )

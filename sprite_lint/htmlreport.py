@@ -1,0 +1,197 @@
+"""One self-contained HTML report of a check: summary, a card per file, score distributions.
+
+No external assets: panels are inline PNG data, the histogram is drawn by a few lines of
+inline JavaScript from the scores embedded in the page (with a plain table as fallback).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from collections.abc import Sequence
+
+import numpy as np
+
+from sprite_lint import __version__
+from sprite_lint.baseline import Baseline
+from sprite_lint.check import CheckReport, FileResult
+from sprite_lint.explain import Detail
+from sprite_lint.reporters import _LABEL, _num, _p, _signed, sorted_results, summary_line
+from sprite_lint.scoring import SIGNAL_LABELS, combine
+
+_CSS = """
+body{font:14px/1.45 system-ui,sans-serif;margin:0;background:#16161d;color:#e6e6e6}
+header,main{max-width:1100px;margin:0 auto;padding:16px 24px}
+h1{font-size:22px;margin:8px 0}h2{font-size:17px;margin:24px 0 8px}
+.summary{display:flex;gap:12px;flex-wrap:wrap}
+.stat{background:#23232e;border-radius:8px;padding:8px 14px}
+.stat b{font-size:20px;display:block}
+.fail b,.badge.fail{color:#ff5f6d}.error b,.badge.error{color:#ffc857}.pass b,.badge.pass{color:#5fd38d}
+.card{background:#23232e;border-radius:8px;padding:12px 16px;margin:10px 0}
+.card h3{margin:0 0 6px;font-size:15px;word-break:break-all}
+.badge{font-weight:700;margin-right:8px}
+.scores{color:#b8b8c8;font-variant-numeric:tabular-nums}
+.card img{image-rendering:pixelated;max-width:100%;margin-top:8px;border-radius:4px}
+.filters button{background:#2f2f3c;color:#e6e6e6;border:0;border-radius:6px;padding:5px 12px;
+ margin-right:6px;cursor:pointer}.filters button.on{background:#4b4bd6}
+#dist svg{background:#23232e;border-radius:8px}
+table{border-collapse:collapse}td,th{padding:2px 10px;text-align:right}
+.muted{color:#8d8da0}
+"""
+
+_JS = """
+(function(){
+  const data = JSON.parse(document.getElementById('scores').textContent);
+  const all = data.calibration.concat(data.checked.map(c => c.score));
+  const lo = Math.min(...all, data.threshold), hi = Math.max(...all, data.threshold);
+  const bins = 30, width = 720, height = 220, pad = 30;
+  const step = (hi - lo) / bins || 1;
+  function hist(values){
+    const h = new Array(bins).fill(0);
+    values.forEach(v => h[Math.min(bins - 1, Math.floor((v - lo) / step))]++);
+    const n = values.length || 1;
+    return h.map(c => c / n);
+  }
+  const cal = hist(data.calibration), chk = hist(data.checked.map(c => c.score));
+  const top = Math.max(...cal, ...chk) || 1;
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('width', width); svg.setAttribute('height', height);
+  svg.setAttribute('role', 'img');
+  svg.setAttribute('aria-label', 'score distributions of calibration and checked sprites');
+  const bw = (width - 2 * pad) / bins;
+  function bars(h, colour, cls, offset){
+    h.forEach((v, i) => {
+      const r = document.createElementNS(ns, 'rect');
+      const bh = (height - 2 * pad) * v / top;
+      r.setAttribute('x', pad + i * bw + offset); r.setAttribute('width', bw / 2);
+      r.setAttribute('y', height - pad - bh); r.setAttribute('height', bh);
+      r.setAttribute('fill', colour); r.setAttribute('class', cls);
+      svg.appendChild(r);
+    });
+  }
+  bars(cal, '#6c8cff', 'bar-calibration', 0);
+  bars(chk, '#ff8c5f', 'bar-checked', bw / 2);
+  const tx = pad + (data.threshold - lo) / step * bw;
+  const line = document.createElementNS(ns, 'line');
+  line.setAttribute('x1', tx); line.setAttribute('x2', tx);
+  line.setAttribute('y1', pad / 2); line.setAttribute('y2', height - pad);
+  line.setAttribute('stroke', '#ff5f6d'); line.setAttribute('stroke-dasharray', '4 3');
+  line.setAttribute('class', 'threshold');
+  svg.appendChild(line);
+  [[lo, pad], [hi, width - pad]].forEach(([v, x]) => {
+    const t = document.createElementNS(ns, 'text');
+    t.setAttribute('x', x); t.setAttribute('y', height - 8); t.setAttribute('fill', '#b8b8c8');
+    t.setAttribute('text-anchor', 'middle'); t.setAttribute('font-size', '12');
+    t.textContent = v.toFixed(2); svg.appendChild(t);
+  });
+  const holder = document.getElementById('dist');
+  holder.replaceChildren(svg);
+  holder.dataset.rendered = 'yes';
+  document.querySelectorAll('.filters button').forEach(b => b.addEventListener('click', () => {
+    document.querySelectorAll('.filters button').forEach(o => o.classList.toggle('on', o === b));
+    document.querySelectorAll('.card').forEach(c => {
+      c.hidden = b.dataset.show !== 'all' && c.dataset.status !== b.dataset.show;
+    });
+  }));
+})();
+"""
+
+
+def calibration_scores(baseline: Baseline) -> list[float]:
+    """Combined scores of the approved sprites that set the threshold."""
+    raw = np.asarray(baseline.manifest.get("calibration_raw", []), dtype=np.float64)
+    if raw.size == 0:
+        return []
+    return [combine(z)[0] for z in baseline.standardizer.transform(raw)]
+
+
+def _card(r: FileResult, detail: Detail | None) -> str:
+    e = html.escape
+    lines = [
+        f'<section class="card" data-status="{e(r.status)}">',
+        f'<h3><span class="badge {e(r.status)}">{e(_LABEL[r.status])}</span>{e(r.path)}</h3>',
+        f"<div>{e(r.message)}</div>",
+    ]
+    if r.score is not None:
+        lines.append(
+            f'<div class="scores">score {_num(r.score)} · limit {_num(r.threshold)} · '
+            f"margin {_signed(r.margin)} · p {_p(r.p_value)}"
+            + (f" · signal: {e(SIGNAL_LABELS.get(r.driver, r.driver))}" if r.driver else "")
+            + (f" · was {_num(r.previous_score)}" if r.previous_score is not None else "")
+            + "</div>"
+        )
+    if detail is not None:
+        from sprite_lint.panels import panel_png_bytes
+
+        data = base64.b64encode(panel_png_bytes(detail)).decode()
+        alt = f"{r.path}: sprite, reconstruction, residual heatmap, worst region"
+        lines.append(f'<img src="data:image/png;base64,{data}" alt="{e(alt)}">')
+        if detail.similar:
+            names = ", ".join(e(n) for n, _ in detail.similar)
+            lines.append(f'<div class="muted">most similar approved sprites: {names}</div>')
+    lines.append("</section>")
+    return "\n".join(lines)
+
+
+def render_html(report: CheckReport, details: Sequence[Detail], baseline: Baseline) -> str:
+    """The whole page as one string."""
+    e = html.escape
+    by_path = {d.result.path: d for d in details}
+    c = report.counts
+    rows = sorted_results(report)
+    scores = {
+        "threshold": report.threshold,
+        "calibration": calibration_scores(baseline),
+        "checked": [{"path": r.path, "score": r.score} for r in rows if r.score is not None],
+    }
+    payload = (  # valid JSON that cannot close or open a tag
+        json.dumps(scores, allow_nan=False)
+        .replace("&", "\\u0026")
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+    )
+    cal = scores["calibration"]
+    fallback = (
+        "<table><tr><th></th><th>n</th><th>median</th><th>max</th></tr>"
+        + "".join(
+            f"<tr><td>{name}</td><td>{len(v)}</td><td>{_num(float(np.median(v)))}</td>"
+            f"<td>{_num(float(np.max(v)))}</td></tr>"
+            for name, v in (
+                ("calibration", cal),
+                ("checked", [x["score"] for x in scores["checked"]]),
+            )
+            if v
+        )
+        + "</table>"
+    )
+    stats = "".join(
+        f'<div class="stat {k}"><b>{c[k]}</b>{label}</div>'
+        for k, label in (("fail", "failed"), ("error", "errors"), ("pass", "passed"))
+    )
+    cards = "\n".join(_card(r, by_path.get(r.path)) for r in rows)
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>sprite-lint report</title><style>{_CSS}</style></head>
+<body><header>
+<h1>sprite-lint report</h1>
+<div class="muted">{e(summary_line(report))}<br>baseline {e(report.baseline)} ·
+sprite-lint {e(__version__)}</div>
+<div class="summary" id="summary">{stats}</div>
+</header><main>
+<h2>Score distributions</h2>
+<div class="muted">Blue: approved sprites held out at calibration. Orange: the files checked
+here. Dashed line: the threshold; a score right of it fails.</div>
+<div id="dist">{fallback}</div>
+<h2>Files</h2>
+<div class="filters"><button class="on" data-show="all">all</button><button
+data-show="fail">failed</button><button data-show="error">errors</button><button
+data-show="pass">passed</button></div>
+{cards}
+</main>
+<script type="application/json" id="scores">{payload}</script>
+<script>{_JS}</script>
+</body></html>
+"""

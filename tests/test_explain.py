@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import write_rgba
+from PIL import Image
+from typer.testing import CliRunner
+
+from sprite_lint.baseline import load_baseline
+from sprite_lint.cli import app
+from sprite_lint.explain import explain_files, similar_sprites
+from sprite_lint.panels import panel_filename, render_panel, write_panels, zoom_for
+from sprite_lint.synth import make_family
+
+runner = CliRunner()
+
+
+def _blob(path: Path) -> Path:
+    im = make_family("creatures", 1, seed=41)[0].copy()
+    im[6:14, 6:14] = [255, 0, 255, 255]
+    return write_rgba(path, im)
+
+
+def test_similar_sprites_finds_an_approved_sprite_itself(tiny_baseline: Path) -> None:
+    base = load_baseline(tiny_baseline)
+    names = base.arrays["sprite_names"]
+    emb = base.arrays["sprite_embeddings"]
+    assert emb.shape[0] == names.shape[0] == 24
+    for i in (0, 7, 23):
+        best, dist = similar_sprites(base, emb[i])[0]
+        assert best == str(names[i]) and dist == 0.0
+
+
+def test_explain_files_keeps_maps_and_names_three_neighbours(tiny_baseline: Path) -> None:
+    base = load_baseline(tiny_baseline)
+    d = explain_files([(_blob(Path("blob.png")), "blob.png")], base)[0]
+    h, w = d.rgba.shape[:2]
+    assert d.residual.shape == (h, w) and d.reconstruction.shape == (h, w, 4)
+    assert d.result.status == "fail" and d.result.driver in d.standardized
+    assert len(d.similar) == 3 and d.similar[0][1] <= d.similar[2][1]
+    assert max(d.standardized.values()) == pytest.approx(d.result.score)
+
+
+def test_panel_has_four_zoomed_panes_and_boxes_the_region(tiny_baseline: Path) -> None:
+    base = load_baseline(tiny_baseline)
+    d = explain_files([(_blob(Path("blob.png")), "blob.png")], base)[0]
+    h, w = d.rgba.shape[:2]
+    z = zoom_for(h, w)
+    assert z >= 2
+    panel = np.asarray(render_panel(d))
+    assert panel.shape[1] >= 4 * w * z and panel.shape[0] >= h * z
+    # the overlay pane (4th) contains the box colour; the sprite pane (1st) does not
+    quarter = panel.shape[1] // 4
+    red = np.all(panel == [255, 0, 64], axis=-1)
+    assert red[:, 3 * quarter :].any() and not red[:, :quarter].any()
+
+
+def test_write_panels_gives_distinct_safe_names(tiny_baseline: Path, tmp_path: Path) -> None:
+    base = load_baseline(tiny_baseline)
+    src = _blob(tmp_path / "a b" / "-x.png")
+    details = explain_files([(src, "a b/-x.png"), (src, "a_b/-x.png")], base)
+    written = write_panels(details, tmp_path / "panels")
+    names = sorted(p.path.name for p in written)
+    assert names == ["a_b__-x-2.png", "a_b__-x.png"]
+    for p in written:
+        with Image.open(p.path) as im:
+            assert im.format == "PNG" and im.mode == "RGB"
+    assert not panel_filename("../../etc/passwd.png").startswith(".")
+    assert "/" not in panel_filename("../../etc/passwd.png")
+
+
+def test_cli_explain_prints_verdict_region_heatmap_and_neighbours(tiny_baseline: Path) -> None:
+    _blob(Path("blob.png"))
+    res = runner.invoke(
+        app, ["explain", "blob.png", "-b", str(tiny_baseline)], env={"COLUMNS": "100"}
+    )
+    assert res.exit_code == 1, res.output
+    out = res.output
+    assert "FAIL blob.png" in out and "worst region: x " in out
+    assert "most similar approved sprites:" in out and out.count("approved/c") == 3
+    assert "residual heatmap" in out and "@" in out  # NO colour in CliRunner: ASCII shades
+
+
+def test_cli_explain_passes_a_normal_sprite_and_refuses_a_broken_file(
+    tiny_baseline: Path,
+) -> None:
+    approved = sorted((tiny_baseline.parent / "approved").glob("*.png"))[0]
+    ok = runner.invoke(app, ["explain", str(approved), "-b", str(tiny_baseline)])
+    assert ok.exit_code in (0, 1) and "most similar approved sprites" in ok.output
+    Path("broken.png").write_bytes(b"\x89PNG\r\n\x1a\nnope")
+    bad = runner.invoke(app, ["explain", "broken.png", "-b", str(tiny_baseline)])
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
+    assert Path("broken.png").read_bytes() == b"\x89PNG\r\n\x1a\nnope"
+
+
+def test_check_report_dir_writes_a_panel_per_failing_file_only(tiny_baseline: Path) -> None:
+    _blob(Path("new/blob.png"))
+    approved = sorted((tiny_baseline.parent / "approved").glob("*.png"))[0]
+    Path("new/ok.png").write_bytes(approved.read_bytes())
+    res = runner.invoke(
+        app, ["check", "new", "-b", str(tiny_baseline), "--report-dir", "panels", "--no-cache"]
+    )
+    failing = [
+        line.split()[1].rstrip(":") for line in res.output.splitlines() if line.startswith("FAIL ")
+    ]
+    assert res.exit_code == 1 and "new/blob.png" in failing
+    written = sorted(p.name for p in Path("panels").iterdir())
+    assert written == sorted(panel_filename(f) for f in failing)
