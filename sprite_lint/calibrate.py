@@ -59,6 +59,7 @@ class CalibrateOptions:
     device: str = "auto"
     max_pixels: int = 4096 * 4096
     exclude: tuple[str, ...] = ()
+    exclude_root: str | None = None  # exclude globs are relative to it (default: cwd)
     width: int = 16
     latent_dim: int = 16
 
@@ -90,7 +91,8 @@ def load_approved(
 ) -> tuple[list[Path], list[np.ndarray], str]:
     """Load every approved PNG; refuse (listing them) if any cannot be read."""
     files, seen = [], set()
-    for f in expand_paths(paths, options.exclude):
+    root = Path(options.exclude_root) if options.exclude_root else None
+    for f in expand_paths(paths, options.exclude, root):
         key = f.resolve()  # a file named directly and found in a named folder counts once
         if key not in seen:
             seen.add(key)
@@ -323,6 +325,7 @@ def recalibrate(
     exclude: tuple[str, ...] = (),
     on_phase: PhaseCallback | None = None,
     on_step: StepCallback | None = None,
+    exclude_root: str | None = None,
 ) -> CalibrateResult:
     """Calibrate ``baseline_dir`` again from its recorded sources plus ``extra`` files,
     with the settings it was made with (alpha, seed, epochs, model size)."""
@@ -337,6 +340,7 @@ def recalibrate(
         seed=int(m["training"].get("seed", 0)),
         max_pixels=base.max_pixels,
         exclude=exclude,
+        exclude_root=exclude_root,
         width=int(m["model"]["width"]),
         latent_dim=int(m["model"]["latent_dim"]),
     )

