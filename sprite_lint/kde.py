@@ -12,6 +12,11 @@ import numpy as np
 from sprite_lint.errors import UsageError
 
 _CHUNK = 256  # query rows per block: memory is _CHUNK * n_reference * 8 bytes (16 MiB)
+_CHUNK32 = 128  # rows per float32 block for the nearest-kernel bound (4 MiB, cache-friendly)
+
+
+def _with_ones(q: np.ndarray) -> np.ndarray:
+    return np.hstack([q, np.ones((q.shape[0], 1), dtype=q.dtype)])
 
 
 class GaussianKDE:
@@ -35,6 +40,11 @@ class GaussianKDE:
         inv_h2 = 1.0 / (self.bandwidth * self.bandwidth)
         self.scaled_reference_ = X * inv_h2
         self.half_sq_norms_ = self.sq_norms_ * (0.5 * inv_h2)
+        # [r / h^2, -|r|^2 / (2 h^2)]: one matrix product with [q, 1] gives the shifted log
+        # kernels; in float32 for the nearest-kernel bound (see nearest_log_kernel)
+        aug = np.hstack([self.scaled_reference_, -self.half_sq_norms_[:, None]])
+        self.augmented_ = np.ascontiguousarray(aug.T)  # (d + 1, n)
+        self.augmented32_ = self.augmented_.astype(np.float32)
         n, d = X.shape
         self.log_norm_ = -np.log(n) - d * np.log(self.bandwidth) - 0.5 * d * np.log(2 * np.pi)
         return self
@@ -45,9 +55,7 @@ class GaussianKDE:
         The per-row term is added back by the callers; leaving it out saves a pass over
         the ``(len(q), n_reference)`` array, which is where check spends its KDE time.
         """
-        g = q @ self.scaled_reference_.T  # q.r / h^2
-        g -= self.half_sq_norms_[None, :]  # - |r|^2 / (2 h^2)
-        return g
+        return _with_ones(q) @ self.augmented_  # q.r / h^2 - |r|^2 / (2 h^2)
 
     def _row_term(self, q: np.ndarray) -> np.ndarray:
         return np.einsum("ij,ij->i", q, q) * (0.5 / (self.bandwidth * self.bandwidth))
@@ -65,20 +73,23 @@ class GaussianKDE:
             out[start : start + _CHUNK] = m - self._row_term(q) + np.log(g.sum(axis=1))
         return out + self.log_norm_
 
-    def nearest_log_kernel(self, X: np.ndarray) -> np.ndarray:
-        """The largest single kernel term of each row, ``max -|x - r|^2 / (2 h^2)`` (cheap).
+    def nearest_log_kernel(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The largest single kernel term of each row, ``max -|x - r|^2 / (2 h^2)``, and a
+        bound on its error: computed in float32, which is what makes it cheap.
 
-        ``log_norm_ + nearest <= score_samples <= log_norm_ + nearest + log(n_reference)``,
-        which lets the scorer skip cells that cannot be a sprite's least dense.
+        ``log_norm_ + nearest <= score_samples <= log_norm_ + nearest + log(n_reference)``
+        (each side widened by the error), which lets the scorer skip cells that cannot be
+        a sprite's least dense.
         """
         X = np.asarray(X, dtype=np.float64)
         out = np.empty(X.shape[0])
-        for start in range(0, X.shape[0], _CHUNK):
-            q = X[start : start + _CHUNK]
-            out[start : start + _CHUNK] = self._shifted_log_kernels(q).max(axis=1) - self._row_term(
-                q
-            )
-        return np.minimum(out, 0.0)
+        for start in range(0, X.shape[0], _CHUNK32):
+            q = _with_ones(X[start : start + _CHUNK32]).astype(np.float32)
+            out[start : start + _CHUNK32] = (q @ self.augmented32_).max(axis=1)
+        row = self._row_term(X)
+        # every term is at most |row| + max|r|^2/(2h^2) in size; float32 keeps 1e-7 of it
+        err = 1e-5 * (row + self.half_sq_norms_.max() + 1.0)
+        return np.minimum(out - row, 0.0), err
 
     def loo_score_samples(self) -> np.ndarray:
         """Leave-one-out log density of every reference row (each scored without itself)."""

@@ -19,6 +19,7 @@ from sprite_lint.errors import UsageError
 from sprite_lint.scoring import Region
 
 JSON_VERSION = 1
+MAX_ROWS = 50  # a larger scan lists only its failing and unreadable files (at most this many)
 _ORDER = {"fail": 0, "error": 1, "pass": 2}
 _STYLE = {"pass": "green", "fail": "bold red", "error": "bold yellow"}
 _LABEL = {"pass": "pass", "fail": "FAIL", "error": "ERROR"}
@@ -94,7 +95,8 @@ def render_table(report: CheckReport, console: Console) -> None:
     table.add_column("p", justify="right", no_wrap=True)
     table.add_column("Margin", justify="right", no_wrap=True)
     rows = sorted_results(report)
-    for r in rows:
+    shown = rows if len(rows) <= MAX_ROWS else [r for r in rows if r.status != "pass"][:MAX_ROWS]
+    for r in shown:
         cells: list[str | Text] = [_short(r.path, path_width)]
         if diff:
             cells.append(r.change or "")
@@ -108,8 +110,21 @@ def render_table(report: CheckReport, console: Console) -> None:
             cells.append(_signed(r.score_change))
         cells += [_num(r.threshold), _p(r.p_value), _signed(r.margin)]
         table.add_row(*cells)
-    console.print(table)
-    for r in rows:
+    if shown:
+        console.print(table)
+    if len(shown) < len(rows):
+        ids = {id(r) for r in shown}
+        passing = sum(r.status == "pass" and id(r) not in ids for r in rows)
+        other = len(rows) - len(shown) - passing
+        parts = [f"{passing} passing"] if passing else []
+        parts += [f"{other} more failing or unreadable"] if other else []
+        console.print(
+            Text(
+                f"{' and '.join(parts)} file(s) not listed; --format json lists every file",
+                style="dim",
+            )
+        )
+    for r in shown:
         if r.status == "pass":
             continue
         line = Text(f"{_LABEL[r.status]} ", style=_STYLE[r.status])

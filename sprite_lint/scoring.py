@@ -87,11 +87,35 @@ def pooled_max(values: np.ndarray, k: int = POOL) -> tuple[float, int, int, int]
     """Max over ``k x k`` windows of the mean of ``values`` ``(H, W)``; returns (max, x, y, k')."""
     h, w = values.shape
     kh, kw = min(k, h), min(k, w)
+    if kh == kw == k == 4:  # the common case, as two separable box sums (no cumsum)
+        v = values.astype(np.float64)
+        rows = v[:, :-3] + v[:, 1:-2] + v[:, 2:-1] + v[:, 3:]
+        sums = rows[:-3] + rows[1:-2] + rows[2:-1] + rows[3:]
+        iy, ix = np.unravel_index(int(np.argmax(sums)), sums.shape)
+        return float(sums[iy, ix] / 16), int(ix), int(iy), 4
     c = np.zeros((h + 1, w + 1), dtype=np.float64)
     c[1:, 1:] = values.astype(np.float64).cumsum(0).cumsum(1)
     sums = c[kh:, kw:] - c[:-kh, kw:] - c[kh:, :-kw] + c[:-kh, :-kw]
     iy, ix = np.unravel_index(int(np.argmax(sums)), sums.shape)
     return float(sums[iy, ix] / (kh * kw)), int(ix), int(iy), max(kh, kw)
+
+
+def unique_rows(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(v, axis=0, return_inverse=True)``, exact, without a 16-key row sort.
+
+    Rows are grouped by a random projection (one float per row); the grouping is then
+    checked row by row, and any collision of different rows falls back to the row sort.
+    """
+    if v.shape[0] == 0:
+        return v, np.zeros(0, dtype=np.int64)
+    proj = v @ np.random.default_rng(0).normal(size=v.shape[1])
+    keys, first, inverse = np.unique(proj, return_index=True, return_inverse=True)
+    unique = v[first]
+    inverse = inverse.reshape(-1)
+    if not np.array_equal(unique[inverse], v):
+        unique, inverse = np.unique(v, axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+    return unique, inverse
 
 
 def pad_to_cells(x: np.ndarray) -> np.ndarray:
@@ -170,16 +194,15 @@ class Scorer:
         """
         if not cells:
             return []
-        allv = np.concatenate(cells)
-        unique, inverse = np.unique(allv, axis=0, return_inverse=True)
-        inverse = inverse.reshape(-1)
-        nearest = self.kde.nearest_log_kernel(unique)[inverse]
+        unique, inverse = unique_rows(np.concatenate(cells))
+        nearest, err = self.kde.nearest_log_kernel(unique)
         log_m = np.log(self.kde.reference_.shape[0])
+        lower, upper = (nearest - err)[inverse], (nearest + err + log_m)[inverse]
         offsets = np.cumsum([0] + [c.shape[0] for c in cells])
         candidates = []
         for j in range(len(cells)):
-            lo = nearest[offsets[j] : offsets[j + 1]]
-            candidates.append(np.flatnonzero(lo <= (lo + log_m).min()) + offsets[j])
+            a, b = offsets[j], offsets[j + 1]
+            candidates.append(np.flatnonzero(lower[a:b] <= upper[a:b].min()) + a)
         needed = np.unique(inverse[np.concatenate(candidates)])
         exact = dict(zip(needed.tolist(), self.kde.score_samples(unique[needed]).tolist()))
         result = []

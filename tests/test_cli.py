@@ -210,3 +210,25 @@ def test_mixed_modes_and_sizes_calibrate_and_check(runner: CliRunner, tmp_path: 
 def test_version(runner: CliRunner) -> None:
     r = runner.invoke(app, ["--version"])
     assert r.exit_code == 0 and r.output.startswith("sprite-lint ")
+
+
+def test_large_scans_list_only_failing_files(
+    runner: CliRunner, tiny_baseline: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sprite_lint import reporters
+
+    monkeypatch.setattr(reporters, "MAX_ROWS", 3)
+    approved = sorted((tiny_baseline.parent / "approved").glob("*.png"))[:4]
+    for i, src in enumerate(approved):
+        shutil.copy(src, tmp_path / f"ok{i}.png")
+    (tmp_path / "empty.png").write_bytes(b"")
+    res = runner.invoke(app, ["check", str(tmp_path), "-b", str(tiny_baseline)])
+    listed = [line for line in res.output.splitlines() if line.strip().startswith("ok")]
+    passing = sum(" pass " in line for line in listed)
+    assert "empty.png" in res.output and passing == 0
+    doc = json.loads(
+        runner.invoke(app, ["check", str(tmp_path), "-b", str(tiny_baseline), "-f", "json"]).stdout
+    )
+    n_pass = doc["summary"]["pass"]
+    assert n_pass >= 1 and f"{n_pass} passing file(s) not listed" in res.output
+    assert "passing file(s) not listed; --format json lists every file" in res.output

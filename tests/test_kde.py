@@ -60,3 +60,16 @@ def test_leave_one_out_density_excludes_each_point_itself() -> None:
     for i in (0, 17, 39):
         others = GaussianKDE(0.4).fit(np.delete(ref, i, axis=0))
         assert loo[i] == pytest.approx(others.score_samples(ref[i : i + 1])[0], rel=1e-9)
+
+
+@pytest.mark.parametrize("scale", [0.1, 1.0, 30.0])
+def test_nearest_kernel_bounds_the_log_density(scale: float) -> None:
+    rng = np.random.default_rng(4)
+    ref = rng.normal(0, scale, (3000, 16))
+    kde = GaussianKDE(0.4 * scale).fit(ref)
+    q = np.vstack([rng.normal(0, scale, (500, 16)), ref[:50], rng.normal(0, 8 * scale, (50, 16))])
+    nearest, err = kde.nearest_log_kernel(q)
+    exact = -((q[:, None, :] - ref[None]) ** 2).sum(-1).min(axis=1) / (2 * (0.4 * scale) ** 2)
+    assert np.all(np.abs(nearest - exact) <= err)
+    dens = kde.score_samples(q) - kde.log_norm_
+    assert np.all(dens >= nearest - err) and np.all(dens <= nearest + err + np.log(len(ref)))

@@ -81,3 +81,32 @@ def test_kde_signal_grows_as_density_falls(tiny_baseline: Path) -> None:
     scorer = load_baseline(tiny_baseline).scorer()
     values = [scorer.cell_rarity(d) for d in (10.0, 0.0, -10.0, -100.0)]
     assert values == sorted(values)
+
+
+def test_unique_rows_equals_numpy_unique_even_on_projection_collisions() -> None:
+    from sprite_lint.scoring import unique_rows
+
+    rng = np.random.default_rng(0)
+    v = rng.normal(size=(50, 16))[rng.integers(0, 50, 400)]
+    u, inv = unique_rows(v)
+    assert np.array_equal(u[inv], v) and len(u) == len(np.unique(v, axis=0))
+    # two different rows with the same projection: the check catches it
+    w = np.zeros((3, 2))
+    w[1] = [1.0, 0.0]
+    proj = np.random.default_rng(0).normal(size=2)
+    w[2] = [0.0, proj[0] / proj[1]]  # projects like w[1]
+    u, inv = unique_rows(w)
+    assert np.array_equal(u[inv], w) and len(u) == 3
+
+
+@pytest.mark.parametrize("shape", [(4, 4), (9, 4), (4, 9), (64, 64), (17, 33)])
+def test_pooled_max_fast_path_equals_brute_force(shape: tuple[int, int]) -> None:
+    from sprite_lint import scoring
+
+    v = np.random.default_rng(1).random(shape)
+    best, x, y, k = scoring.pooled_max(v)
+    h, w = shape
+    means = np.array(
+        [[v[i : i + 4, j : j + 4].mean() for j in range(w - 3)] for i in range(h - 3)]
+    )  # brute force over every 4x4 window
+    assert k == 4 and best == pytest.approx(means.max()) and means[y, x] == pytest.approx(best)
