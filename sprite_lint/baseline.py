@@ -44,6 +44,8 @@ REFERENCE_ARRAYS = (
     "latent_std",
     "colour_bins",
     "colour_counts",
+    "pair_keys",
+    "pair_counts",
     "sprite_embeddings",
     "sprite_names",
 )
@@ -165,6 +167,8 @@ class Baseline:
             self.arrays["colour_bins"],
             self.arrays["colour_counts"],
             int(self.manifest["colour"]["n_images"]),
+            self.arrays["pair_keys"],
+            self.arrays["pair_counts"],
             threads=threads,
         )
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from sprite_lint.baseline import write_baseline
 from sprite_lint.calibration import MIN_CALIBRATION_SCORES, Calibration, fit_calibration
-from sprite_lint.colour import BITS, fit_document_frequency
+from sprite_lint.colour import BITS, fit_document_frequency, fit_pair_frequency
 from sprite_lint.discovery import display_path, expand_paths
 from sprite_lint.errors import CalibrationError, ImageError, MissingExtraError
 from sprite_lint.gitfiles import project_root
@@ -134,6 +134,7 @@ def build_scorer(
 
     model_bytes = onnx_bytes(model)
     colour_bins, colour_counts, n_images = fit_document_frequency(train_images)
+    pair_keys, pair_counts = fit_pair_frequency(train_images)
     d = model.config.latent_dim
     scorer = Scorer(
         model_bytes,
@@ -144,6 +145,8 @@ def build_scorer(
         colour_bins,
         colour_counts,
         n_images,
+        pair_keys,
+        pair_counts,
     )
     per_image = [
         scorer.latent_vectors(scorer.run_network(pad_to_cells(premultiply(im)))[1])
@@ -172,6 +175,8 @@ def build_scorer(
         "latent_std": std.astype(np.float64),
         "colour_bins": colour_bins,
         "colour_counts": colour_counts,
+        "pair_keys": pair_keys,
+        "pair_counts": pair_counts,
     }
     return (
         scorer,

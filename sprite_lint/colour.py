@@ -1,4 +1,5 @@
-"""Colour rarity: how many approved sprites use each (quantized) RGBA colour.
+"""Colour rarity: how many approved sprites use each (quantized) RGBA colour, and each
+pair of colours side by side.
 
 A third signal beside the autoencoder: cheap, and decisive for defects that bring in new
 colours (JPEG ringing, resampling blur, swapped channels, foreign blobs, noise). The table
@@ -20,6 +21,24 @@ def colour_bins(rgba: np.ndarray) -> np.ndarray:
     bins = (q[..., 0] << (3 * BITS)) | (q[..., 1] << (2 * BITS)) | (q[..., 2] << BITS) | q[..., 3]
     bins[rgba[..., 3] == 0] = 0
     return bins
+
+
+def colour_pairs(bins: np.ndarray) -> np.ndarray:
+    """``(H, W)`` bins -> keys of every horizontally and vertically adjacent pair of pixels:
+    the ``(H, W - 1)`` horizontal keys, then the ``(H - 1, W)`` vertical ones, flattened."""
+    shift = 4 * BITS
+    horizontal = (bins[:, :-1] << shift) | bins[:, 1:]
+    vertical = (bins[:-1, :] << shift) | bins[1:, :] | (1 << (2 * shift))
+    return np.concatenate([horizontal.ravel(), vertical.ravel()])
+
+
+def fit_pair_frequency(images: Iterable[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted adjacent colour pairs the images use, and how many images use each."""
+    per_image = [np.unique(colour_pairs(colour_bins(im))) for im in images]
+    if not per_image:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    keys, counts = np.unique(np.concatenate(per_image), return_counts=True)
+    return keys.astype(np.int64), counts.astype(np.int64)
 
 
 def fit_document_frequency(images: Iterable[np.ndarray]) -> tuple[np.ndarray, np.ndarray, int]:
@@ -49,8 +68,29 @@ class RarityTable:
 
     def map(self, rgba: np.ndarray) -> np.ndarray:
         """``(H, W)`` rarity of every pixel."""
-        q = colour_bins(rgba)
+        return self.lookup(colour_bins(rgba))
+
+    def lookup(self, q: np.ndarray) -> np.ndarray:
+        """Rarity of each key in ``q`` (colour bins, or pair keys for a pair table)."""
         if self.bins.size == 0:
             return np.full(q.shape, UNSEEN, dtype=np.float32)
         idx = np.minimum(np.searchsorted(self.bins, q), self.bins.size - 1)
         return np.where(self.bins[idx] == q, self.rarity[idx], np.float32(UNSEEN))
+
+
+RARE_PAIR = 1  # a neighbouring pair that at most this many approved sprites have is "rare"
+
+
+class PairTable:
+    """Which neighbouring colour pairs the approved sprites have, and how many of them."""
+
+    def __init__(self, keys: np.ndarray, counts: np.ndarray) -> None:
+        self.keys = np.asarray(keys, dtype=np.int64)
+        self.counts = np.asarray(counts, dtype=np.int64)
+
+    def rare(self, pairs: np.ndarray) -> np.ndarray:
+        """True for each pair key that at most RARE_PAIR approved sprites have."""
+        if self.keys.size == 0:
+            return np.ones(pairs.shape, dtype=bool)
+        idx = np.minimum(np.searchsorted(self.keys, pairs), self.keys.size - 1)
+        return np.where(self.keys[idx] == pairs, self.counts[idx], 0) <= RARE_PAIR

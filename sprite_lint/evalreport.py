@@ -25,6 +25,7 @@ LABELS = {
     "colour": "Colour",
     "recon_px": "Recon px",
     "colour_px": "Colour px",
+    "pair": "Pairs",
     "combined": "Combined",
 }
 

@@ -12,7 +12,10 @@ large sprite is not averaged away:
   for every trained model, reference-set size and bandwidth;
 * ``colour``: the worst window of per-pixel colour rarity;
 * ``recon_px`` and ``colour_px``: the same two maps at their single worst pixel, because a
-  stray pixel is diluted sixteen-fold by any 4x4 window.
+  stray pixel is diluted sixteen-fold by any 4x4 window;
+* ``pair``: how many neighbouring pixels pair two colours that at most one approved sprite
+  puts side by side: seams, pasted patches and shifted parts that bring no new colour
+  still bring new neighbours. A count, so its unit (one pair) floors its scale.
 
 Each is standardized against approved sprites' scores (``(s - median) / (q90 - median)``)
 and the combined decision score is the largest of them: higher = more anomalous.
@@ -26,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from sprite_lint.colour import RarityTable
+from sprite_lint.colour import PairTable, RarityTable, colour_bins, colour_pairs
 from sprite_lint.imageio import premultiply
 from sprite_lint.kde import GaussianKDE
 
@@ -36,13 +39,17 @@ TILE = 256  # large sprites are run through the network in tiles of this side...
 MARGIN = 48  # ...each with this much context, beyond the network's receptive field
 BATCH = 64  # same-sized sprites per network call...
 BATCH_PIXELS = 128 * 128  # ...when they are at most this large (bigger ones go one by one)
-SIGNALS = ("recon", "kde", "colour", "recon_px", "colour_px")
+SIGNALS = ("recon", "kde", "colour", "recon_px", "colour_px", "pair")
+PAIR_WINDOW = 8  # the pair signal's region: the window with the most rare pairs
+# the smallest spread a signal is standardized by: one unit of a count means something
+SCALE_FLOOR = {"pair": 1.0}
 SIGNAL_LABELS = {
     "recon": "shape/detail the model cannot reproduce",
     "kde": "a region unlike any in the approved art",
     "colour": "colours the approved art does not use",
     "recon_px": "a stray pixel the model cannot reproduce",
     "colour_px": "a pixel of a colour the approved art does not use",
+    "pair": "colours side by side that the approved art never puts together (a seam or paste)",
 }
 
 
@@ -72,6 +79,7 @@ class RawScores:
     colour: float  # worst POOL x POOL window
     recon_px: float  # worst single pixel: a stray pixel is averaged away by any window
     colour_px: float  # worst single pixel
+    pair: float  # neighbouring pixel pairs in colour pairs (almost) no approved sprite has
     regions: dict[str, Region]
     embedding: np.ndarray | None = field(default=None, repr=False)  # (2d,) sprite summary
     residual: np.ndarray | None = field(default=None, repr=False)  # (H, W) when kept
@@ -79,7 +87,8 @@ class RawScores:
 
     def as_vector(self) -> np.ndarray:
         return np.array(
-            [self.recon, self.kde, self.colour, self.recon_px, self.colour_px], dtype=np.float64
+            [self.recon, self.kde, self.colour, self.recon_px, self.colour_px, self.pair],
+            dtype=np.float64,
         )
 
 
@@ -138,6 +147,8 @@ class Scorer:
         colour_bins: np.ndarray,
         colour_counts: np.ndarray,
         colour_images: int,
+        pair_keys: np.ndarray,
+        pair_counts: np.ndarray,
         threads: int = 0,
     ) -> None:
         import onnxruntime as ort
@@ -155,6 +166,7 @@ class Scorer:
         self.latent_mean = latent_mean.astype(np.float64)
         self.latent_std = latent_std.astype(np.float64)
         self.colour = RarityTable(colour_bins, colour_counts, colour_images)
+        self.pairs = PairTable(pair_keys, pair_counts)
 
     def run_network(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(4, H, W)`` premultiplied -> reconstruction ``(4, H, W)``, latent ``(d, H/8, W/8)``.
@@ -298,8 +310,10 @@ class Scorer:
             cx * CELL, cy * CELL, min(CELL, w - cx * CELL), min(CELL, h - cy * CELL)
         )
 
-        rarity = self.colour.map(rgba)
+        bins = colour_bins(rgba)
+        rarity = self.colour.lookup(bins)
         c_val, colx, coly, ck = pooled_max(rarity)
+        p_val, p_region = self._pair_signal(bins)
         rp_y, rp_x = np.unravel_index(int(np.argmax(residual)), residual.shape)
         cp_y, cp_x = np.unravel_index(int(np.argmax(rarity)), rarity.shape)
         raw = RawScores(
@@ -309,18 +323,37 @@ class Scorer:
             colour=c_val,
             recon_px=float(residual[rp_y, rp_x]),
             colour_px=float(rarity[cp_y, cp_x]),
+            pair=p_val,
             regions={
                 "recon": Region(rx, ry, min(rk, w), min(rk, h)),
                 "kde": kde_region,
                 "colour": Region(colx, coly, min(ck, w), min(ck, h)),
                 "recon_px": Region(int(rp_x), int(rp_y), 1, 1),
                 "colour_px": Region(int(cp_x), int(cp_y), 1, 1),
+                "pair": p_region,
             },
         )
         if keep_maps:
             raw.residual = residual
             raw.reconstruction = _unpremultiply(recon)
         return raw
+
+    def _pair_signal(self, bins: np.ndarray) -> tuple[float, Region]:
+        """How many neighbouring pairs are rare, and the window with the most of them."""
+        h, w = bins.shape
+        rare = self.pairs.rare(colour_pairs(bins))
+        count = int(rare.sum())
+        if count == 0:
+            return 0.0, Region(0, 0, min(PAIR_WINDOW, w), min(PAIR_WINDOW, h))
+        marks = np.zeros((h, w), dtype=np.float64)  # rare pairs touching each pixel
+        horizontal = rare[: h * (w - 1)].reshape(h, w - 1)
+        vertical = rare[h * (w - 1) :].reshape(h - 1, w)
+        marks[:, :-1] += horizontal
+        marks[:, 1:] += horizontal
+        marks[:-1, :] += vertical
+        marks[1:, :] += vertical
+        _, x, y, k = pooled_max(marks, PAIR_WINDOW)
+        return float(count), Region(x, y, min(k, w), min(k, h))
 
 
 def sprite_embedding(cells: np.ndarray) -> np.ndarray:
@@ -353,6 +386,7 @@ class Standardizer:
         med = np.median(raw, axis=0)
         spread = np.quantile(raw, 0.9, axis=0) - med
         floor = 1e-6 * (np.abs(med) + 1e-6)
+        floor = np.maximum(floor, [SCALE_FLOOR.get(name, 0.0) for name in SIGNALS])
         scale = np.maximum(spread, floor)
         return cls(tuple(float(v) for v in med), tuple(float(v) for v in scale))
 

@@ -31,3 +31,22 @@ def test_rarity_orders_common_rare_unseen_and_unseen_is_constant() -> None:
     for table in (small, large):
         r = table.map(probe)[0]
         assert r[0] < r[1] < r[2] == UNSEEN
+
+
+def test_pair_table_finds_a_seam_of_known_colours() -> None:
+    """Two colours the approved sprites use, but never side by side: those pairs are rare."""
+    from sprite_lint.colour import PairTable, colour_bins, colour_pairs, fit_pair_frequency
+
+    red, blue = np.array([200, 0, 0, 255], np.uint8), np.array([0, 0, 200, 255], np.uint8)
+    approved = []
+    for i in range(10):
+        im = np.zeros((8, 8, 4), np.uint8)
+        im[:, :4] = red if i % 2 else blue  # red or blue next to transparency, never each other
+        approved.append(im)
+    table = PairTable(*fit_pair_frequency(approved))
+    seam = np.zeros((8, 8, 4), np.uint8)
+    seam[:, :3], seam[:, 3:6] = red, blue
+    assert table.rare(colour_pairs(colour_bins(seam))).sum() == 8  # one per row, at the seam
+    assert table.rare(colour_pairs(colour_bins(approved[0]))).sum() == 0
+    # keys: horizontal pairs first (H x (W-1)), then vertical ((H-1) x W)
+    assert colour_pairs(colour_bins(seam)).shape == (8 * 7 + 7 * 8,)

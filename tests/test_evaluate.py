@@ -77,7 +77,14 @@ def test_evaluate_results_rates() -> None:
             path="x",
             status="pass",
             score=score,
-            signals={"recon": score, "kde": 0.0, "colour": 0.0, "recon_px": 0.0, "colour_px": 0.0},
+            signals={
+                "recon": score,
+                "kde": 0.0,
+                "colour": 0.0,
+                "recon_px": 0.0,
+                "colour_px": 0.0,
+                "pair": 0.0,
+            },
         )
 
     ev = evaluate_results([row(0.1), row(0.2), row(2.0)], {"bad": [row(1.5), row(3.0)]}, 1.0, 0.01)

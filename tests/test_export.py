@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sprite_lint.colour import fit_document_frequency
+from sprite_lint.colour import fit_document_frequency, fit_pair_frequency
 from sprite_lint.export import onnx_bytes
 from sprite_lint.kde import GaussianKDE
 from sprite_lint.model import ModelConfig
@@ -41,6 +41,7 @@ def test_torch_and_onnxruntime_give_the_same_scores(
 ) -> None:
     model, sprites = trained
     bins, counts, n = fit_document_frequency(sprites)
+    pair_keys, pair_counts = fit_pair_frequency(sprites)
     d = model.config.latent_dim  # type: ignore[attr-defined]
     rng = np.random.default_rng(0)
     kw = dict(
@@ -51,6 +52,8 @@ def test_torch_and_onnxruntime_give_the_same_scores(
         colour_bins=bins,
         colour_counts=counts,
         colour_images=n,
+        pair_keys=pair_keys,
+        pair_counts=pair_counts,
     )
     ort_scorer = Scorer(model_bytes=onnx_bytes(model), **kw)  # type: ignore[arg-type]
     torch_scorer = TorchScorer(model, model_bytes=onnx_bytes(model), **kw)

@@ -73,3 +73,21 @@ def test_nearest_kernel_bounds_the_log_density(scale: float) -> None:
     assert np.all(np.abs(nearest - exact) <= err)
     dens = kde.score_samples(q) - kde.log_norm_
     assert np.all(dens >= nearest - err) and np.all(dens <= nearest + err + np.log(len(ref)))
+
+
+def test_bandwidth_search_equals_sklearn_grid_search() -> None:
+    from sklearn.model_selection import GridSearchCV, KFold
+    from sklearn.neighbors import KernelDensity
+
+    from sprite_lint.kde import GRID
+
+    rng = np.random.default_rng(7)
+    X = np.vstack([rng.normal(0, 1, (150, 4)), rng.normal(4, 0.3, (80, 4))])
+    ours = select_bandwidth(X, seed=3)
+    Xu = np.unique(np.round(X, 3), axis=0)
+    search = GridSearchCV(
+        KernelDensity(kernel="gaussian", leaf_size=len(Xu)),  # one leaf: exact sums
+        {"bandwidth": GRID},
+        cv=KFold(5, shuffle=True, random_state=3),
+    ).fit(Xu)
+    assert ours == pytest.approx(search.best_params_["bandwidth"])

@@ -54,12 +54,14 @@ def test_hidden_rgb_never_changes_scores(tiny_baseline: Path) -> None:
 
 
 def test_standardizer_and_combine() -> None:
-    raw = np.array([[1.0, 10.0, 0.0, 1.0, 1.0]] * 5 + [[2.0, 20.0, 1.0, 2.0, 2.0]] * 5)
+    raw = np.array([[1.0, 10.0, 0.0, 1.0, 1.0, 0.0]] * 5 + [[2.0, 20.0, 1.0, 2.0, 2.0, 0.0]] * 5)
     st = Standardizer.fit(raw)
-    z = st.transform(np.array([5.0, 10.0, 0.0, 1.0, 1.0]))
+    z = st.transform(np.array([5.0, 10.0, 0.0, 1.0, 1.0, 2.0]))
     score, driver = combine(z)
     assert driver == "recon" and score == pytest.approx(z[0])
     assert Standardizer.from_dict(st.to_dict()) == st
+    # a count that is 0 on every approved sprite: one unit is one pair, not infinity
+    assert z[5] == pytest.approx(2.0)
 
 
 def test_least_dense_cell_is_exact(tiny_baseline: Path) -> None:
