@@ -6,8 +6,9 @@ exchangeable with the approved ones exceeds ``t`` with probability at most ``alp
 The conformal p-value ``(1 + #{s_i >= s}) / (n + 1)`` cannot go below ``1 / (n + 1)``,
 so when ``alpha < 1 / (n + 1)`` no order statistic is a valid threshold. Then an
 exponential tail (peaks over threshold) is fitted to the largest scores and the threshold
-is extrapolated from it, never below the largest calibration score (which alone bounds
-the false-alarm rate by ``1 / (n + 1)``); ``method`` says so and the output states it.
+is extrapolated from it, with the tail's scale taken at its 90% upper confidence bound,
+and never below the largest calibration score (which alone bounds the false-alarm rate by
+``1 / (n + 1)``); ``method`` says so and the output states it.
 """
 
 from __future__ import annotations
@@ -83,6 +84,18 @@ class Calibration:
         return cal
 
 
+TAIL_CONFIDENCE = 0.9  # of the upper bound on the fitted tail's scale
+
+
+def _scale_inflation(m: int) -> float:
+    """``2m / chi2_(1 - TAIL_CONFIDENCE)(2m)``: the upper confidence bound on an exponential
+    scale estimated from ``m`` excesses, as a multiple of the estimate (Wilson-Hilferty)."""
+    k = 2 * m
+    z = -1.2815515655446004  # standard normal quantile at 1 - TAIL_CONFIDENCE
+    quantile = k * (1 - 2 / (9 * k) + z * math.sqrt(2 / (9 * k))) ** 3
+    return k / quantile
+
+
 def fit_calibration(scores: Sequence[float], alpha: float) -> Calibration:
     """Fit the threshold for false-alarm rate ``alpha`` from approved-sprite scores."""
     if not 0.0 < alpha < 1.0:
@@ -97,7 +110,10 @@ def fit_calibration(scores: Sequence[float], alpha: float) -> Calibration:
     m = min(n - 1, max(5, round(0.2 * n)))
     u = float(s[n - m - 1])
     excess = s[n - m :] - u
-    beta = max(float(excess.mean()), 1e-9 * (abs(u) + 1.0))
+    # The tail's scale from m points is uncertain: use its one-sided upper confidence bound
+    # (2 m beta_hat / beta ~ chi2(2 m)), so an extrapolated threshold errs towards fewer
+    # false alarms, as users of a linter want.
+    beta = max(float(excess.mean()), 1e-9 * (abs(u) + 1.0)) * _scale_inflation(m)
     k = math.ceil((n + 1) * (1 - alpha))
     if k <= n:
         method, threshold = "conformal", float(s[k - 1])

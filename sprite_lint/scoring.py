@@ -9,7 +9,7 @@ large sprite is not averaged away:
 * ``kde``: how far the least typical latent cell's log density (one latent vector per
   8x8 cell, scored by a Gaussian KDE over approved sprites' cells) lies below that of
   approved cells (leave-one-out), in robust units (median and IQR), so it means the same
-  for every trained model, reference-set size and bandwidth;
+  for every trained model, reference-set size and bandwidth; on a signed log scale;
 * ``colour``: the worst window of per-pixel colour rarity;
 * ``recon_px`` and ``colour_px``: the same two maps at their single worst pixel, because a
   stray pixel is diluted sixteen-fold by any 4x4 window;
@@ -227,13 +227,18 @@ class Scorer:
     def cell_rarity(self, log_density: float) -> float:
         """How far below the approved cells' typical density a cell lies, in robust units.
 
-        ``(median - log_density) / IQR`` of the approved cells' leave-one-out log densities:
+        ``x = (median - log_density) / IQR`` of the approved cells' leave-one-out log
+        densities, as ``sign(x) * log(1 + |x|)``:
         a statistic of the reference set's distribution, not of its size or bandwidth, so
         models trained on different sprites speak the same scale.
         """
         if self._kde_median is None:
             return 0.0
-        return float((self._kde_median - log_density) / self._kde_iqr)
+        x = (self._kde_median - log_density) / self._kde_iqr
+        # A Gaussian KDE's log density falls with the *square* of the distance to the
+        # approved cells, so one far-off texture cell would dwarf every other signal; a
+        # signed log keeps the order and gives the tail the others' proportions.
+        return float(np.sign(x) * np.log1p(abs(x)))
 
     @property
     def kde_loo(self) -> np.ndarray:

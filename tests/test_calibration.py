@@ -56,3 +56,19 @@ def test_too_few_scores_are_refused_with_the_number_needed() -> None:
 def test_roundtrip_through_dict() -> None:
     cal = fit_calibration(np.arange(30.0), 0.1)
     assert Calibration.from_dict(cal.to_dict()) == cal
+
+
+def test_tail_scale_is_an_upper_confidence_bound() -> None:
+    from sprite_lint.calibration import _scale_inflation
+
+    # exact chi-square values: chi2_0.1(20) = 12.443, chi2_0.1(10) = 4.865
+    assert _scale_inflation(10) == pytest.approx(20 / 12.443, rel=2e-3)
+    assert _scale_inflation(5) == pytest.approx(10 / 4.865, rel=1e-2)
+    assert _scale_inflation(1000) == pytest.approx(1.0, abs=0.06)  # many points: no doubt
+    scores = np.random.default_rng(0).exponential(1.0, 50)
+    cal = fit_calibration(scores, 0.01)
+    m = cal.tail_count
+    top = np.sort(scores)[-m:]
+    assert cal.method == "tail"
+    assert cal.tail_scale == pytest.approx((top - cal.tail_start).mean() * _scale_inflation(m))
+    assert cal.p_value(cal.threshold) == pytest.approx(0.01, rel=1e-6)
