@@ -66,6 +66,7 @@ def main() -> None:
     ap.add_argument("--scan-n-256", type=int, default=2_000, help="sprites in the 256x256 scan")
     ap.add_argument("--calibrate-n", type=int, nargs="*", default=[1000, 10_000])
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--scan-repeat", type=int, default=3, help="runs per throughput scan")
     args = ap.parse_args()
     sl = str(BIN / "sprite-lint")
     py = sys.executable
@@ -155,7 +156,7 @@ def main() -> None:
         count = args.scan_n if size < 256 else min(args.scan_n, args.scan_n_256)
         write_pngs(pool[:count], folder, size)
         for jobs in ("1", "0"):
-            wall, rss = timed(
+            wall, rss = median_run(
                 [
                     sl,
                     "check",
@@ -169,7 +170,8 @@ def main() -> None:
                     "-o",
                     str(WORK / "scan.json"),
                     str(folder),
-                ]
+                ],
+                args.scan_repeat,
             )
             label = "1" if jobs == "1" else f"0 (= {os.cpu_count()})"
             scan_rows.append(
@@ -200,7 +202,7 @@ cumulative import time of each top-level package, one run):
 
 {table(["package", "import time"], import_rows)}
 
-Scan throughput (`check --no-cache --jobs J`, JSON report to a file):
+Scan throughput (`check --no-cache --jobs J`, JSON report to a file; median of {args.scan_repeat} runs):
 
 {table(["sprite size", "sprites", "jobs", "wall", "sprites/s", "peak RSS"], scan_rows)}
 

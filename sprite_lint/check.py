@@ -18,7 +18,7 @@ from sprite_lint.gitfiles import Changed, read_at
 from sprite_lint.imageio import decode_png, read_file
 from sprite_lint.scoring import SIGNAL_LABELS, SIGNALS, RawScores, Region, combine
 
-CHUNK = 256  # files read, scored and reported together
+CHUNK = 128  # files read, scored and reported together (a unit of work for --jobs)
 
 
 @dataclass

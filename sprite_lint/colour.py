@@ -23,18 +23,29 @@ def colour_bins(rgba: np.ndarray) -> np.ndarray:
     return bins
 
 
-def colour_pairs(bins: np.ndarray) -> np.ndarray:
-    """``(H, W)`` bins -> keys of every horizontally and vertically adjacent pair of pixels:
-    the ``(H, W - 1)`` horizontal keys, then the ``(H - 1, W)`` vertical ones, flattened."""
+def colour_pairs(bins: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Keys of the horizontally and vertically adjacent pixel pairs of *different* colours.
+
+    Returns ``(keys, horizontal, vertical)``: the keys, and the masks ``(H, W - 1)`` and
+    ``(H - 1, W)`` of which neighbours they came from, in that order. A pair of equal
+    colours is new only if its colour is, which the colour signals already see; skipping
+    them keeps the table small and the lookup fast on flat pixel art.
+    """
     shift = 4 * BITS
-    horizontal = (bins[:, :-1] << shift) | bins[:, 1:]
-    vertical = (bins[:-1, :] << shift) | bins[1:, :] | (1 << (2 * shift))
-    return np.concatenate([horizontal.ravel(), vertical.ravel()])
+    left, right, top, bottom = bins[:, :-1], bins[:, 1:], bins[:-1, :], bins[1:, :]
+    horizontal, vertical = left != right, top != bottom
+    keys = np.concatenate(
+        [
+            (left[horizontal] << shift) | right[horizontal],
+            (top[vertical] << shift) | bottom[vertical] | (1 << (2 * shift)),
+        ]
+    )
+    return keys, horizontal, vertical
 
 
 def fit_pair_frequency(images: Iterable[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Sorted adjacent colour pairs the images use, and how many images use each."""
-    per_image = [np.unique(colour_pairs(colour_bins(im))) for im in images]
+    per_image = [np.unique(colour_pairs(colour_bins(im))[0]) for im in images]
     if not per_image:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     keys, counts = np.unique(np.concatenate(per_image), return_counts=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 
 from sprite_lint.config import glob_match
@@ -43,12 +44,13 @@ def expand_paths(
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            found: list[Path] = []
+            found: list[str] = []
             for root, dirs, files in os.walk(p):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                found.extend(Path(root) / f for f in files if is_png_name(Path(f)))
-            for f in sorted(found):
-                add(f)
+                found.extend(os.path.join(root, f) for f in files if f.lower().endswith(".png"))
+            # the order of Path objects (by parts), without comparing Path objects
+            for f in sorted(found, key=lambda name: name.split(os.sep)):
+                add(Path(f))
         elif is_png_name(p) or not p.exists():
             add(p)  # a missing path of any name is reported, never skipped silently
     return out
@@ -66,13 +68,23 @@ def parse_shard(text: str) -> tuple[int, int]:
     return k, n
 
 
+@lru_cache(maxsize=64)
+def _resolved(folder: str) -> str:
+    return str(Path(folder).resolve())
+
+
 def display_path(path: Path, root: Path | None = None) -> str:
     """Path as the user should read it: relative to ``root`` (default: cwd) when inside it."""
-    base = (root or Path.cwd()).resolve()
-    try:
-        return path.absolute().relative_to(base).as_posix()
-    except (ValueError, OSError):
-        return path.as_posix()
+    cwd = os.getcwd()
+    base = _resolved(str(root) if root is not None else cwd)
+    name = os.fspath(path)
+    absolute = name if os.path.isabs(name) else os.path.join(cwd, name)
+    if absolute == base:
+        return "."
+    prefix = base if base.endswith(os.sep) else base + os.sep
+    if absolute.startswith(prefix):
+        return absolute[len(prefix) :].replace(os.sep, "/")
+    return Path(name).as_posix()
 
 
 def select_shard(files: Iterable[Path], k: int, n: int, root: Path | None = None) -> list[Path]:

@@ -127,6 +127,18 @@ def unique_rows(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return unique, inverse
 
 
+def premultiply_batch(images: Sequence[np.ndarray], hp: int, wp: int) -> np.ndarray:
+    """Same-sized-after-padding uint8 sprites -> ``(N, 4, hp, wp)`` float32, as
+    :func:`premultiply` then :func:`pad_to_cells` on each, in a few whole-batch passes."""
+    stack = np.zeros((len(images), hp, wp, 4), dtype=np.uint8)
+    for k, im in enumerate(images):
+        stack[k, : im.shape[0], : im.shape[1]] = im
+    x = stack.astype(np.float32)
+    x /= np.float32(255.0)
+    x[..., :3] *= x[..., 3:4]
+    return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+
+
 def pad_to_cells(x: np.ndarray) -> np.ndarray:
     """``(4, H, W)`` -> ``(4, H', W')`` with H', W' multiples of CELL, padded with transparency."""
     _, h, w = x.shape
@@ -200,9 +212,10 @@ class Scorer:
         """For each sprite's ``(cells, d)`` vectors: (index, log density) of its least dense cell.
 
         Exact, but cheap: a cell's log density lies between its nearest reference's kernel
-        term and that plus ``log(n_reference)``, so only cells whose lower bound is below
-        the sprite's smallest upper bound can be the minimum, and only those are summed.
-        Repeated vectors (empty background) are scored once.
+        term (``lower``) and that plus ``log(n_reference)``. The cell with the lowest
+        ``lower`` is summed first; only cells whose ``lower`` is below the least density
+        found so far can still be the minimum, and only those are summed next. Repeated
+        vectors (empty background) are scored once.
         """
         if not cells:
             return []
@@ -211,17 +224,29 @@ class Scorer:
         log_m = np.log(self.kde.reference_.shape[0])
         lower, upper = (nearest - err)[inverse], (nearest + err + log_m)[inverse]
         offsets = np.cumsum([0] + [c.shape[0] for c in cells])
+        spans = list(zip(offsets[:-1], offsets[1:]))
+        exact: dict[int, float] = {}
+
+        def score(rows: np.ndarray) -> None:
+            todo = np.setdiff1d(np.unique(inverse[rows]), list(exact), assume_unique=True)
+            if todo.size:
+                exact.update(zip(todo.tolist(), self.kde.score_samples(unique[todo]).tolist()))
+
+        # round 1: each sprite's most promising cell gives a bar no other cell may exceed
+        first = np.array([a + int(np.argmin(lower[a:b])) for a, b in spans])
+        score(first)
         candidates = []
-        for j in range(len(cells)):
-            a, b = offsets[j], offsets[j + 1]
-            candidates.append(np.flatnonzero(lower[a:b] <= upper[a:b].min()) + a)
-        needed = np.unique(inverse[np.concatenate(candidates)])
-        exact = dict(zip(needed.tolist(), self.kde.score_samples(unique[needed]).tolist()))
+        for (a, b), f in zip(spans, first):
+            # bounds leave out the KDE's normalizing constant; exact densities include it
+            bar = min(exact[int(inverse[f])] - self.kde.log_norm_, float(upper[a:b].min()))
+            candidates.append(np.flatnonzero(lower[a:b] <= bar) + a)
+        # round 2: the cells that could still be lower
+        score(np.concatenate(candidates))
         result = []
-        for j, cand in enumerate(candidates):
+        for (a, _), cand in zip(spans, candidates):
             dens = np.array([exact[int(inverse[c])] for c in cand])
             k = int(np.argmin(dens))
-            result.append((int(cand[k] - offsets[j]), float(dens[k])))
+            result.append((int(cand[k] - a), float(dens[k])))
         return result
 
     def cell_rarity(self, log_density: float) -> float:
@@ -279,12 +304,14 @@ class Scorer:
             step = BATCH if hp * wp <= BATCH_PIXELS else 1
             for start in range(0, len(idxs), step):
                 part = idxs[start : start + step]
-                inputs = [pad_to_cells(premultiply(images[i])) for i in part]
                 if step == 1:
+                    inputs = [pad_to_cells(premultiply(images[part[0]]))]
                     recon, z = self.run_network(inputs[0])
                     recons, zs = recon[None], z[None]
                 else:
-                    recons, zs = self.session.run(None, {"image": np.stack(inputs)})
+                    batch = premultiply_batch([images[i] for i in part], hp, wp)
+                    inputs = list(batch)
+                    recons, zs = self.session.run(None, {"image": batch})
                 # the least dense cell of each sprite, exactly, for the whole batch at once
                 cells = [self.latent_vectors(zs[j]) for j in range(len(part))]
                 worst = self._least_dense(cells)
@@ -346,17 +373,21 @@ class Scorer:
     def _pair_signal(self, bins: np.ndarray) -> tuple[float, Region]:
         """How many neighbouring pairs are rare, and the window with the most of them."""
         h, w = bins.shape
-        rare = self.pairs.rare(colour_pairs(bins))
+        keys, horizontal, vertical = colour_pairs(bins)
+        rare = self.pairs.rare(keys)
         count = int(rare.sum())
         if count == 0:
             return 0.0, Region(0, 0, min(PAIR_WINDOW, w), min(PAIR_WINDOW, h))
-        marks = np.zeros((h, w), dtype=np.float64)  # rare pairs touching each pixel
-        horizontal = rare[: h * (w - 1)].reshape(h, w - 1)
-        vertical = rare[h * (w - 1) :].reshape(h - 1, w)
-        marks[:, :-1] += horizontal
-        marks[:, 1:] += horizontal
-        marks[:-1, :] += vertical
-        marks[1:, :] += vertical
+        n_h = int(horizontal.sum())
+        rare_h = np.zeros(horizontal.shape)
+        rare_h[horizontal] = rare[:n_h]
+        rare_v = np.zeros(vertical.shape)
+        rare_v[vertical] = rare[n_h:]
+        marks = np.zeros((h, w))  # rare pairs touching each pixel
+        marks[:, :-1] += rare_h
+        marks[:, 1:] += rare_h
+        marks[:-1, :] += rare_v
+        marks[1:, :] += rare_v
         _, x, y, k = pooled_max(marks, PAIR_WINDOW)
         return float(count), Region(x, y, min(k, w), min(k, h))
 

@@ -46,7 +46,9 @@ def test_pair_table_finds_a_seam_of_known_colours() -> None:
     table = PairTable(*fit_pair_frequency(approved))
     seam = np.zeros((8, 8, 4), np.uint8)
     seam[:, :3], seam[:, 3:6] = red, blue
-    assert table.rare(colour_pairs(colour_bins(seam))).sum() == 8  # one per row, at the seam
-    assert table.rare(colour_pairs(colour_bins(approved[0]))).sum() == 0
-    # keys: horizontal pairs first (H x (W-1)), then vertical ((H-1) x W)
-    assert colour_pairs(colour_bins(seam)).shape == (8 * 7 + 7 * 8,)
+    assert table.rare(colour_pairs(colour_bins(seam))[0]).sum() == 8  # one per row, at the seam
+    assert table.rare(colour_pairs(colour_bins(approved[0]))[0]).sum() == 0
+    # only neighbours of different colours: red|blue and blue|clear in each of 8 rows
+    keys, horizontal, vertical = colour_pairs(colour_bins(seam))
+    assert keys.shape == (16,) and horizontal.shape == (8, 7) and vertical.shape == (7, 8)
+    assert horizontal[:, 2].all() and horizontal[:, 5].all() and not vertical.any()
