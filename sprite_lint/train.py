@@ -158,6 +158,10 @@ def train_autoencoder(
     if world > 1 and device == "cuda":
         device = f"cuda:{torch.cuda.current_device()}"
     model = SpriteAutoencoder(model_config).to(device)
+    # On the CPU, oneDNN runs these small convolutions far faster channels-last (measured:
+    # 70 ms a step instead of 110-125 ms at batch 32 of 64x64); the maths is the same.
+    layout = torch.channels_last if device == "cpu" else torch.contiguous_format
+    model = model.to(memory_format=layout)
     net: torch.nn.Module = model
     if world > 1:
         # torchrun: every rank draws the same batch (same seed) and trains on its slice;
@@ -181,8 +185,8 @@ def train_autoencoder(
             )
             if world > 1:
                 clean, noisy = _slice(clean, rank, world), _slice(noisy, rank, world)
-            target = torch.from_numpy(clean).to(device)
-            seen = torch.from_numpy(noisy).to(device)
+            target = torch.from_numpy(clean).to(device).contiguous(memory_format=layout)
+            seen = torch.from_numpy(noisy).to(device).contiguous(memory_format=layout)
             recon, _, copy = net(seen, True)  # (N, 4, S, S) twice
             loss = torch.mean((recon - target) ** 2)
             if config.copy_weight:
@@ -194,4 +198,4 @@ def train_autoencoder(
             step += 1
             if progress is not None:
                 progress(step, total, float(loss.item()))
-    return model.eval().cpu()
+    return model.eval().cpu().to(memory_format=torch.contiguous_format)
