@@ -70,6 +70,10 @@ def main() -> None:
     args = ap.parse_args()
     sl = str(BIN / "sprite-lint")
     py = sys.executable
+    # Byte-compile the package as installing a wheel does: an editable install under
+    # PYTHONDONTWRITEBYTECODE would otherwise recompile every module on every run.
+    package = Path(__file__).resolve().parent.parent / "sprite_lint"
+    subprocess.run([py, "-m", "compileall", "-q", str(package)], check=True)
     WORK.mkdir(parents=True, exist_ok=True)
     biggest = max(args.calibrate_n + [args.scan_n])
     approved, heldout, _ = make_dataset(biggest, max(100, args.scan_n), seed=0)
@@ -190,7 +194,7 @@ def main() -> None:
     body = f"""## Speed
 
 Command: `{cmd}` ({machine()}). Wall-clock medians of {args.repeat} runs of the installed
-`sprite-lint` in a fresh process; peak RSS from `/usr/bin/time -f %M`. The baseline is the
+(byte-compiled) `sprite-lint` in a fresh process; peak RSS from `/usr/bin/time -f %M`. The baseline is the
 demo's (64x64 dSprites-style sprites, default model).
 
 Hook latency (pre-commit on changed sprites, result cache off unless stated):
@@ -206,7 +210,7 @@ Scan throughput (`check --no-cache --jobs J`, JSON report to a file; median of {
 
 {table(["sprite size", "sprites", "jobs", "wall", "sprites/s", "peak RSS"], scan_rows)}
 
-Calibrate on CPU (`sprite-lint calibrate --device cpu`, default epochs):
+Calibrate on CPU (`sprite-lint calibrate --device cpu`, default epochs; one run each):
 
 {table(["approved set", "wall", "peak RSS"], cal_rows)}
 """
