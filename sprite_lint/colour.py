@@ -77,12 +77,8 @@ class RarityTable:
         share = (np.asarray(counts, dtype=np.float64) + 0.5) / (n_images + 1.0)
         self.rarity = np.clip(-np.log(share), 0.0, UNSEEN).astype(np.float32)
 
-    def map(self, rgba: np.ndarray) -> np.ndarray:
-        """``(H, W)`` rarity of every pixel."""
-        return self.lookup(colour_bins(rgba))
-
     def lookup(self, q: np.ndarray) -> np.ndarray:
-        """Rarity of each key in ``q`` (colour bins, or pair keys for a pair table)."""
+        """Rarity of each colour bin in ``q`` (see :func:`colour_bins`), same shape."""
         if self.bins.size == 0:
             return np.full(q.shape, UNSEEN, dtype=np.float32)
         idx = np.minimum(np.searchsorted(self.bins, q), self.bins.size - 1)

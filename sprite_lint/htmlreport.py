@@ -17,7 +17,14 @@ from sprite_lint import __version__
 from sprite_lint.baseline import Baseline
 from sprite_lint.check import CheckReport, FileResult
 from sprite_lint.explain import Detail
-from sprite_lint.reporters import _LABEL, _num, _p, _signed, sorted_results, summary_line
+from sprite_lint.reporters import (
+    STATUS_LABEL,
+    fmt_num,
+    fmt_p,
+    fmt_signed,
+    sorted_results,
+    summary_line,
+)
 from sprite_lint.scoring import SIGNAL_LABELS, combine
 
 _CSS = """
@@ -112,15 +119,15 @@ def _card(r: FileResult, detail: Detail | None) -> str:
     e = html.escape
     lines = [
         f'<section class="card" data-status="{e(r.status)}">',
-        f'<h3><span class="badge {e(r.status)}">{e(_LABEL[r.status])}</span>{e(r.path)}</h3>',
+        f'<h3><span class="badge {e(r.status)}">{e(STATUS_LABEL[r.status])}</span>{e(r.path)}</h3>',
         f"<div>{e(r.message)}</div>",
     ]
     if r.score is not None:
         lines.append(
-            f'<div class="scores">score {_num(r.score)} · limit {_num(r.threshold)} · '
-            f"margin {_signed(r.margin)} · p {_p(r.p_value)}"
+            f'<div class="scores">score {fmt_num(r.score)} · limit {fmt_num(r.threshold)} · '
+            f"margin {fmt_signed(r.margin)} · p {fmt_p(r.p_value)}"
             + (f" · signal: {e(SIGNAL_LABELS.get(r.driver, r.driver))}" if r.driver else "")
-            + (f" · was {_num(r.previous_score)}" if r.previous_score is not None else "")
+            + (f" · was {fmt_num(r.previous_score)}" if r.previous_score is not None else "")
             + "</div>"
         )
     if detail is not None:
@@ -165,7 +172,7 @@ def render_html(
         "<table><tr><th></th><th>n</th><th>median</th><th>max</th></tr>"
         + "".join(
             f"<tr><td>{e(st['name'])} {name}</td><td>{len(v)}</td>"
-            f"<td>{_num(float(np.median(v)))}</td><td>{_num(float(np.max(v)))}</td></tr>"
+            f"<td>{fmt_num(float(np.median(v)))}</td><td>{fmt_num(float(np.max(v)))}</td></tr>"
             for st in sets
             for name, v in (
                 ("calibration", st["calibration"]),

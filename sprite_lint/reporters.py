@@ -22,10 +22,10 @@ JSON_VERSION = 1
 MAX_ROWS = 50  # a larger scan lists only its failing and unreadable files (at most this many)
 _ORDER = {"fail": 0, "error": 1, "pass": 2}
 _STYLE = {"pass": "green", "fail": "bold red", "error": "bold yellow"}
-_LABEL = {"pass": "pass", "fail": "FAIL", "error": "ERROR"}
+STATUS_LABEL = {"pass": "pass", "fail": "FAIL", "error": "ERROR"}
 
 
-def _num(v: float | None, digits: int = 3) -> str:
+def fmt_num(v: float | None, digits: int = 3) -> str:
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return "-"
     if v != 0 and (abs(v) >= 1e4 or abs(v) < 1e-3):
@@ -35,11 +35,11 @@ def _num(v: float | None, digits: int = 3) -> str:
     )
 
 
-def _signed(v: float | None) -> str:
-    return "-" if v is None else ("+" if v > 0 else "") + _num(v)
+def fmt_signed(v: float | None) -> str:
+    return "-" if v is None else ("+" if v > 0 else "") + fmt_num(v)
 
 
-def _p(v: float | None) -> str:
+def fmt_p(v: float | None) -> str:
     if v is None:
         return "-"
     return f"{v:.0e}" if v < 1e-3 else f"{v:.3f}"
@@ -61,9 +61,9 @@ def summary_line(report: CheckReport) -> str:
     if not report.baselines:
         return f"{head} · no baseline matched"
     if len(report.baselines) > 1:
-        limits = ", ".join(f"{Path(b.path).name} {_num(b.threshold)}" for b in report.baselines)
+        limits = ", ".join(f"{Path(b.path).name} {fmt_num(b.threshold)}" for b in report.baselines)
         return f"{head} · {len(report.baselines)} baselines, limits: {limits}"
-    how = f"threshold {_num(report.threshold)} from {report.n_calibration} approved sprites" + (
+    how = f"threshold {fmt_num(report.threshold)} from {report.n_calibration} approved sprites" + (
         ", tail-extrapolated" if report.calibration_method == "tail" else ""
     )
     return f"{head} · alpha {report.alpha} · {how}"
@@ -100,15 +100,15 @@ def render_table(report: CheckReport, console: Console) -> None:
         cells: list[str | Text] = [_short(r.path, path_width)]
         if diff:
             cells.append(r.change or "")
-        cells.append(Text(_LABEL[r.status], style=_STYLE[r.status]))
+        cells.append(Text(STATUS_LABEL[r.status], style=_STYLE[r.status]))
         if diff:
-            cells.append(_num(r.previous_score))
+            cells.append(fmt_num(r.previous_score))
         else:
-            cells += [_num(r.recon_error), _num(r.kde_log_density)]
-        cells.append(_num(r.score))
+            cells += [fmt_num(r.recon_error), fmt_num(r.kde_log_density)]
+        cells.append(fmt_num(r.score))
         if diff:
-            cells.append(_signed(r.score_change))
-        cells += [_num(r.threshold), _p(r.p_value), _signed(r.margin)]
+            cells.append(fmt_signed(r.score_change))
+        cells += [fmt_num(r.threshold), fmt_p(r.p_value), fmt_signed(r.margin)]
         table.add_row(*cells)
     if shown:
         console.print(table)
@@ -127,11 +127,11 @@ def render_table(report: CheckReport, console: Console) -> None:
     for r in shown:
         if r.status == "pass":
             continue
-        line = Text(f"{_LABEL[r.status]} ", style=_STYLE[r.status])
+        line = Text(f"{STATUS_LABEL[r.status]} ", style=_STYLE[r.status])
         line.append(f"{r.path}: ", style="bold")
         line.append(r.message)
         if r.status == "fail" and r.score is not None and r.threshold is not None:
-            line.append(f" (score {_num(r.score)} > limit {_num(r.threshold)})", style="dim")
+            line.append(f" (score {fmt_num(r.score)} > limit {fmt_num(r.threshold)})", style="dim")
         console.print(line, overflow="fold")
     style = "red" if report.counts["fail"] or report.counts["error"] else "green"
     console.print(Text(summary_line(report), style=style))
@@ -299,13 +299,13 @@ def render_explain(detail: Any, console: Console, max_rows: int = 24) -> None:
     from sprite_lint.scoring import SIGNAL_LABELS
 
     r: FileResult = detail.result
-    head = Text(f"{_LABEL[r.status]} ", style=_STYLE[r.status])
+    head = Text(f"{STATUS_LABEL[r.status]} ", style=_STYLE[r.status])
     head.append(f"{r.path}", style="bold")
     head.append(f"  {detail.rgba.shape[1]}x{detail.rgba.shape[0]}")
     console.print(head)
     console.print(
-        f"score {_num(r.score)} · limit {_num(r.threshold)} · margin {_signed(r.margin)} · "
-        f"p {_p(r.p_value)}",
+        f"score {fmt_num(r.score)} · limit {fmt_num(r.threshold)} · margin {fmt_signed(r.margin)} · "
+        f"p {fmt_p(r.p_value)}",
         highlight=False,
     )
     console.print(Text(r.message))
@@ -325,7 +325,7 @@ def render_explain(detail: Any, console: Console, max_rows: int = 24) -> None:
     for name, z in sorted(detail.standardized.items(), key=lambda kv: -kv[1]):
         where = str(raw.regions[name]) if raw is not None else ""
         style = "bold red" if r.threshold is not None and z > r.threshold else ""
-        table.add_row(name, SIGNAL_LABELS[name], Text(_num(z), style=style), where)
+        table.add_row(name, SIGNAL_LABELS[name], Text(fmt_num(z), style=style), where)
     console.print(table)
 
     h, w = detail.rgba.shape[:2]
@@ -347,4 +347,4 @@ def render_explain(detail: Any, console: Console, max_rows: int = 24) -> None:
     if detail.similar:
         console.print("most similar approved sprites:", highlight=False)
         for name, dist in detail.similar:
-            console.print(f"  {name}  (latent distance {_num(dist)})", highlight=False)
+            console.print(f"  {name}  (latent distance {fmt_num(dist)})", highlight=False)

@@ -29,7 +29,7 @@ def test_rarity_orders_common_rare_unseen_and_unseen_is_constant() -> None:
     small = RarityTable(*fit_document_frequency([red] * 9 + [green]))
     large = RarityTable(*fit_document_frequency([red] * 90 + [green] * 10))
     for table in (small, large):
-        r = table.map(probe)[0]
+        r = table.lookup(colour_bins(probe))[0]
         assert r[0] < r[1] < r[2] == UNSEEN
 
 
