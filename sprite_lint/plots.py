@@ -23,6 +23,10 @@ def roc_curve(normal: np.ndarray, anomalous: np.ndarray) -> tuple[np.ndarray, np
     )
 
 
+def _slog(x: float) -> float:
+    return float(np.sign(x) * np.log1p(abs(x)))
+
+
 def write_plots(ev: Evaluation, folder: Path) -> list[Path]:
     """Write ``distributions.png`` and ``roc.png``; returns their paths."""
     try:
@@ -44,13 +48,24 @@ def write_plots(ev: Evaluation, folder: Path) -> list[Path]:
         normal = ev.normal_scores[name]
         bad = np.concatenate([v[name] for v in ev.anomalous_scores.values()])
         lo, hi = np.quantile(np.concatenate([normal, bad]), [0.0, 0.995])
-        bins = np.linspace(lo, hi if hi > lo else lo + 1, 40)
-        ax.hist(normal, bins=bins, alpha=0.6, density=True, label="held-out normal")
-        ax.hist(bad, bins=bins, alpha=0.6, density=True, label="anomalous")
+        hi = hi if hi > lo else lo + 1
+        # anomalies far beyond the normals: bins and axis on a symmetric log scale, so the
+        # normals, the threshold and the anomalies all stay visible
+        wide = name == "combined" and hi > 20 * max(abs(lo), 1.0)
+        if wide:
+            edges = np.linspace(_slog(lo), _slog(hi), 40)
+            bins = np.sign(edges) * np.expm1(np.abs(edges))
+        else:
+            bins = np.linspace(lo, hi, 40)
+        # share of each group per bin: comparable across group sizes and bin widths
+        for values, label in ((normal, "held-out normal"), (bad, "anomalous")):
+            weights = np.full(values.size, 1.0 / max(values.size, 1))
+            ax.hist(values, bins=bins, weights=weights, alpha=0.6, label=label)
         if name == "combined":
             ax.axvline(ev.threshold, color="k", linestyle="--", label="threshold")
-            if hi > 20 * max(abs(lo), 1.0):  # anomalies far beyond: keep the threshold visible
-                ax.set_xscale("symlog")
+        if wide:
+            ax.set_xscale("symlog", linthresh=1.0)
+        ax.set_ylabel("share of sprites")
         ax.set_title(LABELS[name])
         ax.set_xlabel("score (higher = more anomalous)")
     axes[0].legend(fontsize=7)
