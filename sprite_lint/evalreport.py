@@ -52,12 +52,18 @@ def evaluate_folders(
 
 
 def render_evaluation(ev: Evaluation, console: Console) -> None:
-    table = Table(box=box.SIMPLE_HEAD, title="AUROC by score (1.0 = perfect, 0.5 = chance)")
-    table.add_column("Defect set")
-    table.add_column("n", justify="right")
+    # fits 80 columns: headers wrap onto two lines, numbers and names are never cut
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        title="AUROC by score (1.0 = perfect, 0.5 = chance)",
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    table.add_column("Defect set", overflow="fold", max_width=14)
+    table.add_column("n", justify="right", no_wrap=True)
     for name in SCORE_NAMES:
-        table.add_column(LABELS[name], justify="right")
-    table.add_column("Detected", justify="right")
+        table.add_column(LABELS[name].replace(" ", "\n"), justify="right", no_wrap=True)
+    table.add_column("Detected", justify="right", no_wrap=True)
     for g in ev.groups:
         table.add_row(
             g.name, str(g.n), *(f"{g.auroc[s]:.3f}" for s in SCORE_NAMES), f"{g.detection_rate:.1%}"
