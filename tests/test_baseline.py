@@ -78,6 +78,14 @@ def test_future_format_version_is_refused(copy: Path) -> None:
         load_baseline(copy)
 
 
+def test_older_format_version_asks_to_recalibrate(copy: Path) -> None:
+    doc = json.loads((copy / "manifest.json").read_text())
+    doc["format_version"] = bl.FORMAT_VERSION - 1
+    (copy / "manifest.json").write_text(bl.canonical_json(bl._seal(doc)))
+    with pytest.raises(BaselineError, match="Re-run sprite-lint calibrate"):
+        load_baseline(copy)
+
+
 def test_missing_baseline_says_how_to_make_one(tmp_path: Path) -> None:
     with pytest.raises(BaselineError, match="sprite-lint calibrate"):
         load_baseline(tmp_path / "nowhere")
