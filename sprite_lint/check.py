@@ -345,14 +345,17 @@ def route(
     return groups, unmatched
 
 
-def unmatched_result(name: str, config: str | None) -> FileResult:
+def unmatched_message(config: str | None) -> str:
+    """What to do about a file that no baseline glob matches."""
     where = f" in {config}" if config else ""
-    return FileResult(
-        path=name,
-        status="error",
-        message=f"no baseline is mapped to this file: add a glob for it to the baselines "
-        f"table{where}, or exclude it",
+    return (
+        f"no baseline is mapped to this file: add a glob for it to the baselines "
+        f"table{where}, exclude it, or pass --baseline"
     )
+
+
+def unmatched_result(name: str, config: str | None) -> FileResult:
+    return FileResult(path=name, status="error", message=unmatched_message(config))
 
 
 def join_reports(reports: Sequence[CheckReport], extra: Sequence[FileResult] = ()) -> CheckReport:

@@ -443,6 +443,7 @@ def _single_baseline(s: Any, root: Path | None) -> str:
 
 def _baseline_folder(s: Any, file: Path, root: Path | None) -> str:
     """The baseline that judges ``file``: the mapped one, else the single configured one."""
+    from sprite_lint.check import unmatched_message
     from sprite_lint.discovery import display_path
     from sprite_lint.errors import UsageError
 
@@ -451,10 +452,7 @@ def _baseline_folder(s: Any, file: Path, root: Path | None) -> str:
     relative = display_path(file, _project_dir(s, root))
     folder = s.baseline_for(relative)
     if folder is None:
-        raise UsageError(
-            f"{relative}: no baseline is mapped to this file; add a glob for it to the "
-            f"baselines table in {s.config_file}, or pass --baseline"
-        )
+        raise UsageError(f"{relative}: {unmatched_message(s.config_file)}")
     return folder
 
 
@@ -514,13 +512,9 @@ def _status_of(base: Any) -> int:
 
 
 def _repo_root_or_none() -> Path | None:
-    from sprite_lint import gitfiles
-    from sprite_lint.errors import UsageError
+    from sprite_lint.gitfiles import repo_root_or_none
 
-    try:
-        return gitfiles.repo_root()
-    except UsageError:
-        return None
+    return repo_root_or_none()
 
 
 def _emit(report: object, fmt: str, output: Path | None) -> None:

@@ -36,12 +36,17 @@ def repo_root(start: Path | None = None) -> Path:
     return Path(out.decode().strip())
 
 
-def project_root(start: Path | None = None) -> Path:
-    """Where stored paths are relative to: the git work tree's top, else ``start`` (cwd)."""
+def repo_root_or_none(start: Path | None = None) -> Path | None:
+    """The top of the git work tree containing ``start`` (default: cwd), or None outside one."""
     try:
         return repo_root(start)
     except UsageError:
-        return (start or Path.cwd()).resolve()
+        return None
+
+
+def project_root(start: Path | None = None) -> Path:
+    """Where stored paths are relative to: the git work tree's top, else ``start`` (cwd)."""
+    return repo_root_or_none(start) or (start or Path.cwd()).resolve()
 
 
 def changed_pngs(ref: str, root: Path) -> list[Changed]:
