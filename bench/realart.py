@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import argparse
 import io
-import re
 import json
+import re
 import subprocess
 import sys
 import tarfile
@@ -138,10 +138,14 @@ def source(family: str, size: int | None = None) -> Source:
         )
     if family == "pixelicons":
         tar = package("pixel-icons")
-        return Source(tar, _members(tar, "package/icons/PNG/for-light-mode/24px/regular/", ".png"), _rgba)
+        return Source(
+            tar, _members(tar, "package/icons/PNG/for-light-mode/24px/regular/", ".png"), _rgba
+        )
     if family == "pixelicons-solid":
         tar = package("pixel-icons")
-        return Source(tar, _members(tar, "package/icons/PNG/for-light-mode/24px/solid/", ".png"), _rgba)
+        return Source(
+            tar, _members(tar, "package/icons/PNG/for-light-mode/24px/solid/", ".png"), _rgba
+        )
     raise ValueError(family)
 
 
@@ -418,11 +422,18 @@ def run_family(family: str, args: argparse.Namespace) -> dict:
     result = ev.to_dict()
     result["seconds_calibrate"] = seconds_cal
     result["messages"] = {
-        d: sorted({(r.signal or "") for r in rows if r.status == "fail"}) for d, rows in groups.items()
+        d: sorted({r.driver or "" for r in rows if r.status == "fail"})
+        for d, rows in groups.items()
     }
-    result["false_alarm_files"] = [
-        keys[i] for i, r in enumerate(normal_rows) if r.status == "fail"
-    ]
+    # raw signals, for studying the combination without retraining
+    manifest = det.baseline.manifest
+    np.savez_compressed(
+        folder / "raw.npz",
+        calibration=np.asarray(manifest["calibration_raw"], dtype=np.float64),
+        normal=np.stack([r.raw.as_vector() for r in normal_rows]),
+        **{d: np.stack([r.raw.as_vector() for r in rows]) for d, rows in groups.items()},
+    )
+    result["false_alarm_files"] = [keys[i] for i, r in enumerate(normal_rows) if r.status == "fail"]
     print(
         f"[{family}] {seconds_cal:.0f} s; false alarms {ev.false_alarm_rate:.3f}; "
         + ", ".join(

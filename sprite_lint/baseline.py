@@ -30,10 +30,11 @@ from sprite_lint import __version__
 from sprite_lint.calibration import Calibration
 from sprite_lint.errors import BaselineError
 from sprite_lint.kde import GaussianKDE
-from sprite_lint.scoring import Scorer, Standardizer
+from sprite_lint.scoring import Scorer, StyleProfile
+from sprite_lint.standardize import Standardizer
 
 FORMAT_NAME = "sprite-lint-baseline"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 MODEL = "model.onnx"
 REFERENCE = "reference.npz"
@@ -48,6 +49,10 @@ REFERENCE_ARRAYS = (
     "pair_counts",
     "sprite_embeddings",
     "sprite_names",
+    "palette",
+    "profile_centre",
+    "profile_scale",
+    "profile_precision",
 )
 
 
@@ -169,6 +174,12 @@ class Baseline:
             int(self.manifest["colour"]["n_images"]),
             self.arrays["pair_keys"],
             self.arrays["pair_counts"],
+            palette=self.arrays["palette"],
+            profile=StyleProfile(
+                self.arrays["profile_centre"],
+                self.arrays["profile_scale"],
+                self.arrays["profile_precision"],
+            ),
             threads=threads,
         )
 

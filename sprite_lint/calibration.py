@@ -1,14 +1,22 @@
-"""Thresholds from approved sprites alone: split/cross-conformal with an honest fitted tail.
+"""Thresholds from approved sprites alone: split/cross-conformal, or per-signal tails.
 
 With ``n`` calibration scores from approved art that the model did not train on, the
 threshold ``t`` is the ``ceil((n + 1)(1 - alpha))``-th smallest score, and a new sprite
 exchangeable with the approved ones exceeds ``t`` with probability at most ``alpha``.
 The conformal p-value ``(1 + #{s_i >= s}) / (n + 1)`` cannot go below ``1 / (n + 1)``,
-so when ``alpha < 1 / (n + 1)`` no order statistic is a valid threshold. Then an
-exponential tail (peaks over threshold) is fitted to the largest scores and the threshold
-is extrapolated from it, with the tail's scale taken at its 90% upper confidence bound,
-and never below the largest calibration score (which alone bounds the false-alarm rate by
-``1 / (n + 1)``); ``method`` says so and the output states it.
+so when ``alpha < 1 / (n + 1)`` no order statistic is a valid threshold.
+
+Then the threshold comes from each signal's own tail (``method`` "tail"). The score is
+the largest of ``J`` signals, each standardized by ``sprite_lint.standardize`` so that,
+if its upper tail on approved art is exponential, ``P(z_j > t) = q exp(-t)`` with ``q``
+the share of approved sprites above the tail's start (1 - TAIL_QUANTILE). The union
+bound (Bonferroni) gives ``P(max_j z_j > t) <= J q exp(-t)``, and the threshold is
+``t = log(J q / alpha)``. Fitting each signal's tail separately is what lets the
+threshold spend its budget: one approved sprite far out on one signal widens that
+signal's scale, not the limit every other signal is held to (a single tail fitted to the
+maximum would sit above it, and above almost every defect). The guarantee rests on the
+fitted tails, not on ranks alone; ``calibrate`` warns when more calibration scores than
+``alpha`` allows exceed it, and every report says ``tail-extrapolated``.
 """
 
 from __future__ import annotations
@@ -33,9 +41,9 @@ class Calibration:
     scores: tuple[float, ...]  # sorted calibration scores
     threshold: float
     method: str  # "conformal" or "tail"
-    tail_start: float  # u: tail model applies above this score
-    tail_scale: float  # beta: mean excess over u
-    tail_count: int  # m: calibration scores above u
+    tail_start: float  # u: the tail model P(score > s) = m / (n + 1) exp(-(s - u) / beta)...
+    tail_scale: float  # beta
+    tail_count: float  # m (the signals' union bound: n_signals x tail share x (n + 1))
 
     @property
     def n(self) -> int:
@@ -47,11 +55,11 @@ class Calibration:
         return 1.0 / (self.n + 1)
 
     def p_value(self, score: float) -> float:
-        """Conformal p-value; beyond the largest calibration score, the fitted tail's."""
+        """Conformal p-value, or the signals' tail bound where that is smaller."""
         s = np.asarray(self.scores)
         n = self.n
         conformal = (1 + int(np.count_nonzero(s >= score))) / (n + 1)
-        if score <= s[-1]:
+        if self.method == "conformal" and score <= s[-1]:
             return conformal
         tail = self.tail_count / (n + 1) * math.exp(-(score - self.tail_start) / self.tail_scale)
         return min(conformal, tail)
@@ -75,29 +83,28 @@ class Calibration:
                 method=str(d["method"]),
                 tail_start=float(d["tail"]["start"]),
                 tail_scale=float(d["tail"]["scale"]),
-                tail_count=int(d["tail"]["count"]),
+                tail_count=float(d["tail"]["count"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise BaselineError(f"baseline calibration section is malformed ({exc!r})") from None
+        values = (cal.threshold, cal.tail_start, cal.tail_scale, cal.tail_count, *cal.scores)
+        if not all(math.isfinite(v) for v in values):
+            raise BaselineError("baseline calibration section has a non-finite number")
         if cal.method not in ("conformal", "tail") or not cal.scores or cal.tail_scale <= 0:
             raise BaselineError("baseline calibration section is malformed")
         return cal
 
 
-TAIL_CONFIDENCE = 0.9  # of the upper bound on the fitted tail's scale
+def fit_calibration(
+    scores: Sequence[float], alpha: float, n_signals: int = 1, tail_share: float = 0.2
+) -> Calibration:
+    """Fit the threshold for false-alarm rate ``alpha`` from approved-sprite scores.
 
-
-def _scale_inflation(m: int) -> float:
-    """``2m / chi2_(1 - TAIL_CONFIDENCE)(2m)``: the upper confidence bound on an exponential
-    scale estimated from ``m`` excesses, as a multiple of the estimate (Wilson-Hilferty)."""
-    k = 2 * m
-    z = -1.2815515655446004  # standard normal quantile at 1 - TAIL_CONFIDENCE
-    quantile = k * (1 - 2 / (9 * k) + z * math.sqrt(2 / (9 * k))) ** 3
-    return k / quantile
-
-
-def fit_calibration(scores: Sequence[float], alpha: float) -> Calibration:
-    """Fit the threshold for false-alarm rate ``alpha`` from approved-sprite scores."""
+    ``scores``: combined scores (the largest of ``n_signals`` standardized signals, each
+    with ``P(z > t) = tail_share * exp(-t)`` in its fitted tail) of approved sprites the
+    model did not train on. Raises :class:`CalibrationError` for a bad ``alpha`` or fewer
+    than MIN_CALIBRATION_SCORES scores.
+    """
     if not 0.0 < alpha < 1.0:
         raise CalibrationError(f"alpha must be between 0 and 1, got {alpha}")
     s = np.sort(np.asarray(scores, dtype=np.float64))
@@ -106,28 +113,19 @@ def fit_calibration(scores: Sequence[float], alpha: float) -> Calibration:
         raise CalibrationError(
             f"{n} calibration scores are too few; at least {MIN_CALIBRATION_SCORES} are needed"
         )
-    # Peaks over threshold: the top fifth of the scores (at least 5) above u.
-    m = min(n - 1, max(5, round(0.2 * n)))
-    u = float(s[n - m - 1])
-    excess = s[n - m :] - u
-    # The tail's scale from m points is uncertain: use its one-sided upper confidence bound
-    # (2 m beta_hat / beta ~ chi2(2 m)), so an extrapolated threshold errs towards fewer
-    # false alarms, as users of a linter want.
-    beta = max(float(excess.mean()), 1e-9 * (abs(u) + 1.0)) * _scale_inflation(m)
+    # the union bound of the signals' tails: P(score > t) <= weight * exp(-t)
+    weight = n_signals * tail_share
     k = math.ceil((n + 1) * (1 - alpha))
     if k <= n:
         method, threshold = "conformal", float(s[k - 1])
     else:
-        # Never below the largest calibration score: that alone bounds false alarms by
-        # 1 / (n + 1) (conformal); the fitted tail extrapolates beyond it towards alpha.
-        method = "tail"
-        threshold = max(u + beta * math.log(m / ((n + 1) * alpha)), float(s[-1]))
+        method, threshold = "tail", math.log(weight / alpha)
     return Calibration(
         alpha=alpha,
         scores=tuple(float(x) for x in s),
         threshold=threshold,
         method=method,
-        tail_start=u,
-        tail_scale=beta,
-        tail_count=m,
+        tail_start=0.0,
+        tail_scale=1.0,
+        tail_count=weight * (n + 1),
     )

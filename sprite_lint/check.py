@@ -16,7 +16,9 @@ from sprite_lint.discovery import display_path
 from sprite_lint.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_PASS, ImageError, UsageError
 from sprite_lint.gitfiles import Changed, read_at
 from sprite_lint.imageio import decode_png, read_file
-from sprite_lint.scoring import SIGNAL_LABELS, SIGNALS, RawScores, Region, combine
+from sprite_lint.scoring import SIGNALS, RawScores, Region
+from sprite_lint.signals import describe
+from sprite_lint.standardize import combine
 
 CHUNK = 128  # files read, scored and reported together (a unit of work for --jobs)
 
@@ -41,6 +43,7 @@ class FileResult:
     previous_score: float | None = None  # the score of the file's version at REF
     sha256: str | None = None  # of the file's bytes, when they could be read
     baseline: str | None = None  # the baseline that judged it
+    approved: bool = False  # over the threshold, but these exact bytes were approved
     raw: RawScores | None = field(default=None, repr=False)
 
     @property
@@ -140,8 +143,10 @@ class Detector:
         threshold = self.calibration.threshold
         failed = score > threshold
         region = raw.regions[driver]
+        centre = self.standardizer.centre[SIGNALS.index(driver)]
+        raw_value = float(raw.as_vector()[SIGNALS.index(driver)])
         message = (
-            f"{SIGNAL_LABELS[driver]} at {region}" if failed else "looks like the approved art"
+            describe(driver, raw_value, region, centre) if failed else "looks like the approved art"
         )
         return FileResult(
             path=name,
@@ -326,6 +331,7 @@ def apply_approvals(results: Sequence[FileResult], approvals: Mapping[str, Appro
         a = by_hash.get(r.sha256 or "")
         if r.status == "fail" and a is not None:
             r.status = "pass"
+            r.approved = True
             r.message = f"approved ({a.reason})" if a.reason else "approved"
 
 

@@ -25,7 +25,8 @@ from sprite_lint.reporters import (
     sorted_results,
     summary_line,
 )
-from sprite_lint.scoring import SIGNAL_LABELS, combine
+from sprite_lint.signals import SIGNAL_LABELS
+from sprite_lint.standardize import combine
 
 _CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:0;background:#16161d;color:#e6e6e6}

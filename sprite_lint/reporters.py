@@ -108,7 +108,9 @@ def render_table(report: CheckReport, console: Console) -> None:
         cells.append(fmt_num(r.score))
         if diff:
             cells.append(fmt_signed(r.score_change))
-        cells += [fmt_num(r.threshold), fmt_p(r.p_value), fmt_signed(r.margin)]
+        # an approved file is over the limit by choice: its margin is not a failure
+        margin = Text("approved", style="dim") if r.approved else fmt_signed(r.margin)
+        cells += [fmt_num(r.threshold), fmt_p(r.p_value), margin]
         table.add_row(*cells)
     if shown:
         console.print(table)
@@ -291,12 +293,22 @@ def _shaded(values: np.ndarray) -> list[Text]:
     return [Text("".join(_SHADES[i] for i in row)) for row in idx]
 
 
+def _share_of_limit(share: float) -> str:
+    """``z / limit`` as a percentage: ``0%`` at or below the approved art's typical level,
+    ``>999%`` beyond ten times the limit."""
+    if share <= 0:
+        return "0%"
+    if share >= 10:
+        return ">999%"
+    return f"{share:.0%}"
+
+
 def render_explain(detail: Any, console: Console, max_rows: int = 24) -> None:
     """Verdict, every signal against the limit, a sprite/heatmap preview, nearest approved."""
     from rich.columns import Columns
 
     from sprite_lint.panels import heat_colours, heat_values, on_checkerboard
-    from sprite_lint.scoring import SIGNAL_LABELS
+    from sprite_lint.signals import SIGNAL_CHECKS
 
     r: FileResult = detail.result
     head = Text(f"{STATUS_LABEL[r.status]} ", style=_STYLE[r.status])
@@ -318,14 +330,26 @@ def render_explain(detail: Any, console: Console, max_rows: int = 24) -> None:
         )
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("Signal", no_wrap=True)
-    table.add_column("What it means")
-    table.add_column("Score", justify="right", no_wrap=True)
+    table.add_column("Checks for")
+    table.add_column("Of limit", justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True)
     table.add_column("Where", no_wrap=True)
     raw = r.raw
+    limit = r.threshold if r.threshold is not None and r.threshold > 0 else None
     for name, z in sorted(detail.standardized.items(), key=lambda kv: -kv[1]):
         where = str(raw.regions[name]) if raw is not None else ""
-        style = "bold red" if r.threshold is not None and z > r.threshold else ""
-        table.add_row(name, SIGNAL_LABELS[name], Text(fmt_num(z), style=style), where)
+        over = limit is not None and z > limit
+        # a share of the limit, floored at 0: below the approved art's typical level
+        # there is nothing to read, and raw magnitudes mean nothing to an artist
+        level = "" if limit is None else _share_of_limit(z / limit)
+        mark = Text("over", style="bold red") if over else Text("ok", style="green")
+        table.add_row(
+            name,
+            SIGNAL_CHECKS[name],
+            Text(level, style="bold red" if over else ""),
+            mark,
+            where if over else "",
+        )
     console.print(table)
 
     h, w = detail.rgba.shape[:2]

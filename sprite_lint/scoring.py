@@ -17,21 +17,27 @@ large sprite is not averaged away:
   puts side by side: seams, pasted patches and shifted parts that bring no new colour
   still bring new neighbours. A count, so its unit (one pair) floors its scale.
 
-Each is standardized against approved sprites' scores (``(s - median) / (q90 - median)``)
-and the combined decision score is the largest of them: higher = more anomalous.
+The craft signals (``sprite_lint.craft``) and two set signals are computed here too:
+``palette``, the share of solid pixels in exact colours no approved sprite uses, and
+``style``, how far the sprite's latent summary lies from the nearest approved ones.
+``sprite_lint.standardize`` puts them all on one scale and combines them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from sprite_lint.colour import PairTable, RarityTable, colour_bins, colour_pairs
+from sprite_lint.craft import colour_keys, measure, style_profile
 from sprite_lint.imageio import premultiply
 from sprite_lint.kde import GaussianKDE
+from sprite_lint.signals import SIGNAL_LABELS, SIGNALS
+from sprite_lint.standardize import Standardizer, combine
+
+__all__ = ["SIGNALS", "SIGNAL_LABELS", "Standardizer", "combine", "Scorer", "RawScores", "Region"]
 
 POOL = 4  # side of the window residuals are averaged over
 CELL = 8  # must match sprite_lint.model.CELL (kept separate so scoring never imports torch)
@@ -39,18 +45,37 @@ TILE = 256  # large sprites are run through the network in tiles of this side...
 MARGIN = 48  # ...each with this much context, beyond the network's receptive field
 BATCH = 64  # same-sized sprites per network call...
 BATCH_PIXELS = 128 * 128  # ...when they are at most this large (bigger ones go one by one)
-SIGNALS = ("recon", "kde", "colour", "recon_px", "colour_px", "pair")
 PAIR_WINDOW = 8  # the pair signal's region: the window with the most rare pairs
-# the smallest spread a signal is standardized by: one unit of a count means something
-SCALE_FLOOR = {"pair": 1.0}
-SIGNAL_LABELS = {
-    "recon": "shape/detail the model cannot reproduce",
-    "kde": "a region unlike any in the approved art",
-    "colour": "colours the approved art does not use",
-    "recon_px": "a stray pixel the model cannot reproduce",
-    "colour_px": "a pixel of a colour the approved art does not use",
-    "pair": "colours side by side that the approved art never puts together (a seam or paste)",
-}
+PROFILE_SHRINK = 0.5  # share of the profile covariance's off-diagonal kept
+PROFILE_RIDGE = 0.1  # added to the diagonal of the robust-unit covariance
+
+
+@dataclass(frozen=True)
+class StyleProfile:
+    """How the approved sprites are drawn: the centre, robust scale and precision matrix
+    of their ``craft.style_profile`` vectors. ``distance`` is a Mahalanobis distance in
+    robust units (median and 1.4826 x MAD), with the covariance shrunk towards its
+    diagonal and ridged, as few sprites estimate a full covariance poorly."""
+
+    centre: np.ndarray  # (P,)
+    scale: np.ndarray  # (P,)
+    precision: np.ndarray  # (P, P)
+
+    @classmethod
+    def fit(cls, profiles: np.ndarray) -> StyleProfile:
+        """``profiles``: ``(n, P)`` of approved sprites."""
+        centre = np.median(profiles, axis=0)
+        mad = 1.4826 * np.median(np.abs(profiles - centre), axis=0)
+        scale = np.maximum(mad, 1e-3 * (np.abs(centre) + 1e-3))
+        z = (profiles - centre) / scale
+        cov = np.cov(z.T) if z.shape[0] > 1 else np.eye(z.shape[1])
+        cov = PROFILE_SHRINK * cov + (1 - PROFILE_SHRINK) * np.diag(np.diag(cov))
+        precision = np.linalg.pinv(cov + PROFILE_RIDGE * np.eye(cov.shape[0]))
+        return cls(centre, scale, precision)
+
+    def distance(self, profile: np.ndarray) -> float:
+        z = np.clip((profile - self.centre) / self.scale, -1e3, 1e3)
+        return float(np.sqrt(max(float(z @ self.precision @ z), 0.0)))
 
 
 @dataclass(frozen=True)
@@ -81,15 +106,16 @@ class RawScores:
     colour_px: float  # worst single pixel
     pair: float  # neighbouring pixel pairs in colour pairs (almost) no approved sprite has
     regions: dict[str, Region]
+    extra: dict[str, float] = field(default_factory=dict)  # craft and set signals by name
+    profile: np.ndarray | None = field(default=None, repr=False)  # craft.style_profile
     embedding: np.ndarray | None = field(default=None, repr=False)  # (2d,) sprite summary
     residual: np.ndarray | None = field(default=None, repr=False)  # (H, W) when kept
     reconstruction: np.ndarray | None = field(default=None, repr=False)  # (H, W, 4) uint8
 
     def as_vector(self) -> np.ndarray:
-        return np.array(
-            [self.recon, self.kde, self.colour, self.recon_px, self.colour_px, self.pair],
-            dtype=np.float64,
-        )
+        """Every raw signal in ``SIGNALS`` order, ``(len(SIGNALS),)``."""
+        model = (self.recon, self.kde, self.colour, self.recon_px, self.colour_px, self.pair)
+        return np.array([*model, *(self.extra[s] for s in SIGNALS[len(model) :])], np.float64)
 
 
 def pooled_max(values: np.ndarray, k: int = POOL) -> tuple[float, int, int, int]:
@@ -180,6 +206,8 @@ class Scorer:
         colour_images: int,
         pair_keys: np.ndarray,
         pair_counts: np.ndarray,
+        palette: np.ndarray | None = None,
+        profile: StyleProfile | None = None,
         threads: int = 0,
     ) -> None:
         import onnxruntime as ort
@@ -198,6 +226,9 @@ class Scorer:
         self.latent_std = latent_std.astype(np.float64)
         self.colour = RarityTable(colour_bins, colour_counts, colour_images)
         self.pairs = PairTable(pair_keys, pair_counts)
+        # exact colours (uint32 keys, sorted) of the approved sprites' solid pixels
+        self.palette = np.zeros(0, np.uint32) if palette is None else np.asarray(palette, np.uint32)
+        self.profile = profile  # how the approved sprites are drawn (the style signal)
 
     def run_network(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(4, H, W)`` premultiplied -> reconstruction ``(4, H, W)``, latent ``(d, H/8, W/8)``.
@@ -384,10 +415,28 @@ class Scorer:
                 "pair": p_region,
             },
         )
+        for name, (value, box) in measure(rgba).items():
+            raw.extra[name] = value
+            raw.regions[name] = Region(box.x, box.y, box.w, box.h)
+        raw.extra["palette"] = self.palette_share(rgba)
+        raw.regions["palette"] = Region(0, 0, w, h)
+        raw.profile = style_profile(rgba, raw.extra)
+        raw.extra["style"] = self.profile.distance(raw.profile) if self.profile else 0.0
+        raw.regions["style"] = Region(0, 0, w, h)
         if keep_maps:
             raw.residual = residual
             raw.reconstruction = _unpremultiply(recon)
         return raw
+
+    def palette_share(self, rgba: np.ndarray) -> float:
+        """Share of the solid pixels (alpha 255) whose exact colour no approved sprite's
+        solid pixels have, in [0, 1]; 0 for a sprite without solid pixels."""
+        solid = rgba[..., 3] == 255
+        if not solid.any() or self.palette.size == 0:
+            return 0.0
+        keys = colour_keys(rgba[solid][:, :3])
+        idx = np.minimum(np.searchsorted(self.palette, keys), self.palette.size - 1)
+        return float(np.mean(self.palette[idx] != keys))
 
     def _pair_signal(self, bins: np.ndarray) -> tuple[float, Region]:
         """How many neighbouring pairs are rare, and the window with the most of them."""
@@ -426,41 +475,3 @@ def _unpremultiply(x: np.ndarray) -> np.ndarray:
     rgb = np.where(a > 1e-6, x[:3] / np.maximum(a, 1e-6), 0.0)
     out = np.concatenate([np.clip(rgb, 0, 1), a], axis=0).transpose(1, 2, 0)
     return (out * 255 + 0.5).astype(np.uint8)
-
-
-@dataclass(frozen=True)
-class Standardizer:
-    """Puts the signals on one scale: ``(s - median) / (q90 - median)`` of approved scores."""
-
-    loc: tuple[float, ...]
-    scale: tuple[float, ...]
-
-    @classmethod
-    def fit(cls, raw: np.ndarray) -> Standardizer:
-        """``raw``: ``(n, len(SIGNALS))`` raw scores of approved sprites not trained on."""
-        med = np.median(raw, axis=0)
-        spread = np.quantile(raw, 0.9, axis=0) - med
-        floor = 1e-6 * (np.abs(med) + 1e-6)
-        floor = np.maximum(floor, [SCALE_FLOOR.get(name, 0.0) for name in SIGNALS])
-        scale = np.maximum(spread, floor)
-        return cls(tuple(float(v) for v in med), tuple(float(v) for v in scale))
-
-    def transform(self, raw: np.ndarray) -> np.ndarray:
-        return (np.asarray(raw, dtype=np.float64) - np.asarray(self.loc)) / np.asarray(self.scale)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            name: {"loc": lo, "scale": sc} for name, lo, sc in zip(SIGNALS, self.loc, self.scale)
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Standardizer:
-        return cls(
-            tuple(float(d[s]["loc"]) for s in SIGNALS), tuple(float(d[s]["scale"]) for s in SIGNALS)
-        )
-
-
-def combine(z: np.ndarray) -> tuple[float, str]:
-    """Combined decision score of standardized signals, and which signal drives it."""
-    i = int(np.argmax(z))
-    return float(z[i]), SIGNALS[i]

@@ -77,3 +77,16 @@ def test_killed_calibrate_leaves_a_loadable_baseline(approved: Path, tmp_path: P
     subprocess.run(cmd, check=True, capture_output=True, timeout=300)
     assert load_baseline(target).sha256 == before  # seed 0 again: the same baseline
     assert not [p for p in tmp_path.iterdir() if p.name.startswith((".b.tmp-", ".b.old"))]
+
+
+def test_mixed_styles_are_named_and_one_style_is_not() -> None:
+    from sprite_lint.calibrate import mixed_styles
+    from sprite_lint.synth import make_family
+
+    gems = make_family("gems", 30, seed=1)
+    pixel = make_family("creatures", 30, seed=2)
+    names = [f"gems/{i}.png" for i in range(30)] + [f"creatures/{i}.png" for i in range(30)]
+    warning = mixed_styles(gems + pixel, names, seed=0)
+    assert warning is not None and "two art styles" in warning
+    assert "gems/0.png" in warning and "creatures/0.png" in warning
+    assert mixed_styles(make_family("gems", 60, seed=3), names, seed=0) is None

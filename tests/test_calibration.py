@@ -29,17 +29,34 @@ def test_p_values_are_conformal_and_flag_consistently() -> None:
     assert cal.p_value(0.5) == pytest.approx(50 / 100)
     for s in np.linspace(-0.5, 3.0, 71):
         assert (s > cal.threshold) == (cal.p_value(s) <= cal.alpha)
+    tail = fit_calibration(np.linspace(0, 1, 60), 0.01, 16, 0.2)
+    for s in np.linspace(-0.5, 12.0, 101):
+        assert (s > tail.threshold) == (tail.p_value(s) <= tail.alpha)
 
 
-def test_small_sets_use_an_extrapolated_tail_that_still_bounds_false_alarms() -> None:
+def test_small_sets_use_the_signals_tails_and_bound_false_alarms() -> None:
+    # three signals, each exponential above its 80th percentile: the standardized max
     rng = np.random.default_rng(1)
+
+    def scores(n: int) -> np.ndarray:
+        z = rng.exponential(size=(n, 3)) - np.log(1 / 0.2)  # P(z > t) = 0.2 exp(-t)
+        return z.max(axis=1)
+
     rates = []
-    for _ in range(200):
-        cal = fit_calibration(rng.exponential(size=50), 0.01)
+    for _ in range(50):
+        cal = fit_calibration(scores(50), 0.01, n_signals=3, tail_share=0.2)
         assert cal.method == "tail"
-        rates.append(np.mean(rng.exponential(size=2000) > cal.threshold))
-    assert np.mean(rates) < 0.02  # the exponential tail fits exponential data
+        rates.append(np.mean(scores(4000) > cal.threshold))
+    assert np.mean(rates) <= 0.01 + 0.002  # the union bound holds (and is close here)
+    assert cal.threshold == pytest.approx(np.log(3 * 0.2 / 0.01))
+    assert cal.p_value(cal.threshold) == pytest.approx(0.01)
     assert cal.p_value(cal.threshold * 2) < 1 / 51  # p-values go beyond 1 / (n + 1)
+
+
+def test_one_far_calibration_score_does_not_lift_the_tail_threshold() -> None:
+    s = np.random.default_rng(3).exponential(size=60) - np.log(5)
+    far = np.append(s[:-1], 50.0)
+    assert fit_calibration(far, 0.01, 16, 0.2).threshold == fit_calibration(s, 0.01, 16, 0.2).threshold
 
 
 def test_p_value_is_monotone() -> None:
@@ -56,19 +73,3 @@ def test_too_few_scores_are_refused_with_the_number_needed() -> None:
 def test_roundtrip_through_dict() -> None:
     cal = fit_calibration(np.arange(30.0), 0.1)
     assert Calibration.from_dict(cal.to_dict()) == cal
-
-
-def test_tail_scale_is_an_upper_confidence_bound() -> None:
-    from sprite_lint.calibration import _scale_inflation
-
-    # exact chi-square values: chi2_0.1(20) = 12.443, chi2_0.1(10) = 4.865
-    assert _scale_inflation(10) == pytest.approx(20 / 12.443, rel=2e-3)
-    assert _scale_inflation(5) == pytest.approx(10 / 4.865, rel=1e-2)
-    assert _scale_inflation(1000) == pytest.approx(1.0, abs=0.06)  # many points: no doubt
-    scores = np.random.default_rng(0).exponential(1.0, 50)
-    cal = fit_calibration(scores, 0.01)
-    m = cal.tail_count
-    top = np.sort(scores)[-m:]
-    assert cal.method == "tail"
-    assert cal.tail_scale == pytest.approx((top - cal.tail_start).mean() * _scale_inflation(m))
-    assert cal.p_value(cal.threshold) == pytest.approx(0.01, rel=1e-6)

@@ -108,3 +108,37 @@ def test_check_report_dir_writes_a_panel_per_failing_file_only(tiny_baseline: Pa
     assert res.exit_code == 1 and "new/blob.png" in failing
     written = sorted(p.name for p in Path("panels").iterdir())
     assert written == sorted(panel_filename(f) for f in failing)
+
+
+def test_explain_shows_levels_not_raw_magnitudes_and_passing_signals_read_ok(
+    tiny_baseline: Path,
+) -> None:
+    approved = sorted((tiny_baseline.parent / "approved").glob("*.png"))[0]
+    res = runner.invoke(app, ["explain", str(approved), "-b", str(tiny_baseline)])
+    out = res.output
+    assert "Of limit" in out and "Checks for" in out
+    assert "e+" not in out and "e-0" not in out  # no raw magnitudes like -7.8e+05
+    if res.exit_code == 0:  # a passing sprite: no signal reads as failing
+        assert " over " not in out and "stray pixels in the transparent area" not in out
+
+
+def test_failing_messages_use_the_artists_words() -> None:
+    from sprite_lint.scoring import Region
+    from sprite_lint.signals import SIGNALS, describe
+
+    where = Region(3, 4, 5, 6)
+    assert describe("stray", 6.0, where) == "6 stray pixels in the transparent area at x=3 y=4 5x6"
+    assert describe("stray", 1.0, where).startswith("1 stray pixel in")
+    assert "opaque background where the approved art is transparent (100%" in describe(
+        "background", 1.0, where
+    )
+    assert describe("fringe", 0.8, where, centre=0.0).startswith("dark semi-transparent fringe")
+    assert describe("fringe", -0.5, where, centre=0.0).startswith("light semi-transparent")
+    assert "only 15 colours" in describe("few_colours", -np.log(16), where)
+    assert describe("hole", 20.0, where) == "hole in the alpha at x=3 y=4 5x6"
+    assert "JPEG block artifacts" in describe("ringing", 0.05, where)
+    assert "blurred edges (resampled?)" in describe("soft", 2.1, where)
+    assert "colours not in the approved palette (40%" in describe("palette", 0.4, where)
+    assert describe("style", 9.0, where).startswith("style unlike the approved set")
+    for name in SIGNALS:  # every signal has a message, none shows a raw float dump
+        assert "e+" not in describe(name, 1234567.0, where)

@@ -7,7 +7,7 @@ import pytest
 
 from sprite_lint import scoring
 from sprite_lint.baseline import load_baseline
-from sprite_lint.scoring import Standardizer, combine, pad_to_cells, pooled_max
+from sprite_lint.scoring import pad_to_cells, pooled_max
 
 
 def test_pooled_max_finds_a_small_defect_on_a_large_sprite() -> None:
@@ -51,17 +51,6 @@ def test_hidden_rgb_never_changes_scores(tiny_baseline: Path) -> None:
     b[:8, :, :3] = rng.integers(0, 256, (8, 16, 3), dtype=np.uint8)
     sa, sb = scorer.score(a), scorer.score(b)
     np.testing.assert_allclose(sa.as_vector(), sb.as_vector(), rtol=1e-6)
-
-
-def test_standardizer_and_combine() -> None:
-    raw = np.array([[1.0, 10.0, 0.0, 1.0, 1.0, 0.0]] * 5 + [[2.0, 20.0, 1.0, 2.0, 2.0, 0.0]] * 5)
-    st = Standardizer.fit(raw)
-    z = st.transform(np.array([5.0, 10.0, 0.0, 1.0, 1.0, 2.0]))
-    score, driver = combine(z)
-    assert driver == "recon" and score == pytest.approx(z[0])
-    assert Standardizer.from_dict(st.to_dict()) == st
-    # a count that is 0 on every approved sprite: one unit is one pair, not infinity
-    assert z[5] == pytest.approx(2.0)
 
 
 def test_least_dense_cell_is_exact(tiny_baseline: Path) -> None:

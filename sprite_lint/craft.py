@@ -1,0 +1,327 @@
+"""Craft signals: the marks of a broken export or edit, whatever the sprite depicts.
+
+In a real art set every new sprite is new content, so "unlike the approved sprites" is
+normal. What a broken export or edit leaves behind looks alike on any subject: an opaque
+background, lone pixels in the transparent area, a hole punched in the alpha, a dark or
+light fringe from a premultiplied/straight alpha mix-up, soft resampled edges, JPEG
+ringing, a palette pass that dropped the colours, content pushed off-centre. Each signal
+here measures one such mark directly on the pixels (numpy only: ``check`` runs this),
+and calibration learns from the approved art how much of it is normal.
+
+Every function takes a uint8 ``(H, W, 4)`` straight-alpha sprite and returns
+``(value, region)``: higher = more of the mark; ``region`` is where it is, in sprite
+pixels (the whole sprite for whole-sprite measures).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+SOLID = 255  # alpha of a solid pixel
+SEEN = 64  # alpha from which a lone pixel is plainly visible
+RIM = 3  # solid pixels in a row around a punched hole
+SEMI_LO, SEMI_HI = 8, 247  # semi-transparent: neither almost clear nor almost solid
+FRINGE_RIDGE = 10.0  # in log(alpha) squared: the evidence a fringe slope needs
+NOISE_LO, NOISE_HI = 3 / 255, 48 / 255  # luminance steps of JPEG ringing and dither
+
+
+@dataclass(frozen=True)
+class Box:
+    """A box in sprite pixel coordinates (same fields as ``scoring.Region``)."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+
+
+def _whole(rgba: np.ndarray) -> Box:
+    return Box(0, 0, rgba.shape[1], rgba.shape[0])
+
+
+def _bbox(mask: np.ndarray, rgba: np.ndarray) -> Box:
+    ys, xs = np.nonzero(mask)
+    if ys.size == 0:
+        return _whole(rgba)
+    return Box(
+        int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)
+    )
+
+
+def box3(m: np.ndarray) -> np.ndarray:
+    """3x3 box sums of ``(H, W)`` ``m`` (zero outside), same shape."""
+    p = np.pad(m.astype(np.int32), 1)
+    rows = p[:-2] + p[1:-1] + p[2:]
+    return rows[:, :-2] + rows[:, 1:-1] + rows[:, 2:]
+
+
+def luminance(rgba: np.ndarray) -> np.ndarray:
+    """Rec. 709 luma of the straight colour, in [0, 1], ``(H, W)`` float32."""
+    rgb = rgba[..., :3].astype(np.float32) / 255.0
+    return rgb @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+
+
+def background(rgba: np.ndarray) -> tuple[float, Box]:
+    """Share of the outermost frame of pixels that is opaque (alpha >= 128), in [0, 1].
+
+    Transparent-background art scores about 0; an export that flattened the sprite onto
+    a colour or a checkerboard scores 1.
+    """
+    a = rgba[..., 3]
+    frame = np.concatenate([a[0], a[-1], a[1:-1, 0], a[1:-1, -1]])
+    return float(np.mean(frame >= 128)), _whole(rgba)
+
+
+def stray_pixels(rgba: np.ndarray) -> tuple[float, Box]:
+    """Number of visible pixels (alpha >= SEEN) that float alone in the transparent area:
+    pixels of an 8-connected group of one or two, with nothing else visible around them."""
+    vis = rgba[..., 3] > 0
+    n3 = box3(vis) * vis  # visible pixels in each visible pixel's 3x3 block, itself included
+    around = box3(n3)  # ... summed over the block: 4 for an isolated pair
+    lone = vis & (rgba[..., 3] >= SEEN) & ((n3 == 1) | ((n3 == 2) & (around == 4)))
+    return float(lone.sum()), _bbox(lone, rgba)
+
+
+def _runs_reached(clear: np.ndarray, reached: np.ndarray) -> np.ndarray:
+    """Spread ``reached`` along each row's runs of ``clear`` pixels: a run with one reached
+    pixel is reached whole."""
+    start = clear.copy()
+    start[:, 1:] &= ~clear[:, :-1]
+    ids = np.cumsum(start.ravel()).reshape(clear.shape)
+    hit = np.bincount(ids[clear], weights=reached[clear], minlength=int(ids.max()) + 1) > 0
+    return clear & hit[ids]
+
+
+def outside(clear: np.ndarray) -> np.ndarray:
+    """The ``clear`` pixels connected (4-neighbours) to the image border through clear
+    pixels: a flood fill by alternate row and column sweeps, each of which fills whole runs,
+    so it takes as many sweeps as the paths have turns, not as many as they have pixels."""
+    reached = np.zeros_like(clear)
+    reached[0], reached[-1], reached[:, 0], reached[:, -1] = (
+        clear[0],
+        clear[-1],
+        clear[:, 0],
+        clear[:, -1],
+    )
+    count = -1
+    while int(reached.sum()) != count:
+        count = int(reached.sum())
+        reached = _runs_reached(clear, reached)
+        reached = _runs_reached(clear.T, reached.T).T
+    return reached
+
+
+def alpha_holes(rgba: np.ndarray) -> tuple[float, Box]:
+    """How much hard-edged hole the sprite has: the number of sides where a fully clear
+    pixel (alpha 0) that the sprite encloses (not connected to the image border through
+    almost clear pixels, alpha < 8) touches a fully solid one (alpha 255).
+
+    A hole punched by an eraser or a bad mask has a hard rim on every side (16 sides for a
+    4x4 hole); an opening drawn in anti-aliased art is rimmed with semi-transparent pixels.
+    """
+    a = rgba[..., 3]
+    holes = (a == 0) & ~outside(a < SEMI_LO)
+    if not holes.any():
+        return 0.0, _whole(rgba)
+    # a side counts where the solid goes on for RIM pixels away from the hole: the hole
+    # sits in a solid area, not between the thin strokes of a drawn net or lattice
+    solid = np.pad(a == SOLID, RIM)
+    h, w = a.shape
+    sides = 0
+    for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0)):
+        thick = np.ones((h, w), dtype=bool)
+        for k in range(1, RIM + 1):
+            thick &= solid[RIM + dy * k : RIM + dy * k + h, RIM + dx * k : RIM + dx * k + w]
+        sides += int((holes & thick).sum())
+    return float(sides), _bbox(holes, rgba)
+
+
+def _edge_pixels(rgba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Semi-transparent pixels next to a solid one, and each one's solid neighbours' mean
+    luminance: the colour an anti-aliased edge pixel should carry."""
+    a = rgba[..., 3]
+    solid = a == SOLID
+    edge = (a >= SEMI_LO) & (a <= SEMI_HI) & (box3(solid) > 0)
+    lum = luminance(rgba)
+    p = np.pad(np.where(solid, lum, 0.0), 1)
+    rows = p[:-2] + p[1:-1] + p[2:]
+    sums = rows[:, :-2] + rows[:, 1:-1] + rows[:, 2:]
+    inner = sums / np.maximum(box3(solid), 1)
+    return edge, inner
+
+
+def fringe(rgba: np.ndarray) -> tuple[float, Box]:
+    """How strongly edge pixels darken (> 0) or lighten (< 0) with their transparency.
+
+    Straight-alpha art keeps an edge pixel's colour whatever its alpha; colour that was
+    premultiplied twice falls with alpha (a dark fringe), colour divided by alpha once too
+    often rises (a light one). The value is the least-squares slope of
+    ``log((L_edge + c) / (L_inside + c))`` on ``log(alpha)`` over semi-transparent pixels
+    next to solid ones (``c = 0.05``), shrunk towards 0 by a ridge penalty (FRINGE_RIDGE)
+    so that a handful of edge pixels cannot make a slope: about 0 for clean art, near +1
+    for a dark fringe, negative for a light one. A signed value: calibration judges its distance from the
+    approved art's.
+    """
+    edge, inner = _edge_pixels(rgba)
+    if edge.sum() < 8:
+        return 0.0, _whole(rgba)
+    lum = luminance(rgba)[edge]
+    x = np.log(rgba[..., 3][edge].astype(np.float64) / 255.0)
+    y = np.log((lum + 0.05) / (inner[edge] + 0.05))
+    xc = x - x.mean()
+    sxx = float((xc * xc).sum())
+    # ridge slope (prior 0): few edge pixels, or all of one alpha, say little either way
+    return float((xc * (y - y.mean())).sum() / (sxx + FRINGE_RIDGE)), _bbox(edge, rgba)
+
+
+def soft_edges(rgba: np.ndarray) -> tuple[float, Box]:
+    """Width of the alpha edge in pixels: semi-transparent pixels per unit of outline.
+
+    The outline's length is the number of horizontal and vertical neighbours on opposite
+    sides of alpha 128. Crisp pixel art scores 0, anti-aliased art about 1, art blurred by
+    a resample 2 or more; a sprite left at partial layer opacity is all edge.
+    """
+    a = rgba[..., 3]
+    semi = (a >= SEMI_LO) & (a <= SEMI_HI)
+    half = a >= 128
+    outline = int((half[:, 1:] != half[:, :-1]).sum() + (half[1:] != half[:-1]).sum())
+    return float(semi.sum() / max(outline, 4)), _bbox(semi, rgba)
+
+
+def _zigzag(lum: np.ndarray, solid: np.ndarray, axis: int) -> np.ndarray:
+    """Pixels that are a small local extreme along ``axis`` among solid neighbours."""
+    d = np.diff(lum, axis=axis)
+    ok = solid[1:] & solid[:-1] if axis == 0 else solid[:, 1:] & solid[:, :-1]
+    d = np.where(ok, d, 0.0)
+    if axis == 0:
+        d1, d2 = d[:-1], d[1:]
+    else:
+        d1, d2 = d[:, :-1], d[:, 1:]
+    small = (np.abs(d1) >= NOISE_LO) & (np.abs(d2) >= NOISE_LO)
+    small &= (np.abs(d1) <= NOISE_HI) & (np.abs(d2) <= NOISE_HI)
+    z = small & (d1 * d2 < 0)
+    out = np.zeros(lum.shape, dtype=bool)
+    if axis == 0:
+        out[1:-1] = z
+    else:
+        out[:, 1:-1] = z
+    return out
+
+
+def ringing(rgba: np.ndarray) -> tuple[float, Box]:
+    """Share of solid pixels that are a faint local peak or dip (3-48 levels) along both
+    rows and columns: the speckle JPEG ringing and dithering leave in flat colour, which
+    drawn art (flat fills, smooth ramps) does not have. In [0, 1]."""
+    solid = rgba[..., 3] == SOLID
+    n = int(solid.sum())
+    if n < 16:
+        return 0.0, _whole(rgba)
+    lum = luminance(rgba)
+    z = _zigzag(lum, solid, 0) & _zigzag(lum, solid, 1)
+    return float(z.sum() / n), _bbox(z, rgba)
+
+
+def colour_keys(pixels: np.ndarray) -> np.ndarray:
+    """``(N, 4)`` or ``(N, 3)`` uint8 pixels -> one uint32 key per pixel (exact colour)."""
+    if pixels.shape[-1] == 3:
+        pixels = np.concatenate([pixels, np.zeros((*pixels.shape[:-1], 1), np.uint8)], axis=-1)
+    return np.ascontiguousarray(pixels).view(np.uint32).reshape(-1)
+
+
+def colour_poverty(rgba: np.ndarray) -> tuple[float, Box]:
+    """How few distinct colours (exact RGBA) the visible pixels use: ``-log(colours + 1)``.
+
+    Anti-aliased art has a colour for every shade of every edge; a lossy palette pass
+    (pngquant, "save as 8-bit", 16 colours) caps the count however large the sprite is.
+    """
+    vis = rgba[..., 3] > 0
+    if not vis.any():
+        return 0.0, _whole(rgba)
+    distinct = int(np.unique(colour_keys(rgba[vis])).size)
+    return float(-np.log(distinct + 1)), _whole(rgba)
+
+
+def off_centre(rgba: np.ndarray) -> tuple[float, Box]:
+    """Content pushed off its place: the larger of |left - right| and |top - bottom| margin
+    of the visible (alpha >= 128) pixels' bounding box, in pixels; a sprite cut at an
+    edge counts that edge's margin as 0."""
+    half = rgba[..., 3] >= 128
+    ys, xs = np.nonzero(half)
+    h, w = half.shape
+    if ys.size == 0:
+        return 0.0, _whole(rgba)
+    left, right = int(xs.min()), int(w - 1 - xs.max())
+    top, bottom = int(ys.min()), int(h - 1 - ys.max())
+    return float(max(abs(left - right), abs(top - bottom))), _bbox(half, rgba)
+
+
+PROFILE = (
+    "soft_edges",
+    "colour_poverty",
+    "fringe",
+    "ringing",
+    "dark_share",
+    "light_share",
+    "saturation",
+    "median_luminance",
+    "flat_share",
+    "coverage",
+    "semi_share",
+)
+
+
+def style_profile(rgba: np.ndarray, craft_values: dict[str, float]) -> np.ndarray:
+    """How a sprite is drawn, whatever it depicts: ``(len(PROFILE),)`` float64.
+
+    The first four are craft signals (``craft_values``, by their names in
+    ``CRAFT_FUNCTIONS``); then, over the solid pixels: the share that is near black (an
+    outlined style), near white, the mean saturation, the median luminance, the share
+    equal to their right-hand neighbour (flat fills vs gradients); and the share of the
+    frame that is visible and of visible pixels that are semi-transparent. Another art
+    set differs in several of these at once (``scoring`` measures the distance).
+    """
+    a = rgba[..., 3]
+    vis, solid = a > 0, a == SOLID
+    out = [craft_values["soft"], craft_values["few_colours"], craft_values["fringe"]]
+    out.append(craft_values["ringing"])
+    if solid.any():
+        px = rgba[solid][:, :3].astype(np.float32) / 255.0
+        lum = px @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
+        hi, lo = px.max(axis=1), px.min(axis=1)
+        sat = (hi - lo) / np.maximum(hi, 1e-3)
+        same = np.all(rgba[:, 1:] == rgba[:, :-1], axis=2)[solid[:, 1:]]
+        out += [
+            float(np.mean(lum < 0.12)),
+            float(np.mean(lum > 0.9)),
+            float(sat.mean()),
+            float(np.median(lum)),
+            float(same.mean()) if same.size else 0.0,
+        ]
+    else:
+        out += [0.0, 0.0, 0.0, 0.0, 0.0]
+    out += [float(vis.mean()), float(np.mean(a[vis] < SOLID)) if vis.any() else 0.0]
+    return np.array(out, dtype=np.float64)
+
+
+CRAFT_FUNCTIONS = {  # signal name -> function, in signals.CRAFT_SIGNALS order
+    "background": background,
+    "stray": stray_pixels,
+    "hole": alpha_holes,
+    "fringe": fringe,
+    "soft": soft_edges,
+    "ringing": ringing,
+    "few_colours": colour_poverty,
+    "off_centre": off_centre,
+}
+
+
+def measure(rgba: np.ndarray) -> dict[str, tuple[float, Box]]:
+    """Every craft signal of one sprite: name -> (value, where)."""
+    return {name: fn(rgba) for name, fn in CRAFT_FUNCTIONS.items()}
+
+
+def profile_of(rgba: np.ndarray) -> np.ndarray:
+    """``style_profile`` of a sprite measured from scratch (calibration's path)."""
+    return style_profile(rgba, {k: v for k, (v, _) in measure(rgba).items()})

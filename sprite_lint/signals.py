@@ -1,0 +1,133 @@
+"""The signals by name: what each is called in reports, its unit's floor, its message.
+
+Learned-content signals come from the model and the approved art's tables
+(``scoring``); craft signals measure the marks of a broken export or edit directly on
+the pixels (``craft``); set signals compare a sprite with the approved set as a whole.
+Messages use the artist's words ("6 stray pixels", "JPEG block artifacts"), not the
+detector's.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Protocol
+
+MODEL_SIGNALS = ("recon", "kde", "colour", "recon_px", "colour_px", "pair")
+CRAFT_SIGNALS = (
+    "background",
+    "stray",
+    "hole",
+    "fringe",
+    "soft",
+    "ringing",
+    "few_colours",
+    "off_centre",
+)
+SET_SIGNALS = ("palette", "style")
+SIGNALS = MODEL_SIGNALS + CRAFT_SIGNALS + SET_SIGNALS
+TWO_SIDED = frozenset({"fringe"})  # darker or lighter edges are both wrong
+
+# The smallest spread a signal is standardized by, in its own unit: the least change an
+# artist would call a defect (one tenth of the frame turned opaque, a stray pixel a third
+# of the way to failing alone...). Model signals have no natural unit: a tiny floor.
+SCALE_FLOOR = {
+    "recon": 1e-6,
+    "kde": 1e-6,
+    "colour": 1e-6,
+    "recon_px": 1e-6,
+    "colour_px": 1e-6,
+    "pair": 1.0,  # neighbouring pairs
+    "background": 0.05,  # share of the outermost frame that is opaque
+    "stray": 0.4,  # pixels
+    "hole": 2.0,  # hard sides of enclosed clear pixels
+    "fringe": 0.05,  # slope of edge brightness on alpha (log-log)
+    "soft": 0.1,  # pixels of alpha edge width
+    "ringing": 0.004,  # share of solid pixels
+    "few_colours": 0.15,  # log of the number of colours
+    "off_centre": 1.0,  # pixels
+    "palette": 0.02,  # share of solid pixels in colours no approved sprite uses
+    "style": 1e-6,
+}
+
+SIGNAL_LABELS = {
+    "recon": "detail the model cannot redraw from the approved art",
+    "kde": "a region unlike any in the approved art",
+    "colour": "colours the approved art does not use",
+    "recon_px": "a pixel the model cannot redraw from the approved art",
+    "colour_px": "a pixel of a colour the approved art does not use",
+    "pair": "colours side by side that the approved art never puts together (a seam or paste)",
+    "background": "opaque background where the approved art is transparent",
+    "stray": "stray pixels in the transparent area",
+    "hole": "hole in the alpha",
+    "fringe": "semi-transparent fringe on the alpha edge (premultiplied vs straight alpha?)",
+    "soft": "blurred edges (resampled?) or semi-transparent where the approved art is solid",
+    "ringing": "JPEG block artifacts or dither speckle in flat colour",
+    "few_colours": "colours reduced to a small palette (a lossy palette pass?)",
+    "off_centre": "content off its usual place (a bad crop on export?)",
+    "palette": "colours not in the approved palette",
+    "style": "style unlike the approved set",
+}
+
+
+# What each signal looks for, in neutral words (explain lists every signal, passing or not)
+SIGNAL_CHECKS = {
+    "recon": "detail the model can redraw",
+    "kde": "regions like those in the approved art",
+    "colour": "colours the approved art uses (4x4 areas)",
+    "recon_px": "single pixels the model can redraw",
+    "colour_px": "single pixels in colours the approved art uses",
+    "pair": "colours side by side as the approved art puts them",
+    "background": "transparent background",
+    "stray": "stray pixels",
+    "hole": "holes in the alpha",
+    "fringe": "dark or light fringe on the alpha edge",
+    "soft": "edge sharpness (blur, resampling)",
+    "ringing": "JPEG artifacts and dither speckle",
+    "few_colours": "number of colours (lossy palette)",
+    "off_centre": "placement in the frame (crop)",
+    "palette": "colours in the approved palette",
+    "style": "style of the approved set",
+}
+
+
+class _Box(Protocol):
+    x: int
+    y: int
+    w: int
+    h: int
+
+
+def describe(name: str, value: float, region: _Box, centre: float = 0.0) -> str:
+    """What is wrong, where and how much, for a failing row: ``name`` the driving signal,
+    ``value`` its raw value, ``region`` where it is worst (sprite pixels)."""
+    where = f"x={region.x} y={region.y} {region.w}x{region.h}"
+    if name == "stray":
+        n = round(value)
+        return f"{n} stray pixel{'s' if n != 1 else ''} in the transparent area at {where}"
+    if name == "background":
+        return f"opaque background where the approved art is transparent ({value:.0%} of the edge is opaque)"
+    if name == "hole":
+        return f"hole in the alpha at {where}"
+    if name == "fringe":
+        tone = "dark" if value > centre else "light"
+        return (
+            f"{tone} semi-transparent fringe on the alpha edge (premultiplied vs straight "
+            f"alpha?) around {where}"
+        )
+    if name == "soft":
+        return (
+            f"blurred edges (resampled?): alpha edges {value:.1f} px wide, or semi-transparent "
+            f"where the approved art is solid, around {where}"
+        )
+    if name == "ringing":
+        return f"JPEG block artifacts or dither speckle in flat colour ({value:.1%} of the solid pixels) around {where}"
+    if name == "few_colours":
+        n = max(0, round(math.exp(-value) - 1))
+        return f"only {n} colours: reduced to a small palette (a lossy palette pass?)"
+    if name == "off_centre":
+        return f"content off its usual place by {value:.0f} px (a bad crop on export?); content at {where}"
+    if name == "palette":
+        return f"colours not in the approved palette ({value:.0%} of the solid pixels)"
+    if name == "style":
+        return "style unlike the approved set (no approved sprite is drawn like it)"
+    return f"{SIGNAL_LABELS[name]} at {where}"

@@ -1,0 +1,90 @@
+"""One scale for every signal: the approved art's own tail.
+
+Signals come in different units (pixels, shares, log densities) and with different
+tails on approved art: a count of stray pixels is 0 on almost every approved sprite, the
+latent density of a new subject's least typical cell varies widely. Each is put on the
+scale of its upper tail on approved sprites the model did not train on (peaks over
+threshold, as in ``calibration``): with ``u`` the 75th percentile and ``beta`` the mean
+excess over ``u``,
+
+    z = (s - u) / beta
+
+so that, if the tail is roughly exponential, ``P(z > t) ~ 0.2 exp(-t)`` for every signal
+alike. A signal whose excesses are heavy (new content is normal) is compressed; one that
+approved art never shows (an opaque background) is expanded, down to ``SCALE_FLOOR``: the
+smallest change in the signal's own unit that an artist would call a defect. Two-sided
+signals (``fringe``: darker *or* lighter edges) are measured as the distance from the
+approved median first. The decision score is the largest ``z``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sprite_lint.errors import BaselineError
+from sprite_lint.signals import SCALE_FLOOR, SIGNALS, TWO_SIDED
+
+TAIL_QUANTILE = 0.8
+
+
+@dataclass(frozen=True)
+class Standardizer:
+    """``z = (side(s) - loc) / scale`` per signal; ``side`` folds two-sided signals about
+    ``centre`` (0 for one-sided ones)."""
+
+    centre: tuple[float, ...]
+    loc: tuple[float, ...]
+    scale: tuple[float, ...]
+
+    @classmethod
+    def fit(cls, raw: np.ndarray) -> Standardizer:
+        """``raw``: ``(n, len(SIGNALS))`` raw scores of approved sprites not trained on."""
+        raw = np.asarray(raw, dtype=np.float64)
+        centre = np.array(
+            [float(np.median(raw[:, j])) if s in TWO_SIDED else 0.0 for j, s in enumerate(SIGNALS)]
+        )
+        folded = cls._fold(raw, centre)
+        loc = np.quantile(folded, TAIL_QUANTILE, axis=0)
+        excess = [
+            float(np.mean(col[col > u] - u)) if np.any(col > u) else 0.0
+            for col, u in zip(folded.T, loc)
+        ]
+        floor = np.array([SCALE_FLOOR[s] for s in SIGNALS])
+        scale = np.maximum(np.asarray(excess), floor)
+        return cls(*(tuple(float(v) for v in a) for a in (centre, loc, scale)))
+
+    @staticmethod
+    def _fold(raw: np.ndarray, centre: np.ndarray) -> np.ndarray:
+        two = np.array([s in TWO_SIDED for s in SIGNALS])
+        return np.where(two, np.abs(raw - centre), raw)
+
+    def transform(self, raw: np.ndarray) -> np.ndarray:
+        """Raw ``(..., len(SIGNALS))`` -> standardized, same shape; higher = more anomalous."""
+        raw = np.asarray(raw, dtype=np.float64)
+        folded = self._fold(raw, np.asarray(self.centre))
+        return (folded - np.asarray(self.loc)) / np.asarray(self.scale)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            name: {"centre": c, "loc": lo, "scale": sc}
+            for name, c, lo, sc in zip(SIGNALS, self.centre, self.loc, self.scale)
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Standardizer:
+        try:
+            parts = [tuple(float(d[s][key]) for s in SIGNALS) for key in ("centre", "loc", "scale")]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BaselineError(f"baseline standardizer section is malformed ({exc!r})") from None
+        if not all(np.isfinite(parts[k]).all() for k in range(3)) or min(parts[2]) <= 0:
+            raise BaselineError("baseline standardizer section is malformed")
+        return cls(*parts)
+
+
+def combine(z: np.ndarray) -> tuple[float, str]:
+    """Combined decision score of standardized signals, and which signal drives it."""
+    i = int(np.argmax(z))
+    return float(z[i]), SIGNALS[i]

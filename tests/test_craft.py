@@ -1,0 +1,144 @@
+"""Each craft signal on sprites built here: clean art scores low, the mark it measures high."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from sprite_lint import craft
+
+
+def disc(size: int = 32, r: float = 11.0, aa: bool = True, colour=(200, 60, 40)) -> np.ndarray:
+    """An anti-aliased (or hard-edged) disc on transparency, straight alpha."""
+    yy, xx = np.mgrid[0:size, 0:size] + 0.5
+    d = np.hypot(yy - size / 2, xx - size / 2)
+    a = np.clip(r + 0.5 - d, 0, 1) if aa else (d <= r).astype(float)
+    im = np.zeros((size, size, 4), np.uint8)
+    im[..., :3] = colour
+    im[..., 3] = np.round(a * 255).astype(np.uint8)
+    im[im[..., 3] == 0, :3] = 0
+    return im
+
+
+def test_background_counts_the_opaque_frame() -> None:
+    im = disc()
+    assert craft.background(im)[0] == 0.0
+    flat = im.copy()
+    flat[..., 3] = 255
+    assert craft.background(flat)[0] == 1.0
+
+
+def test_stray_pixels_counts_lone_and_paired_pixels_only() -> None:
+    im = disc()
+    assert craft.stray_pixels(im)[0] == 0
+    bad = im.copy()
+    bad[1, 1] = (200, 60, 40, 255)  # alone
+    bad[1, 20] = bad[1, 21] = (200, 60, 40, 255)  # a pair
+    bad[29, 3] = (200, 60, 40, 20)  # too faint to see: not counted
+    value, box = craft.stray_pixels(bad)
+    assert value == 3
+    assert (box.x, box.y) == (1, 1) and box.w == 21
+
+
+def test_alpha_holes_sees_a_punched_hole_not_a_drawn_ring() -> None:
+    im = disc(r=13)
+    assert craft.alpha_holes(im)[0] == 0
+    punched = im.copy()
+    punched[14:19, 14:19] = 0
+    value, box = craft.alpha_holes(punched)
+    assert value == 20  # four sides of five pixels each
+    assert (box.x, box.y, box.w, box.h) == (14, 14, 5, 5)
+    # an anti-aliased ring drawn by the artist has no hard rim
+    ring = disc(r=13)
+    ring[..., 3] = np.minimum(ring[..., 3], 255 - disc(r=5)[..., 3])
+    assert craft.alpha_holes(ring)[0] == 0
+
+
+def _bfs_outside(clear: np.ndarray) -> np.ndarray:
+    h, w = clear.shape
+    seen = np.zeros_like(clear)
+    todo = [(y, x) for y in range(h) for x in range(w) if (y in (0, h - 1) or x in (0, w - 1))]
+    while todo:
+        y, x = todo.pop()
+        if 0 <= y < h and 0 <= x < w and clear[y, x] and not seen[y, x]:
+            seen[y, x] = True
+            todo += [(y + 1, x), (y - 1, x), (y, x + 1), (y, x - 1)]
+    return seen
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_outside_matches_a_breadth_first_flood_fill(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    clear = rng.random((int(rng.integers(1, 30)), int(rng.integers(1, 30)))) < rng.uniform(0.3, 0.7)
+    assert np.array_equal(craft.outside(clear), _bfs_outside(clear))
+
+
+@pytest.mark.parametrize("dark", [True, False])
+def test_fringe_sign_follows_the_alpha_mix_up(dark: bool) -> None:
+    im = disc(colour=(50, 70, 90))
+    assert abs(craft.fringe(im)[0]) < 0.1
+    a = im[..., 3:4] / 255.0
+    rgb = im[..., :3] * a if dark else np.minimum(im[..., :3] / np.maximum(a, 1e-6), 255)
+    bad = np.dstack([np.round(rgb), im[..., 3]]).astype(np.uint8)
+    value = craft.fringe(bad)[0]
+    assert value > 0.3 if dark else value < -0.2
+
+
+def test_soft_edges_grow_with_blur() -> None:
+    crisp = disc(aa=False)
+    assert craft.soft_edges(crisp)[0] == 0
+    aa = craft.soft_edges(disc())[0]
+    p = Image.fromarray(disc(), "RGBA")
+    blurred = np.asarray(p.resize((16, 16), Image.BILINEAR).resize((32, 32), Image.BILINEAR))
+    assert 0.5 < aa < 1.5 < craft.soft_edges(blurred)[0]
+
+
+def test_ringing_sees_jpeg_not_flat_or_smooth_colour() -> None:
+    im = np.zeros((48, 48, 4), np.uint8)
+    im[..., 3] = 255
+    im[..., 0] = np.linspace(0, 255, 48).astype(np.uint8)[None, :]  # a smooth ramp
+    im[20:30, 10:40, 1] = 220  # a flat block
+    assert craft.ringing(im)[0] == 0
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(im[..., :3])).save(buf, "JPEG", quality=60)
+    jpeg = np.dstack([np.asarray(Image.open(buf).convert("RGB")), im[..., 3]])
+    assert craft.ringing(jpeg)[0] > 0.005
+
+
+def test_colour_poverty_rises_after_a_palette_pass() -> None:
+    im = disc(48, 20)
+    im[..., 1] = np.arange(48, dtype=np.uint8)[:, None] * 5
+    im[im[..., 3] == 0, :3] = 0
+    quantised = np.asarray(Image.fromarray(im, "RGBA").quantize(4).convert("RGBA"))
+    assert craft.colour_poverty(quantised)[0] > craft.colour_poverty(im)[0] + 1.0
+
+
+def test_off_centre_measures_margin_imbalance() -> None:
+    im = disc()
+    assert craft.off_centre(im)[0] <= 1
+    shifted = np.zeros_like(im)
+    shifted[:, 3:] = im[:, :-3]
+    assert craft.off_centre(shifted)[0] >= 5
+
+
+def test_colour_keys_are_exact() -> None:
+    px = np.array([[1, 2, 3], [1, 2, 4], [1, 2, 3]], np.uint8)
+    k = craft.colour_keys(px)
+    assert k[0] == k[2] != k[1]
+
+
+@pytest.mark.parametrize("name", list(craft.CRAFT_FUNCTIONS))
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (3, 2), (17, 9)])
+def test_every_signal_handles_tiny_and_empty_sprites(name: str, shape: tuple[int, int]) -> None:
+    for fill in (0, 255):
+        im = np.full((*shape, 4), fill, np.uint8)
+        value, box = craft.CRAFT_FUNCTIONS[name](im)
+        assert np.isfinite(value)
+        assert 0 <= box.x < shape[1] and 0 <= box.y < shape[0]
+def test_craft_functions_follow_the_signal_order() -> None:
+    from sprite_lint.signals import CRAFT_SIGNALS
+
+    assert tuple(craft.CRAFT_FUNCTIONS) == CRAFT_SIGNALS

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sprite_lint.errors import BaselineError
+from sprite_lint.signals import SCALE_FLOOR, SIGNALS
+from sprite_lint.standardize import TAIL_QUANTILE, Standardizer, combine
+
+J = len(SIGNALS)
+
+
+def _raw(rng: np.random.Generator, n: int = 60) -> np.ndarray:
+    raw = rng.exponential(1.0, (n, J))
+    raw[:, SIGNALS.index("stray")] = 0.0  # approved art never has stray pixels
+    raw[:, SIGNALS.index("fringe")] = rng.normal(0.3, 0.05, n)  # two-sided, off zero
+    return raw
+
+
+def test_scale_is_the_mean_excess_over_the_tail_quantile() -> None:
+    raw = _raw(np.random.default_rng(0))
+    st = Standardizer.fit(raw)
+    j = SIGNALS.index("kde")
+    u = np.quantile(raw[:, j], TAIL_QUANTILE)
+    assert st.loc[j] == pytest.approx(u)
+    assert st.scale[j] == pytest.approx(np.mean(raw[raw[:, j] > u, j] - u))
+
+
+def test_a_signal_approved_art_never_shows_is_scaled_by_its_floor() -> None:
+    st = Standardizer.fit(_raw(np.random.default_rng(1)))
+    x = np.zeros(J)
+    x[SIGNALS.index("stray")] = 3.0  # three stray pixels
+    z = st.transform(x)
+    assert z[SIGNALS.index("stray")] == pytest.approx(3.0 / SCALE_FLOOR["stray"])
+    score, driver = combine(z)
+    assert driver == "stray" and score == pytest.approx(z.max())
+
+
+def test_two_sided_signals_fail_both_ways() -> None:
+    st = Standardizer.fit(_raw(np.random.default_rng(2)))
+    j = SIGNALS.index("fringe")
+    assert st.centre[j] == pytest.approx(0.3, abs=0.03)
+    lo, hi, mid = np.zeros(J), np.zeros(J), np.zeros(J)
+    c = st.centre[j]
+    lo[j], hi[j], mid[j] = c - 0.8, c + 0.8, c
+    z_lo, z_hi, z_mid = (st.transform(v)[j] for v in (lo, hi, mid))
+    assert z_lo == pytest.approx(z_hi) and z_lo > 5
+    assert z_mid < 0
+
+
+def test_round_trip_and_tampering() -> None:
+    st = Standardizer.fit(_raw(np.random.default_rng(3)))
+    assert Standardizer.from_dict(st.to_dict()) == st
+    bad = st.to_dict()
+    bad["kde"]["scale"] = 0.0
+    with pytest.raises(BaselineError):
+        Standardizer.from_dict(bad)
+    del bad["kde"]
+    with pytest.raises(BaselineError):
+        Standardizer.from_dict(bad)
