@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from sprite_lint.errors import ImageError
-from sprite_lint.imageio import decode_png, load_png, premultiply
+from sprite_lint.imageio import LoadedImage, decode_png, load_png, premultiply
 from tests.conftest import png_bytes
 
 
@@ -108,3 +108,20 @@ def test_load_reports_sha256_of_file_bytes(tmp_path: Path) -> None:
     p = tmp_path / "x.png"
     Image.new("RGBA", (2, 2)).save(p)
     assert load_png(p).sha256 == hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "RGB", "LA", "L", "P", "1", "I;16"])
+def test_every_mode_decodes_to_a_fresh_writable_array(mode: str) -> None:
+    rng = np.random.default_rng(2)
+    if mode == "I;16":
+        img = Image.fromarray(rng.integers(0, 65536, (5, 9), dtype=np.uint16))
+    else:
+        img = Image.fromarray(rng.integers(0, 256, (5, 9, 4), dtype=np.uint8), "RGBA").convert(mode)
+    out = decode_png(png_bytes(img))
+    assert out.shape == (5, 9, 4) and out.dtype == np.uint8
+    assert out.flags.writeable and out.flags.c_contiguous  # callers may edit it in place
+
+
+def test_loaded_image_without_warnings_keeps_its_old_constructor(tmp_path: Path) -> None:
+    rgba = np.zeros((1, 1, 4), dtype=np.uint8)
+    assert LoadedImage(tmp_path, rgba, "0" * 64).warnings == ()
