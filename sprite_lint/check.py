@@ -15,7 +15,7 @@ from sprite_lint.cache import ResultCache
 from sprite_lint.discovery import display_path
 from sprite_lint.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_PASS, ImageError, UsageError
 from sprite_lint.gitfiles import Changed, read_at
-from sprite_lint.imageio import decode_png, read_file
+from sprite_lint.imageio import decode_png, decode_png_with_warnings, read_file
 from sprite_lint.scoring import SIGNALS, RawScores, Region
 from sprite_lint.signals import describe
 from sprite_lint.standardize import combine
@@ -206,7 +206,7 @@ class _Judge:
         self, chunk: Sequence[tuple[Path, str]], keep_maps: bool = False
     ) -> list[FileResult]:
         results: list[FileResult | None] = [None] * len(chunk)
-        todo: list[tuple[int, str, np.ndarray, str]] = []
+        todo: list[tuple[int, str, np.ndarray, str, tuple[str, ...]]] = []
         for i, (path, name) in enumerate(chunk):
             try:
                 data = read_file(path)
@@ -216,12 +216,15 @@ class _Judge:
                     results[i] = _from_entry(name, hit)
                     results[i].sha256 = digest  # type: ignore[union-attr]
                     continue
-                todo.append((i, name, decode_png(data, str(path), self.limit), digest))
+                rgba, warnings = decode_png_with_warnings(data, str(path), self.limit)
+                todo.append((i, name, rgba, digest, warnings))
             except ImageError as exc:
                 results[i] = FileResult(path=name, status="error", message=exc.reason)
         judged = self.detector.judge_many([t[1] for t in todo], [t[2] for t in todo], keep_maps)
-        for (i, _, _, digest), r in zip(todo, judged):
+        for (i, _, _, digest, warnings), r in zip(todo, judged):
             r.sha256 = digest
+            if warnings:  # harmless damage libpng also reads past: scored, and said
+                r.message += "; " + "; ".join(f"warning: {w}" for w in warnings)
             results[i] = r
             if self.cache is not None:
                 self.cache.put(digest, _to_entry(r))

@@ -74,6 +74,26 @@ def background(rgba: np.ndarray) -> tuple[float, Box]:
     return float(np.mean(frame >= 128)), _whole(rgba)
 
 
+EDGES = ("top", "bottom", "left", "right")
+
+
+def cut_edge(rgba: np.ndarray) -> tuple[float, Box]:
+    """The largest share of one image edge (top, bottom, left or right row of pixels)
+    that is opaque (alpha >= 128), in [0, 1]: content that runs into the edge of the
+    frame was cut off there, where the approved art keeps a margin."""
+    a = rgba[..., 3] >= 128
+    h, w = a.shape
+    shares = [
+        float(a[0].mean()),
+        float(a[-1].mean()),
+        float(a[:, 0].mean()),
+        float(a[:, -1].mean()),
+    ]
+    k = int(np.argmax(shares))
+    box = [Box(0, 0, w, 1), Box(0, h - 1, w, 1), Box(0, 0, 1, h), Box(w - 1, 0, 1, h)][k]
+    return shares[k], box
+
+
 def stray_pixels(rgba: np.ndarray) -> tuple[float, Box]:
     """Number of visible pixels (alpha >= SEEN) that float alone in the transparent area:
     pixels of an 8-connected group of one or two, with nothing else visible around them."""
@@ -113,29 +133,62 @@ def outside(clear: np.ndarray) -> np.ndarray:
     return reached
 
 
-def alpha_holes(rgba: np.ndarray) -> tuple[float, Box]:
-    """How much hard-edged hole the sprite has: the number of sides where a fully clear
-    pixel (alpha 0) that the sprite encloses (not connected to the image border through
-    almost clear pixels, alpha < 8) touches a fully solid one (alpha 255).
+def _run_min(mask: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Each row's runs of ``mask`` take the smallest label in the run."""
+    start = mask.copy()
+    start[:, 1:] &= ~mask[:, :-1]
+    flat = labels[mask]  # row-major: each run is contiguous here
+    firsts = np.cumsum(start[mask]) - 1  # run number of each masked pixel
+    bounds = np.flatnonzero(np.diff(np.concatenate([[-1], firsts])))
+    out = labels.copy()
+    out[mask] = np.minimum.reduceat(flat, bounds)[firsts]
+    return out
 
-    A hole punched by an eraser or a bad mask has a hard rim on every side (16 sides for a
-    4x4 hole); an opening drawn in anti-aliased art is rimmed with semi-transparent pixels.
+
+def components(mask: np.ndarray) -> np.ndarray:
+    """Connected components (4-neighbours) of ``mask``: ``(H, W)`` int64 labels, each the
+    smallest flat index in its component, -1 outside ``mask``. Row and column sweeps that
+    give whole runs their smallest label, until nothing changes (as ``outside``)."""
+    h, w = mask.shape
+    big = h * w
+    labels = np.where(mask, np.arange(big).reshape(h, w), big)
+    if mask.any():
+        while True:
+            new = _run_min(mask, labels)
+            new = _run_min(mask.T.copy(), new.T.copy()).T
+            if np.array_equal(new, labels):
+                break
+            labels = new
+    return np.where(mask, labels, -1)
+
+
+def alpha_holes(rgba: np.ndarray) -> tuple[float, Box]:
+    """How hard-edged the worst hole is: the number of sides where a fully clear pixel
+    (alpha 0) of one hole the sprite encloses (not connected to the image border through
+    almost clear pixels, alpha < 8) meets RIM fully solid pixels (alpha 255) in a row.
+
+    A hole punched by an eraser or a bad mask sits in a solid area with a hard rim on
+    every side (16 sides for a 4x4 hole); an opening drawn in anti-aliased art is rimmed
+    with semi-transparent pixels, and the many small gaps of a drawn net or lattice are
+    each small: the worst single hole counts, not their total.
     """
     a = rgba[..., 3]
     holes = (a == 0) & ~outside(a < SEMI_LO)
     if not holes.any():
         return 0.0, _whole(rgba)
-    # a side counts where the solid goes on for RIM pixels away from the hole: the hole
-    # sits in a solid area, not between the thin strokes of a drawn net or lattice
     solid = np.pad(a == SOLID, RIM)
     h, w = a.shape
-    sides = 0
+    sides = np.zeros((h, w), dtype=np.int64)
     for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0)):
         thick = np.ones((h, w), dtype=bool)
         for k in range(1, RIM + 1):
             thick &= solid[RIM + dy * k : RIM + dy * k + h, RIM + dx * k : RIM + dx * k + w]
-        sides += int((holes & thick).sum())
-    return float(sides), _bbox(holes, rgba)
+        sides += holes & thick
+    labels = components(holes)
+    ids, inverse = np.unique(labels[holes], return_inverse=True)
+    per_hole = np.bincount(inverse.reshape(-1), weights=sides[holes])
+    worst = int(np.argmax(per_hole))
+    return float(per_hole[worst]), _bbox(labels == ids[worst], rgba)
 
 
 def _edge_pixels(rgba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -314,6 +367,7 @@ CRAFT_FUNCTIONS = {  # signal name -> function, in signals.CRAFT_SIGNALS order
     "ringing": ringing,
     "few_colours": colour_poverty,
     "off_centre": off_centre,
+    "cut": cut_edge,
 }
 
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 from rich import box
 from rich.console import Console
 from rich.table import Table
@@ -20,14 +21,13 @@ if TYPE_CHECKING:
     from sprite_lint.demo import DemoResult
 
 LABELS = {
-    "recon": "Recon",
+    **{name: name.replace("_", " ").capitalize() for name in SCORE_NAMES},
     "kde": "Latent KDE",
-    "colour": "Colour",
     "recon_px": "Recon px",
     "colour_px": "Colour px",
     "pair": "Pairs",
-    "combined": "Combined",
 }
+BEST_SHOWN = 3  # signals named per defect set in the table (JSON has them all)
 
 
 def evaluate_folders(
@@ -61,12 +61,17 @@ def render_evaluation(ev: Evaluation, console: Console) -> None:
     )
     table.add_column("Defect set", overflow="fold", max_width=14)
     table.add_column("n", justify="right", no_wrap=True)
-    for name in SCORE_NAMES:
-        table.add_column(LABELS[name].replace(" ", "\n"), justify="right", no_wrap=True)
+    table.add_column("Combined", justify="right", no_wrap=True)
     table.add_column("Detected", justify="right", no_wrap=True)
+    table.add_column("Best signals (AUROC)", overflow="fold")
     for g in ev.groups:
+        ranked = sorted(
+            (s for s in SCORE_NAMES if s != "combined" and np.isfinite(g.auroc[s])),
+            key=lambda s: -g.auroc[s],
+        )
+        best = ", ".join(f"{s} {g.auroc[s]:.3f}" for s in ranked[:BEST_SHOWN])
         table.add_row(
-            g.name, str(g.n), *(f"{g.auroc[s]:.3f}" for s in SCORE_NAMES), f"{g.detection_rate:.1%}"
+            g.name, str(g.n), f"{g.auroc['combined']:.3f}", f"{g.detection_rate:.1%}", best
         )
     console.print(table)
     console.print(

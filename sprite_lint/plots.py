@@ -23,6 +23,17 @@ def roc_curve(normal: np.ndarray, anomalous: np.ndarray) -> tuple[np.ndarray, np
     )
 
 
+ROC_SIGNALS = 5  # signals drawn beside the combined score in roc.png
+
+
+def _strongest(ev: Evaluation, bad: dict[str, np.ndarray]) -> list[str]:
+    """The ROC_SIGNALS signals with the highest AUROC over every anomalous group."""
+    from sprite_lint.evaluate import auroc
+
+    scores = {n: auroc(ev.normal_scores[n], bad[n]) for n in SCORE_NAMES if n != "combined"}
+    return sorted(scores, key=lambda n: -scores[n])[:ROC_SIGNALS]
+
+
 def _slog(x: float) -> float:
     return float(np.sign(x) * np.log1p(abs(x)))
 
@@ -75,8 +86,11 @@ def write_plots(ev: Evaluation, folder: Path) -> list[Path]:
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    bad_all = {n: np.concatenate([v[n] for v in ev.anomalous_scores.values()]) for n in SCORE_NAMES}
     for name in SCORE_NAMES:
-        bad = np.concatenate([v[name] for v in ev.anomalous_scores.values()])
+        if name != "combined" and name not in _strongest(ev, bad_all):
+            continue  # the combined score and the strongest signals: a readable plot
+        bad = bad_all[name]
         fpr, tpr = roc_curve(ev.normal_scores[name], bad)
         auc = (
             float(np.trapezoid(tpr, fpr)) if hasattr(np, "trapezoid") else float(np.trapz(tpr, fpr))

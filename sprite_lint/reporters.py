@@ -85,9 +85,8 @@ def render_table(report: CheckReport, console: Console) -> None:
     table.add_column("Result", no_wrap=True)
     if diff:
         table.add_column("Was", justify="right", no_wrap=True)
-    else:
-        table.add_column("Recon", justify="right", no_wrap=True)
-        table.add_column("Latent", justify="right", no_wrap=True)
+    else:  # the signal behind a failing score: what is wrong, in one word
+        table.add_column("Signal", no_wrap=True)
     table.add_column("Score", justify="right", no_wrap=True)
     if diff:
         table.add_column("Δ", justify="right", no_wrap=True)
@@ -104,7 +103,7 @@ def render_table(report: CheckReport, console: Console) -> None:
         if diff:
             cells.append(fmt_num(r.previous_score))
         else:
-            cells += [fmt_num(r.recon_error), fmt_num(r.kde_log_density)]
+            cells.append(r.driver if r.status == "fail" and r.driver else "")
         cells.append(fmt_num(r.score))
         if diff:
             cells.append(fmt_signed(r.score_change))

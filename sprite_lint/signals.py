@@ -22,6 +22,7 @@ CRAFT_SIGNALS = (
     "ringing",
     "few_colours",
     "off_centre",
+    "cut",
 )
 SET_SIGNALS = ("palette", "style")
 SIGNALS = MODEL_SIGNALS + CRAFT_SIGNALS + SET_SIGNALS
@@ -45,6 +46,7 @@ SCALE_FLOOR = {
     "ringing": 0.004,  # share of solid pixels
     "few_colours": 0.15,  # log of the number of colours
     "off_centre": 1.0,  # pixels
+    "cut": 0.05,  # share of one image edge that is opaque
     "palette": 0.02,  # share of solid pixels in colours no approved sprite uses
     "style": 1e-6,
 }
@@ -64,6 +66,7 @@ SIGNAL_LABELS = {
     "ringing": "JPEG block artifacts or dither speckle in flat colour",
     "few_colours": "colours reduced to a small palette (a lossy palette pass?)",
     "off_centre": "content off its usual place (a bad crop on export?)",
+    "cut": "content cut off at the edge of the image (a bad crop on export?)",
     "palette": "colours not in the approved palette",
     "style": "style unlike the approved set",
 }
@@ -85,6 +88,7 @@ SIGNAL_CHECKS = {
     "ringing": "JPEG artifacts and dither speckle",
     "few_colours": "number of colours (lossy palette)",
     "off_centre": "placement in the frame (crop)",
+    "cut": "a margin at every edge (crop)",
     "palette": "colours in the approved palette",
     "style": "style of the approved set",
 }
@@ -126,6 +130,15 @@ def describe(name: str, value: float, region: _Box, centre: float = 0.0) -> str:
         return f"only {n} colours: reduced to a small palette (a lossy palette pass?)"
     if name == "off_centre":
         return f"content off its usual place by {value:.0f} px (a bad crop on export?); content at {where}"
+    if name == "cut":
+        if region.h == 1:
+            side = "top" if region.y == 0 else "bottom"
+        else:
+            side = "left" if region.x == 0 else "right"
+        return (
+            f"content cut off at the {side} edge of the image ({value:.0%} of it is opaque; "
+            "a bad crop on export?)"
+        )
     if name == "palette":
         return f"colours not in the approved palette ({value:.0%} of the solid pixels)"
     if name == "style":

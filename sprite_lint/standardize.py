@@ -4,8 +4,8 @@ Signals come in different units (pixels, shares, log densities) and with differe
 tails on approved art: a count of stray pixels is 0 on almost every approved sprite, the
 latent density of a new subject's least typical cell varies widely. Each is put on the
 scale of its upper tail on approved sprites the model did not train on (peaks over
-threshold, as in ``calibration``): with ``u`` the 75th percentile and ``beta`` the mean
-excess over ``u``,
+threshold): with ``u`` the 80th percentile and ``beta`` the mean excess over ``u`` of the
+top fifth of the values (its maximum-likelihood estimate under an exponential tail),
 
     z = (s - u) / beta
 
@@ -48,10 +48,12 @@ class Standardizer:
         )
         folded = cls._fold(raw, centre)
         loc = np.quantile(folded, TAIL_QUANTILE, axis=0)
-        excess = [
-            float(np.mean(col[col > u] - u)) if np.any(col > u) else 0.0
-            for col, u in zip(folded.T, loc)
-        ]
+        # the mean excess of the top share (ties at u included), the exponential scale's
+        # maximum-likelihood estimate: a signal that approved art shows on few sprites
+        # (holes, stray pixels) keeps a scale its bulk supports
+        m = max(1, round((1 - TAIL_QUANTILE) * folded.shape[0]))
+        top = np.sort(folded, axis=0)[-m:]
+        excess = (top - loc).mean(axis=0)
         floor = np.array([SCALE_FLOOR[s] for s in SIGNALS])
         scale = np.maximum(np.asarray(excess), floor)
         return cls(*(tuple(float(v) for v in a) for a in (centre, loc, scale)))

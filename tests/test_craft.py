@@ -76,6 +76,41 @@ def test_outside_matches_a_breadth_first_flood_fill(seed: int) -> None:
     assert np.array_equal(craft.outside(clear), _bfs_outside(clear))
 
 
+def test_a_drawn_net_of_small_holes_counts_its_worst_hole_only() -> None:
+    im = np.zeros((40, 60, 4), np.uint8)
+    im[4:36, 4:56] = (200, 60, 40, 255)
+    for y in range(8, 32, 6):
+        for x in range(8, 32, 6):
+            im[y : y + 2, x : x + 2] = 0  # 16 holes of 2x2: 8 hard sides each
+    assert craft.alpha_holes(im)[0] == 8
+    im[20:26, 42:48] = 0  # one punched 6x6 hole besides
+    value, box = craft.alpha_holes(im)
+    assert value == 24 and (box.x, box.y, box.w, box.h) == (42, 20, 6, 6)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_components_match_a_breadth_first_labelling(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    mask = rng.random((int(rng.integers(1, 25)), int(rng.integers(1, 25)))) < 0.55
+    labels = craft.components(mask)
+    assert (labels[~mask] == -1).all()
+    for y, x in zip(*np.nonzero(mask)):
+        seen = _bfs_outside(np.ones_like(mask)) & False
+        todo = [(y, x)]
+        while todo:
+            cy, cx = todo.pop()
+            if (
+                0 <= cy < mask.shape[0]
+                and 0 <= cx < mask.shape[1]
+                and mask[cy, cx]
+                and not seen[cy, cx]
+            ):
+                seen[cy, cx] = True
+                todo += [(cy + 1, cx), (cy - 1, cx), (cy, cx + 1), (cy, cx - 1)]
+        assert (labels[seen] == labels[y, x]).all() and (labels[mask & ~seen] != labels[y, x]).all()
+        assert labels[y, x] == np.flatnonzero(seen.ravel()).min()
+
+
 @pytest.mark.parametrize("dark", [True, False])
 def test_fringe_sign_follows_the_alpha_mix_up(dark: bool) -> None:
     im = disc(colour=(50, 70, 90))
@@ -124,6 +159,15 @@ def test_off_centre_measures_margin_imbalance() -> None:
     assert craft.off_centre(shifted)[0] >= 5
 
 
+def test_cut_edge_finds_the_edge_content_runs_into() -> None:
+    im = disc()
+    assert craft.cut_edge(im)[0] == 0
+    shifted = np.zeros_like(im)
+    shifted[:, 10:] = im[:, :-10]  # pushed right, off the right edge
+    value, box = craft.cut_edge(shifted)
+    assert value > 0.2 and (box.x, box.w) == (31, 1)
+
+
 def test_colour_keys_are_exact() -> None:
     px = np.array([[1, 2, 3], [1, 2, 4], [1, 2, 3]], np.uint8)
     k = craft.colour_keys(px)
@@ -138,6 +182,8 @@ def test_every_signal_handles_tiny_and_empty_sprites(name: str, shape: tuple[int
         value, box = craft.CRAFT_FUNCTIONS[name](im)
         assert np.isfinite(value)
         assert 0 <= box.x < shape[1] and 0 <= box.y < shape[0]
+
+
 def test_craft_functions_follow_the_signal_order() -> None:
     from sprite_lint.signals import CRAFT_SIGNALS
 

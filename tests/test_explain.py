@@ -140,5 +140,6 @@ def test_failing_messages_use_the_artists_words() -> None:
     assert "blurred edges (resampled?)" in describe("soft", 2.1, where)
     assert "colours not in the approved palette (40%" in describe("palette", 0.4, where)
     assert describe("style", 9.0, where).startswith("style unlike the approved set")
+    assert describe("cut", 0.4, Region(0, 31, 32, 1)).startswith("content cut off at the bottom edge")
     for name in SIGNALS:  # every signal has a message, none shows a raw float dump
         assert "e+" not in describe(name, 1234567.0, where)
