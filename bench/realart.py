@@ -470,10 +470,11 @@ def render(results: dict[str, dict], args: argparse.Namespace, seconds: float) -
     ]
     from sprite_lint.evaluate import SCORE_NAMES
 
-    per_score = [
-        [s, *(f"{np.mean([g['auroc'][s] for g in results[f]['groups']]):.2f}" for f in fams)]
-        for s in SCORE_NAMES
-    ]
+    def best(f: str, s: str) -> str:
+        g = max(results[f]["groups"], key=lambda g: g["auroc"][s])
+        return f"{g['name']} {g['auroc'][s]:.2f}"
+
+    per_score = [[s, *(best(f, s) for f in fams)] for s in SCORE_NAMES if s != "combined"]
     alpha = results[fams[0]]["alpha"]
     mean_auc = float(np.mean(list(kind_auc.values())))
     low = [d for d in DEFECTS if kind_det[d] < 0.60]
@@ -501,7 +502,7 @@ Per family:
 
 {table(["family", "false alarms", "normals", "mean caught", "calibrate"], far_rows)}
 
-Mean AUROC over defects, per signal (what each contributes; `combined` is the decision):
+What each signal sees best: the defect with its highest AUROC, per family:
 
 {table(["signal", *fams], per_score)}
 
@@ -513,6 +514,7 @@ no kind below 0.60 caught ({"met" if not low else "below: " + ", ".join(f"{d} {k
 
 
 def main() -> None:
+    global OUT
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -521,7 +523,12 @@ def main() -> None:
     ap.add_argument("--heldout", type=int, default=60)
     ap.add_argument("--families", nargs="*", choices=FAMILIES)
     ap.add_argument("--save-examples", action="store_true", help="one PNG per defect per family")
+    ap.add_argument(
+        "--out", type=Path, help=f"work folder (default {OUT}); the doc is not rewritten"
+    )
     args = ap.parse_args()
+    if args.out is not None:
+        OUT = args.out
     families = args.families or list(FAMILIES)
     t0 = time.perf_counter()
     results = {f: run_family(f, args) for f in families}
@@ -529,7 +536,7 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "realart.json").write_text(json.dumps(results, indent=2, default=float))
     body = render(results, args, seconds)
-    if not args.families:
+    if not args.families and args.out is None:
         write_section("realart", body)
     print(body)
 

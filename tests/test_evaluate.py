@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 from sprite_lint.cli import app
 from sprite_lint.evaluate import auroc, evaluate_results
 from sprite_lint.plots import roc_curve
+from sprite_lint.signals import SIGNALS
 from sprite_lint.synth import inject, make_family
 from tests.conftest import write_rgba
 
@@ -77,14 +78,7 @@ def test_evaluate_results_rates() -> None:
             path="x",
             status="pass",
             score=score,
-            signals={
-                "recon": score,
-                "kde": 0.0,
-                "colour": 0.0,
-                "recon_px": 0.0,
-                "colour_px": 0.0,
-                "pair": 0.0,
-            },
+            signals={name: (score if name == "recon" else 0.0) for name in SIGNALS},
         )
 
     ev = evaluate_results([row(0.1), row(0.2), row(2.0)], {"bad": [row(1.5), row(3.0)]}, 1.0, 0.01)

@@ -118,8 +118,14 @@ def test_explain_shows_levels_not_raw_magnitudes_and_passing_signals_read_ok(
     out = res.output
     assert "Of limit" in out and "Checks for" in out
     assert "e+" not in out and "e-0" not in out  # no raw magnitudes like -7.8e+05
+    from sprite_lint.signals import SIGNALS
+
+    rows = [line.split() for line in out.splitlines() if line.split()[:1] in [[s] for s in SIGNALS]]
+    assert len(rows) == len(SIGNALS)  # every signal is listed, with "ok" or "over"
+    assert all(("ok" in r) != ("over" in r) for r in rows)
     if res.exit_code == 0:  # a passing sprite: no signal reads as failing
-        assert " over " not in out and "stray pixels in the transparent area" not in out
+        assert not any("over" in r for r in rows)
+        assert "stray pixels in the transparent area" not in out
 
 
 def test_failing_messages_use_the_artists_words() -> None:
