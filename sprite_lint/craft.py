@@ -41,18 +41,24 @@ def _whole(rgba: np.ndarray) -> Box:
     return Box(0, 0, rgba.shape[1], rgba.shape[0])
 
 
+def _span(v: np.ndarray) -> tuple[int, int]:
+    """First and last index of a true value in a 1-D bool array with one."""
+    return int(np.argmax(v)), int(v.size - 1 - np.argmax(v[::-1]))
+
+
 def _bbox(mask: np.ndarray, rgba: np.ndarray) -> Box:
-    ys, xs = np.nonzero(mask)
-    if ys.size == 0:
+    rows, cols = mask.any(axis=1), mask.any(axis=0)
+    if not rows.any():
         return _whole(rgba)
-    return Box(
-        int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)
-    )
+    (y0, y1), (x0, x1) = _span(rows), _span(cols)
+    return Box(x0, y0, x1 - x0 + 1, y1 - y0 + 1)
 
 
 def box3(m: np.ndarray) -> np.ndarray:
-    """3x3 box sums of ``(H, W)`` ``m`` (zero outside), same shape."""
-    p = np.pad(m.astype(np.int32), 1)
+    """3x3 box sums of ``(H, W)`` ``m`` (zero outside), same shape (int32 for masks)."""
+    h, w = m.shape
+    p = np.zeros((h + 2, w + 2), dtype=np.float32 if m.dtype.kind == "f" else np.int32)
+    p[1:-1, 1:-1] = m
     rows = p[:-2] + p[1:-1] + p[2:]
     return rows[:, :-2] + rows[:, 1:-1] + rows[:, 2:]
 
@@ -114,11 +120,12 @@ def _runs_reached(clear: np.ndarray, reached: np.ndarray) -> np.ndarray:
     return clear & hit[ids]
 
 
-def outside(clear: np.ndarray) -> np.ndarray:
+def outside(clear: np.ndarray, seed: np.ndarray | None = None) -> np.ndarray:
     """The ``clear`` pixels connected (4-neighbours) to the image border through clear
     pixels: a flood fill by alternate row and column sweeps, each of which fills whole runs,
-    so it takes as many sweeps as the paths have turns, not as many as they have pixels."""
-    reached = np.zeros_like(clear)
+    so it takes as many sweeps as the paths have turns, not as many as they have pixels.
+    ``seed``: pixels already known to be outside (a head start; optional)."""
+    reached = np.zeros_like(clear) if seed is None else clear & seed
     reached[0], reached[-1], reached[:, 0], reached[:, -1] = (
         clear[0],
         clear[-1],
@@ -173,7 +180,18 @@ def alpha_holes(rgba: np.ndarray) -> tuple[float, Box]:
     each small: the worst single hole counts, not their total.
     """
     a = rgba[..., 3]
-    holes = (a == 0) & ~outside(a < SEMI_LO)
+    clear = a < SEMI_LO
+    # an enclosed pixel has something not clear before and after it in its row and column:
+    # most sprites have no such clear pixel, and skip the flood fill
+    block = ~clear
+    boxed = clear.copy()
+    for axis in (0, 1):
+        boxed &= np.logical_or.accumulate(block, axis=axis)
+        boxed &= np.flip(np.logical_or.accumulate(np.flip(block, axis), axis=axis), axis)
+    if not (boxed & (a == 0)).any():
+        return 0.0, _whole(rgba)
+    # a clear pixel not boxed in sees the border along its row or column: outside already
+    holes = boxed & (a == 0) & ~outside(clear, seed=~boxed)
     if not holes.any():
         return 0.0, _whole(rgba)
     solid = np.pad(a == SOLID, RIM)
@@ -198,9 +216,7 @@ def _edge_pixels(rgba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     solid = a == SOLID
     edge = (a >= SEMI_LO) & (a <= SEMI_HI) & (box3(solid) > 0)
     lum = luminance(rgba)
-    p = np.pad(np.where(solid, lum, 0.0), 1)
-    rows = p[:-2] + p[1:-1] + p[2:]
-    sums = rows[:, :-2] + rows[:, 1:-1] + rows[:, 2:]
+    sums = box3(np.where(solid, lum, np.float32(0.0)))
     inner = sums / np.maximum(box3(solid), 1)
     return edge, inner
 
@@ -301,12 +317,12 @@ def off_centre(rgba: np.ndarray) -> tuple[float, Box]:
     of the visible (alpha >= 128) pixels' bounding box, in pixels; a sprite cut at an
     edge counts that edge's margin as 0."""
     half = rgba[..., 3] >= 128
-    ys, xs = np.nonzero(half)
+    rows, cols = half.any(axis=1), half.any(axis=0)
     h, w = half.shape
-    if ys.size == 0:
+    if not rows.any():
         return 0.0, _whole(rgba)
-    left, right = int(xs.min()), int(w - 1 - xs.max())
-    top, bottom = int(ys.min()), int(h - 1 - ys.max())
+    (top, y1), (left, x1) = _span(rows), _span(cols)
+    right, bottom = w - 1 - x1, h - 1 - y1
     return float(max(abs(left - right), abs(top - bottom))), _bbox(half, rgba)
 
 
@@ -344,7 +360,8 @@ def style_profile(rgba: np.ndarray, craft_values: dict[str, float]) -> np.ndarra
         lum = px @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
         hi, lo = px.max(axis=1), px.min(axis=1)
         sat = (hi - lo) / np.maximum(hi, 1e-3)
-        same = np.all(rgba[:, 1:] == rgba[:, :-1], axis=2)[solid[:, 1:]]
+        keys = np.ascontiguousarray(rgba).view(np.uint32)[..., 0]  # one key per pixel
+        same = (keys[:, 1:] == keys[:, :-1])[solid[:, 1:]]
         out += [
             float(np.mean(lum < 0.12)),
             float(np.mean(lum > 0.9)),
