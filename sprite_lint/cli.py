@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.text import Text
 
 from sprite_lint import __version__
-from sprite_lint.errors import SpriteLintError
+from sprite_lint.errors import EXIT_ERROR, SpriteLintError
 
 T = TypeVar("T")
 
@@ -50,6 +50,32 @@ def handle_errors() -> Iterator[None]:
     except KeyboardInterrupt:
         _console(stderr=True).print("interrupted; nothing was written")
         raise typer.Exit(130) from None
+    except (typer.Exit, typer.Abort, typer.TyperException):
+        raise  # typer.Exit carries our exit code; usage errors are click's to print
+    except BrokenPipeError:
+        _quiet_stdout()
+        raise typer.Exit(EXIT_ERROR) from None
+    except Exception as exc:  # a bug or an unforeseen input: one line, exit 2, no traceback
+        _report_internal_error(exc)
+        raise typer.Exit(EXIT_ERROR) from None
+
+
+def _report_internal_error(exc: BaseException) -> None:
+    """``sprite-lint: internal error, please report: Type: message`` on one stderr line."""
+    message = " ".join(str(exc).split())
+    line = f"sprite-lint: internal error, please report: {type(exc).__name__}: {message}"
+    with contextlib.suppress(Exception):
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+
+def _quiet_stdout() -> None:
+    """stdout is closed (``sprite-lint check | head``): send what is left to /dev/null, so
+    neither our output nor Python's flush at exit raises again or prints a traceback."""
+    with contextlib.suppress(Exception):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _warn(msg: str) -> None:
@@ -651,4 +677,15 @@ def main() -> None:
     # thread (measured: 1.5x for a scan), and it fights --jobs workers for the same cores.
     # Set before numpy loads; a user's own setting wins.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    app()
+    try:
+        app()
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:  # outside a command (typer maps those inside to 130 itself)
+        sys.exit(130)
+    except BrokenPipeError:
+        _quiet_stdout()
+        sys.exit(EXIT_ERROR)
+    except Exception as exc:  # the last guard: never a traceback, never exit 1 for a bug
+        _report_internal_error(exc)
+        sys.exit(EXIT_ERROR)
