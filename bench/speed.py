@@ -191,6 +191,8 @@ def main() -> None:
             print(scan_rows[-1], flush=True)
         shutil.rmtree(folder)
     cmd = f"python bench/speed.py --scan-n {args.scan_n} --scan-n-256 {args.scan_n_256}"
+    if list(args.calibrate_n) != [1000, 10_000]:
+        cmd += " --calibrate-n " + " ".join(str(n) for n in args.calibrate_n)
     body = f"""## Speed
 
 Command: `{cmd}` ({machine()}). Wall-clock medians of {args.repeat} runs of the installed
