@@ -209,16 +209,17 @@ def alpha_holes(rgba: np.ndarray) -> tuple[float, Box]:
     return float(per_hole[worst]), _bbox(labels == ids[worst], rgba)
 
 
-def _edge_pixels(rgba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Semi-transparent pixels next to a solid one, and each one's solid neighbours' mean
-    luminance: the colour an anti-aliased edge pixel should carry."""
+def _edge_pixels(rgba: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Semi-transparent pixels next to a solid one, every pixel's luminance, and each
+    pixel's solid neighbours' mean luminance: the colour an anti-aliased edge pixel
+    should carry. All ``(H, W)``."""
     a = rgba[..., 3]
     solid = a == SOLID
-    edge = (a >= SEMI_LO) & (a <= SEMI_HI) & (box3(solid) > 0)
+    n_solid = box3(solid)
+    edge = (a >= SEMI_LO) & (a <= SEMI_HI) & (n_solid > 0)
     lum = luminance(rgba)
-    sums = box3(np.where(solid, lum, np.float32(0.0)))
-    inner = sums / np.maximum(box3(solid), 1)
-    return edge, inner
+    inner = box3(np.where(solid, lum, np.float32(0.0))) / np.maximum(n_solid, 1)
+    return edge, lum, inner
 
 
 def fringe(rgba: np.ndarray) -> tuple[float, Box]:
@@ -230,13 +231,13 @@ def fringe(rgba: np.ndarray) -> tuple[float, Box]:
     ``log((L_edge + c) / (L_inside + c))`` on ``log(alpha)`` over semi-transparent pixels
     next to solid ones (``c = 0.05``), shrunk towards 0 by a ridge penalty (FRINGE_RIDGE)
     so that a handful of edge pixels cannot make a slope: about 0 for clean art, near +1
-    for a dark fringe, negative for a light one. A signed value: calibration judges its distance from the
-    approved art's.
+    for a dark fringe, negative for a light one. A signed value: calibration judges its
+    distance from the approved art's.
     """
-    edge, inner = _edge_pixels(rgba)
+    edge, lum_all, inner = _edge_pixels(rgba)
     if edge.sum() < 8:
         return 0.0, _whole(rgba)
-    lum = luminance(rgba)[edge]
+    lum = lum_all[edge]
     x = np.log(rgba[..., 3][edge].astype(np.float64) / 255.0)
     y = np.log((lum + 0.05) / (inner[edge] + 0.05))
     xc = x - x.mean()
