@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -25,8 +26,10 @@ def expand_paths(
     path relative to ``project`` (the project folder; default: cwd).
 
     A directory contributes every ``*.png`` below it (hidden folders such as ``.git`` are
-    skipped). A named file with another extension is skipped. A named ``.png`` that does
-    not exist is kept, so the caller reports it as an error instead of passing it.
+    skipped); a folder below it that cannot be listed is kept as a path of its own, so
+    the caller reports it as an error row instead of skipping it. A named file with
+    another extension is skipped. A named path that does not exist or cannot be reached
+    is kept, so the caller reports it as an error instead of passing it.
     """
     patterns = tuple(exclude)
     seen: set[Path] = set()
@@ -43,16 +46,25 @@ def expand_paths(
 
     for raw in paths:
         p = Path(raw)
-        if p.is_dir():
+        try:
+            mode: int | None = os.stat(p).st_mode
+        except OSError:  # missing, or in a folder we may not enter: read_file says which
+            mode = None
+        if mode is not None and stat.S_ISDIR(mode):
             found: list[str] = []
-            for root, dirs, files in os.walk(p):
+
+            def unlistable(exc: OSError) -> None:
+                # the folder itself becomes a row, which read_file reports as an error
+                found.append(exc.filename if exc.filename is not None else os.fspath(p))
+
+            for root, dirs, files in os.walk(p, onerror=unlistable):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 found.extend(os.path.join(root, f) for f in files if f.lower().endswith(".png"))
             # the order of Path objects (by parts), without comparing Path objects
             for f in sorted(found, key=lambda name: name.split(os.sep)):
                 add(Path(f))
-        elif is_png_name(p) or not p.exists():
-            add(p)  # a missing path of any name is reported, never skipped silently
+        elif is_png_name(p) or mode is None:
+            add(p)  # a missing or unreachable path of any name is reported, never skipped
     return out
 
 

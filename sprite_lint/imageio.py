@@ -142,16 +142,86 @@ class _Png:
     warnings: list[str] = field(default_factory=list)
 
 
-def read_file(path: Path) -> bytes:
-    """A file's bytes, or :class:`ImageError` saying why they cannot be read."""
+def read_file(path: Path, max_bytes: int = 256 * 1024 * 1024) -> bytes:
+    """A regular file's bytes, or :class:`ImageError` saying why they cannot be read.
+
+    Only regular files are read: a device (also through a symlink, such as ``/dev/zero``),
+    a FIFO, a socket or a folder is refused at once, without reading or blocking. A file
+    over ``max_bytes`` is refused before it is read: 256 MiB is twice a stored-not-
+    compressed 16-bit RGBA image at the default pixel limit (4096 x 4096 x 8 bytes).
+    """
+    import os
+    import stat
+
+    name = str(path)
+
+    def refuse(exc: OSError) -> ImageError:
+        if isinstance(exc, FileNotFoundError):
+            return ImageError(name, "file not found")
+        if isinstance(exc, PermissionError):
+            return ImageError(name, "cannot read file (permission denied)")
+        return ImageError(name, f"cannot read file ({exc.strerror or exc})")
+
+    def kind(mode: int) -> str | None:
+        if stat.S_ISREG(mode):
+            return None
+        if stat.S_ISDIR(mode):
+            try:
+                os.listdir(path)
+            except OSError as exc:
+                return f"folder cannot be listed ({exc.strerror or exc})"
+            return "is a directory, not a PNG file"
+        for test, what in (
+            (stat.S_ISFIFO, "a FIFO (named pipe)"),
+            (stat.S_ISSOCK, "a socket"),
+            (stat.S_ISCHR, "a character device"),
+            (stat.S_ISBLK, "a block device"),
+        ):
+            if test(mode):
+                return f"not a regular file ({what}); only regular files are read"
+        return "not a regular file; only regular files are read"
+
+    def too_big(size: int) -> str:
+        return (
+            f"file of {size:,} bytes is over the limit of {max_bytes:,} bytes "
+            "for one image; not read"
+        )
+
     try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise ImageError(str(path), "file not found") from None
-    except IsADirectoryError:
-        raise ImageError(str(path), "is a directory, not a PNG file") from None
+        st = os.stat(path)  # follows symlinks: a link to /dev/zero is a device
     except OSError as exc:
-        raise ImageError(str(path), f"cannot read file ({exc.strerror or exc})") from None
+        raise refuse(exc) from None
+    if (why := kind(st.st_mode)) is not None:
+        raise ImageError(name, why)
+    if st.st_size > max_bytes:
+        raise ImageError(name, too_big(st.st_size))
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+    flags |= getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise refuse(exc) from None
+    try:
+        st = os.fstat(fd)  # what was opened, in case the path changed since the stat
+        if (why := kind(st.st_mode)) is not None:
+            raise ImageError(name, why)
+        if st.st_size > max_bytes:
+            raise ImageError(name, too_big(st.st_size))
+        parts: list[bytes] = []
+        total = 0
+        while True:
+            chunk = os.read(fd, min(max_bytes + 1 - total, 1 << 20))
+            if not chunk:
+                break
+            parts.append(chunk)
+            total += len(chunk)
+            if total > max_bytes:  # it grew while we read it
+                raise ImageError(name, too_big(total))
+        return b"".join(parts)
+    except OSError as exc:
+        raise refuse(exc) from None
+    finally:
+        os.close(fd)
 
 
 def load_png(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> LoadedImage:

@@ -98,3 +98,178 @@ def test_closed_stdout_exits_2_without_a_traceback(tiny_baseline: Path, tmp_path
     err = proc.stderr.decode()
     assert proc.returncode == 2, err
     assert "Traceback" not in err and "Exception ignored" not in err, err
+
+
+# --- 2. only regular files are read ------------------------------------------------------
+
+
+def _rows(tiny_baseline: Path, *names: str) -> tuple[int, dict[str, dict]]:
+    import json
+
+    r = CliRunner().invoke(
+        app, ["check", "-b", str(tiny_baseline), "-f", "json", "--no-cache", *names], env=ENV
+    )
+    assert "Traceback" not in r.output and r.exception is None or isinstance(
+        r.exception, SystemExit
+    ), r.output
+    doc = json.loads(r.stdout)
+    return r.exit_code, {row["path"]: row for row in doc["files"]}
+
+
+def _bounded(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run ``python args`` under a 2 GiB address-space cap and a timeout: a regression that
+    reads /dev/zero or blocks on a FIFO fails the test instead of eating the machine."""
+    import resource
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+    try:
+        return subprocess.run(
+            [sys.executable, *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            preexec_fn=limit,
+            env={**os.environ, **ENV, "OPENBLAS_NUM_THREADS": "1"},
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"blocked for over {timeout} s: {args}")
+
+
+READ = """
+import sys, time
+from pathlib import Path
+from sprite_lint.errors import ImageError
+from sprite_lint.imageio import read_file
+for name in sys.argv[1:]:
+    t = time.monotonic()
+    try:
+        read_file(Path(name))
+        print(name, "READ")
+    except ImageError as exc:
+        print(name, round(time.monotonic() - t, 3), exc.reason)
+"""
+
+
+def test_devices_fifos_and_sockets_are_refused_at_once(tmp_path: Path) -> None:
+    import socket
+
+    Path("zero.png").symlink_to("/dev/zero")
+    Path("random.png").symlink_to("/dev/urandom")
+    os.mkfifo("fifo.png")
+    with socket.socket(socket.AF_UNIX) as s:
+        s.bind("sock.png")  # relative: tmp_path may be longer than a socket name may be
+        names = ["zero.png", "random.png", "fifo.png", "sock.png", "/dev/null"]
+        proc = _bounded("-c", READ, *names, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    out = dict(line.split(" ", 1) for line in proc.stdout.splitlines())
+    for name in names:
+        seconds, reason = out[name].split(" ", 1)
+        assert float(seconds) < 1 and "only regular files are read" in reason, out
+    assert "character device" in out["zero.png"] and "character device" in out["random.png"]
+    assert "FIFO" in out["fifo.png"] and "socket" in out["sock.png"]
+
+
+def test_special_files_are_error_rows_beside_good_ones(tiny_baseline: Path) -> None:
+    import json
+
+    _sprite(Path("good.png"))
+    Path("zero.png").symlink_to("/dev/zero")
+    os.mkfifo("fifo.png")
+    proc = _bounded(
+        "-m", "sprite_lint", "check", "-b", str(tiny_baseline), "-f", "json", "--no-cache",
+        "good.png", "zero.png", "fifo.png",
+    )  # fmt: skip
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    rows = {row["path"]: row for row in json.loads(proc.stdout)["files"]}
+    assert rows["good.png"]["status"] == "pass"
+    assert rows["zero.png"]["status"] == "error" and "regular" in rows["zero.png"]["message"]
+    assert rows["fifo.png"]["status"] == "error" and "FIFO" in rows["fifo.png"]["message"]
+
+
+def test_huge_file_is_refused_before_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sprite_lint.errors import ImageError
+    from sprite_lint.imageio import read_file
+
+    big = tmp_path / "big.png"
+    with open(big, "wb") as fh:
+        fh.truncate(300 * 1024 * 1024)  # sparse: no disk, but st_size says 300 MiB
+
+    def no_read(*args: object) -> bytes:
+        raise AssertionError("read before refusing")
+
+    monkeypatch.setattr(os, "read", no_read)
+    with pytest.raises(ImageError, match="over the limit"):
+        read_file(big)
+    monkeypatch.undo()
+    small = _sprite(tmp_path / "small.png")
+    assert read_file(small) == small.read_bytes()
+    with pytest.raises(ImageError, match="over the limit"):
+        read_file(small, max_bytes=10)
+
+
+def test_unreadable_file_is_one_error_row(
+    tiny_baseline: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _sprite(Path("good.png"))
+    _sprite(Path("locked.png"), 1)
+    real_open = os.open
+
+    def guarded(path: object, *args: object, **kwargs: object) -> int:
+        if os.fspath(path).endswith("locked.png"):  # type: ignore[call-overload]
+            raise PermissionError(13, "Permission denied", os.fspath(path))  # type: ignore
+        return real_open(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", guarded)
+    code, rows = _rows(tiny_baseline, "good.png", "locked.png")
+    assert code == 2
+    assert rows["good.png"]["status"] == "pass"
+    assert rows["locked.png"]["status"] == "error"
+    assert "permission denied" in rows["locked.png"]["message"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
+def test_unreadable_file_and_folder_for_real(tiny_baseline: Path) -> None:
+    _sprite(Path("good.png"))
+    _sprite(Path("locked.png"), 1)
+    _sprite(Path("shut") / "inside.png")
+    os.chmod("locked.png", 0)
+    os.chmod("shut", 0)
+    try:
+        code, rows = _rows(tiny_baseline, "good.png", "locked.png", "shut", "shut/inside.png")
+    finally:
+        os.chmod("shut", 0o755)
+    assert code == 2 and rows["good.png"]["status"] == "pass"
+    assert rows["locked.png"]["status"] == "error"
+    assert rows["shut"]["status"] == "error" and "listed" in rows["shut"]["message"]
+    assert rows["shut/inside.png"]["status"] == "error"
+
+
+def test_folder_that_cannot_be_listed_is_an_error_row(
+    tiny_baseline: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sprite_lint.discovery import expand_paths
+
+    _sprite(Path("art") / "good.png")
+    _sprite(Path("art") / "shut" / "hidden.png")
+    real_scandir, real_listdir = os.scandir, os.listdir
+
+    def deny(real: object) -> object:
+        def fn(path: object = ".") -> object:
+            if os.fspath(path).rstrip("/").endswith("shut"):  # type: ignore[call-overload]
+                raise PermissionError(13, "Permission denied", os.fspath(path))  # type: ignore
+            return real(path)  # type: ignore[operator]
+
+        return fn
+
+    monkeypatch.setattr(os, "scandir", deny(real_scandir))
+    monkeypatch.setattr(os, "listdir", deny(real_listdir))
+    assert Path("art/shut") in expand_paths(["art"])
+    code, rows = _rows(tiny_baseline, "art")
+    assert code == 2, rows
+    assert rows["art/good.png"]["status"] == "pass"
+    assert rows["art/shut"]["status"] == "error"
+    assert "cannot be listed" in rows["art/shut"]["message"]
