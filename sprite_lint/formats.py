@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -161,6 +162,21 @@ def to_gitlab(report: CheckReport) -> str:
     return json.dumps(issues, indent=2) + "\n"
 
 
+def _md_text(text: str) -> str:
+    """Text for a GitHub-flavoured Markdown table cell: one line, no cell break, no HTML."""
+    text = text.replace("\r", "\\r").replace("\n", "\\n")
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _md_code(text: str) -> str:
+    """``text`` as an inline code span in a table cell, whatever backticks it holds: the
+    fence is one backtick longer than the longest run inside (CommonMark)."""
+    text = text.replace("\r", "\\r").replace("\n", "\\n").replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def to_markdown(report: CheckReport) -> str:
     """A Markdown summary (pull-request comments, ``$GITHUB_STEP_SUMMARY``)."""
     from sprite_lint.reporters import sorted_results, summary_line
@@ -175,9 +191,9 @@ def to_markdown(report: CheckReport) -> str:
     ]
     icon = {"pass": "✅ pass", "fail": "❌ fail", "error": "⚠️ error"}
     for r in sorted_results(report):
-        msg = "" if r.status == "pass" else r.message.replace("|", "\\|")
+        msg = "" if r.status == "pass" and not r.approved else _md_text(r.message)
         out.append(
-            f"| `{r.path}` | {icon[r.status]} | {num(r.score)} | {num(r.threshold)} | "
+            f"| {_md_code(r.path)} | {icon[r.status]} | {num(r.score)} | {num(r.threshold)} | "
             f"{num(r.p_value)} | {msg} |"
         )
     return "\n".join(out) + "\n"

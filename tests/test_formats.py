@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from importlib import resources
 from pathlib import Path
@@ -96,3 +97,44 @@ def test_gitlab_code_quality(tiny_baseline: Path, files: Path) -> None:
 def test_markdown(tiny_baseline: Path, files: Path) -> None:
     _, out = run("markdown", tiny_baseline, files)
     assert out.startswith("## sprite-lint") and "❌ fail" in out and "⚠️ error" in out
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["a|b.png", "back`tick`.png", "``fence.png", "new\nline.png", "<b>bold</b>.png", "ok.png"],
+)
+def test_markdown_table_survives_any_file_name(name: str) -> None:
+    """Rendered by a CommonMark renderer with GFM tables: one row per file, the name whole."""
+    from markdown_it import MarkdownIt
+
+    from sprite_lint.check import CheckReport, FileResult
+    from sprite_lint.formats import to_markdown
+
+    rows = [
+        FileResult(
+            path=name,
+            status="fail",
+            message="6 stray pixels at x=1 | y=2",
+            score=9.0,
+            threshold=5.0,
+            p_value=0.001,
+        ),
+        FileResult(path="other.png", status="pass", score=1.0, threshold=5.0, p_value=0.5),
+    ]
+    report = CheckReport(
+        results=rows,
+        baseline="b",
+        alpha=0.01,
+        threshold=5.0,
+        n_calibration=60,
+        calibration_method="tail",
+    )
+    md = to_markdown(report)
+    html = MarkdownIt("commonmark").enable("table").render(md)
+    assert html.count("<tr>") == 3  # header and one row per file
+    cells = re.findall(r"<td>(.*?)</td>", html, re.S)
+    shown = name.replace("\n", "\\n")
+    import html as h
+
+    assert h.unescape(re.sub("</?code>", "", cells[0])) == shown
+    assert "<b>" not in html and "x=1 | y=2" in h.unescape(html)
