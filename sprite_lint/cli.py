@@ -262,6 +262,7 @@ def check(
             )
         else:
             paths = expand_paths(files, s.exclude, _project_dir(s, root))
+        _refuse_writing_inputs(paths, output=output, html=html)  # in any shard
         if shard is not None:
             paths = select_shard(paths, *parse_shard(shard), root=root)
         from sprite_lint.approvals import load_approvals
@@ -590,15 +591,77 @@ def _table_text(report: object) -> str:
 
 
 def _write_output(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically: a temporary file beside it, then a rename.
+
+    Refuses (exit 2) to replace anything but a regular file: a device such as /dev/null,
+    /dev/stdout (a pipe or terminal), a FIFO or a folder. Leaves no temporary file behind.
+    """
+    import stat
+
     from sprite_lint.errors import UsageError
 
+    def refuse(what: str) -> UsageError:
+        return UsageError(
+            f"cannot write {path}: it is {what}; reports are written to regular files only"
+        )
+
+    target = path
+    if path.is_symlink():  # replace the file it names, never the link (/dev/stdout is one)
+        target = Path(os.path.realpath(path))
+        if any(target.is_relative_to(top) for top in ("/dev", "/proc", "/sys")):
+            raise refuse("not a regular file (a link to a device, pipe or socket)")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        mode: int | None = os.stat(path).st_mode
+    except FileNotFoundError:
+        mode = None
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    if mode is not None and target != path:
+        try:
+            same = os.path.samefile(path, target)
+        except OSError:  # /proc/self/fd/1 of a deleted file names no file
+            same = False
+        if not same:
+            raise refuse("a link that does not lead to a file by name")
+    if mode is not None and not stat.S_ISREG(mode):
+        raise refuse(
+            "a folder" if stat.S_ISDIR(mode) else "not a regular file (a device, pipe or socket)"
+        )
+    path = target
+    tmp: Path | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "x", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def _refuse_writing_inputs(paths: list[Path], **outputs: Path | None) -> None:
+    """``check hero.png --output hero.png`` would replace a sprite with a report: refuse."""
+    from sprite_lint.errors import UsageError
+
+    def key(p: Path) -> tuple[int, int] | str:
+        try:
+            st = os.stat(p)
+            return (st.st_dev, st.st_ino)  # the same file under any name or link
+        except OSError:
+            return os.path.normcase(os.path.abspath(p))
+
+    inputs = {key(p) for p in paths}
+    for option, out in outputs.items():
+        if out is not None and key(out) in inputs:
+            raise UsageError(
+                f"--{option.replace('_', '-')} {out} is one of the files being checked; "
+                "check never writes to the files it checks"
+            )
 
 
 @app.command()

@@ -273,3 +273,80 @@ def test_folder_that_cannot_be_listed_is_an_error_row(
     assert rows["art/good.png"]["status"] == "pass"
     assert rows["art/shut"]["status"] == "error"
     assert "cannot be listed" in rows["art/shut"]["message"]
+
+
+# --- 3. --output never replaces what it must not -----------------------------------------
+
+
+def _check(tiny_baseline: Path, *args: str) -> object:
+    return CliRunner().invoke(app, ["check", "-b", str(tiny_baseline), *args], env=ENV)
+
+
+def _debris(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith((".tmp", ".old")))
+
+
+def test_output_refuses_what_is_not_a_regular_file(
+    tiny_baseline: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_replace = os.replace
+
+    def guarded(src: object, dst: object) -> None:  # a regression must not break /dev here
+        assert not os.path.abspath(dst).startswith(("/dev", "/proc")), dst  # type: ignore
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "replace", guarded)
+    _sprite(Path("hero.png"))
+    os.mkfifo("fifo.json")
+    Path("folder.json").mkdir()
+    Path("null.json").symlink_to("/dev/null")
+    Path("stdout.json").symlink_to("/proc/self/fd/1")
+    targets = ["fifo.json", "folder.json", "null.json", "stdout.json", "/dev/null"]
+    for target in targets + ["/dev/stdout"]:
+        before = os.lstat(target)
+        r = _check(tiny_baseline, "hero.png", "-f", "json", "-o", target)
+        assert r.exit_code == 2, (target, r.output)  # type: ignore[attr-defined]
+        assert "regular file" in r.stderr or "a folder" in r.stderr, r.stderr  # type: ignore
+        after = os.lstat(target)
+        assert (after.st_ino, after.st_mode) == (before.st_ino, before.st_mode), target
+    assert Path("null.json").is_symlink() and Path("folder.json").is_dir()
+    assert _debris(tmp_path) == []
+
+
+def test_output_refuses_a_file_being_checked(tiny_baseline: Path, tmp_path: Path) -> None:
+    hero = _sprite(Path("hero.png"))
+    _sprite(Path("art") / "villain.png", 1)
+    Path("alias.png").symlink_to("art/villain.png")
+    data = {p: p.read_bytes() for p in (hero, Path("art/villain.png"))}
+    for args in (
+        ["hero.png", "-o", "hero.png"],
+        ["hero.png", "-o", "./hero.png", "-f", "json"],
+        ["art", "-o", "art/villain.png"],
+        ["art", "-o", "alias.png"],
+        ["hero.png", "--html", "hero.png"],
+    ):
+        r = _check(tiny_baseline, *args)
+        assert r.exit_code == 2, (args, r.output)  # type: ignore[attr-defined]
+        assert "being checked" in r.stderr, r.stderr  # type: ignore[attr-defined]
+    assert {p: p.read_bytes() for p in data} == data
+    assert _debris(tmp_path) == [] and _debris(tmp_path / "art") == []
+
+
+def test_output_is_atomic_and_leaves_no_debris(
+    tiny_baseline: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _sprite(Path("hero.png"))
+    Path("report.json").write_text("previous")
+    r = _check(tiny_baseline, "hero.png", "-f", "json", "-o", "report.json")
+    assert r.exit_code == 0, r.output  # type: ignore[attr-defined]
+    assert '"files"' in Path("report.json").read_text()
+    Path("report.json").write_text("previous")
+
+    def fail(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", fail)
+    r = _check(tiny_baseline, "hero.png", "-f", "json", "-o", "report.json")
+    assert r.exit_code == 2 and "No space left" in r.stderr  # type: ignore[attr-defined]
+    assert Path("report.json").read_text() == "previous"
+    assert _debris(tmp_path) == [] and not list(tmp_path.glob(".report.json*"))
