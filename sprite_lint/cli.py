@@ -285,7 +285,7 @@ def check(
                 group,
                 base,
                 max_pixels=s.max_pixels,
-                jobs=jobs or (os.cpu_count() or 1),
+                jobs=_effective_jobs(jobs, len(group)),
                 cache_root=None if no_cache else (root or Path.cwd()) / DEFAULT_DIR,
                 root=root,
                 approvals=load_approvals(base.path),
@@ -301,6 +301,16 @@ def check(
             _write_visual_reports(report, loaded, root, s.max_pixels, report_dir, html)
         _emit(report, s.format, output)
         raise typer.Exit(report.exit_code)
+
+
+def _effective_jobs(jobs: int, n_files: int) -> int:
+    """``--jobs`` (0 = one per core), capped at the chunks of work there are and at four
+    workers per core: more processes only cost memory and start-up time."""
+    from sprite_lint.check import CHUNK
+
+    cores = os.cpu_count() or 1
+    chunks = -(-n_files // CHUNK)
+    return max(1, min(jobs or cores, 4 * cores, chunks))
 
 
 def _project_dir(s: Any, root: Path | None) -> Path:

@@ -350,3 +350,78 @@ def test_output_is_atomic_and_leaves_no_debris(
     assert r.exit_code == 2 and "No space left" in r.stderr  # type: ignore[attr-defined]
     assert Path("report.json").read_text() == "previous"
     assert _debris(tmp_path) == [] and not list(tmp_path.glob(".report.json*"))
+
+
+# --- 4. pre-commit: file names starting with "-" are files -------------------------------
+
+
+def test_hook_entries_end_options_before_file_names() -> None:
+    root = Path(__file__).resolve().parent.parent
+    entry = next(
+        line.split(":", 1)[1].split()
+        for line in (root / ".pre-commit-hooks.yaml").read_text().splitlines()
+        if line.strip().startswith("entry:")
+    )
+    assert entry == ["sprite-lint", "check", "--"]
+    script = (root / "hooks" / "pre-commit").read_text()
+    assert "sprite-lint check -- $files" in script
+
+
+def test_dash_file_names_are_checked_as_files(tiny_baseline: Path, tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parent.parent
+    line = next(
+        line
+        for line in (root / ".pre-commit-hooks.yaml").read_text().splitlines()
+        if line.strip().startswith("entry:")
+    )
+    entry = line.split(":", 1)[1].split()[2:]  # what follows "sprite-lint check"
+    hero = _sprite(Path("hero.png"))
+    _sprite(Path("-ohero.png"), 1)
+    _sprite(Path("--all.png"), 1)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    # pre-commit runs: entry + args + file names (the baseline comes from configuration)
+    with open("pyproject.toml", "w") as fh:
+        fh.write(f'[tool.sprite-lint]\nbaseline = "{tiny_baseline.as_posix()}"\n')
+    before["pyproject.toml"] = Path("pyproject.toml").read_bytes()
+    r = CliRunner().invoke(app, ["check", *entry, "-ohero.png", "--all.png", "hero.png"], env=ENV)
+    assert r.exit_code == 0, r.output
+    text = r.output.replace("\n", "")
+    assert "-ohero.png" in text and "--all.png" in text and "3 passed" in text, r.output
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
+    assert hero.read_bytes() == before["hero.png"]
+
+
+# --- 5. --jobs is bounded -----------------------------------------------------------------
+
+
+def test_jobs_capped_at_chunks_and_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sprite_lint.check import CHUNK
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert cli._effective_jobs(1000, 1) == 1
+    assert cli._effective_jobs(1000, 3 * CHUNK) == 3
+    assert cli._effective_jobs(1000, 100 * CHUNK) == 8  # four per core
+    assert cli._effective_jobs(0, 100 * CHUNK) == 2  # 0 = one per core
+    assert cli._effective_jobs(3, 100 * CHUNK) == 3
+    assert cli._effective_jobs(5, 0) == 1
+
+
+def test_check_passes_the_capped_jobs(
+    tiny_baseline: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sprite_lint.check
+
+    seen: list[int] = []
+    real = sprite_lint.check.check_files
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append(kwargs["jobs"])  # type: ignore[arg-type]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sprite_lint.check, "check_files", spy)
+    _sprite(Path("a.png"))
+    r = CliRunner().invoke(
+        app, ["check", "a.png", "-b", str(tiny_baseline), "--jobs", "100000"], env=ENV
+    )
+    assert r.exit_code == 0, r.output
+    assert seen == [1]
