@@ -10,10 +10,12 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from typing import Any
+from urllib.parse import quote
 
 from sprite_lint import __version__
 from sprite_lint.check import CheckReport, FileResult
 from sprite_lint.scoring import SIGNAL_LABELS, SIGNALS
+from sprite_lint.signals import SIGNAL_HELP
 
 INFO_URI = "https://github.com/sprite-lint/sprite-lint"
 UNREADABLE = "unreadable"
@@ -21,6 +23,27 @@ RULES: dict[str, str] = {
     **{f"off-style/{s}": f"Sprite is off-style: {SIGNAL_LABELS[s]}" for s in SIGNALS},
     UNREADABLE: "File could not be read as a PNG sprite",
 }
+RULE_HELP: dict[str, str] = {
+    **{f"off-style/{s}": SIGNAL_HELP[s] for s in SIGNALS},
+    UNREADABLE: "The file is not a PNG that can be decoded as libpng decodes it: missing, "
+    "empty, truncated or damaged, a Git LFS pointer (run `git lfs pull`), another format "
+    "renamed .png, or over the pixel limit. The result's message says which. Fix or "
+    "re-export the file; an unreadable file is never approved.",
+}
+
+
+def _rule_name(rid: str) -> str:
+    """A rule's human name, distinct from its id: ``off-style/few_colours`` -> ``OffStyleFewColours``."""
+    words = re.split(r"[^a-zA-Z0-9]+", rid)
+    return "".join(w[:1].upper() + w[1:] for w in words if w) + ("Png" if rid == UNREADABLE else "")
+
+
+def _uri(path: str) -> str:
+    """A path as a relative URI reference (RFC 3986): UTF-8 percent-encoded except the
+    characters a path segment may hold as they are; a ``:`` in the first segment is
+    encoded too, or the segment would read as a scheme."""
+    first, sep, rest = path.partition("/")
+    return quote(first, safe="!$&'()*+,;=@~") + sep + quote(rest, safe="/!$&'()*+,;=:@~")
 
 
 def _rule(r: FileResult) -> str:
@@ -59,7 +82,7 @@ def to_sarif(report: CheckReport) -> str:
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": r.path, "uriBaseId": "%SRCROOT%"},
+                        "artifactLocation": {"uri": _uri(r.path), "uriBaseId": "%SRCROOT%"},
                         "region": {"startLine": 1},
                     }
                 }
@@ -87,8 +110,13 @@ def to_sarif(report: CheckReport) -> str:
                         "rules": [
                             {
                                 "id": rid,
-                                "name": rid.replace("/", "-"),
+                                "name": _rule_name(rid),
                                 "shortDescription": {"text": text},
+                                "fullDescription": {"text": RULE_HELP[rid].split(". ")[0] + "."},
+                                "help": {
+                                    "text": RULE_HELP[rid],
+                                    "markdown": f"**{text}**\n\n{RULE_HELP[rid]}",
+                                },
                                 "defaultConfiguration": {"level": "error"},
                             }
                             for rid, text in RULES.items()

@@ -94,6 +94,56 @@ SIGNAL_CHECKS = {
 }
 
 
+_TODO = (
+    " If the sprite is right, approve it (`sprite-lint approve FILE --reason ...`); if the"
+    " approved art has changed style, recalibrate on it."
+)
+
+# What each signal means and what to do, for SARIF rule help and reviewers
+SIGNAL_HELP = {
+    "recon": "The model, trained on the approved sprites, cannot redraw a 4x4 area of this "
+    "sprite: a shape or detail unlike the approved art. Look at the region named in the "
+    "result (`sprite-lint explain FILE` shows the residual heatmap)." + _TODO,
+    "kde": "An 8x8 area of this sprite is unlike any area of the approved sprites (the "
+    "latent density of its least typical cell is far below theirs): a part from another "
+    "set, a pasted patch, a new kind of detail." + _TODO,
+    "colour": "A 4x4 area uses colours the approved sprites (almost) never use: JPEG "
+    "ringing, noise, swapped channels or a foreign colour." + _TODO,
+    "recon_px": "One pixel the model cannot redraw from the approved art: often a stray "
+    "pixel of a foreign colour." + _TODO,
+    "colour_px": "One pixel of a colour no approved sprite uses." + _TODO,
+    "pair": "Neighbouring pixels pair colours that the approved sprites never put side by "
+    "side: a seam, a pasted or shifted part." + _TODO,
+    "background": "The outermost frame of pixels is opaque where the approved art is "
+    "transparent: the sprite was exported flattened onto a colour or a checkerboard. "
+    "Export it again with transparency.",
+    "stray": "Single visible pixels (or pairs) float in the transparent area, away from the "
+    "sprite: leftovers of an edit. Erase them.",
+    "hole": "A fully transparent hole with a hard rim sits inside a solid area of the "
+    "sprite: an eraser slip or a bad mask. Fill it, or approve it if it is drawn on purpose.",
+    "fringe": "Semi-transparent edge pixels darken (or lighten) with their transparency: "
+    "colour premultiplied by alpha was saved as straight alpha, or the reverse. Re-export "
+    "with the engine's expected alpha mode (straight for PNG).",
+    "soft": "The alpha edge is wider than the approved art's, or the sprite is "
+    "semi-transparent where the approved art is solid: a blurred resample (scaled with "
+    "bilinear filtering) or a layer left at partial opacity. Re-export at native size with "
+    "nearest-neighbour scaling, at full opacity.",
+    "ringing": "Flat colour is speckled with faint peaks and dips: JPEG compression or "
+    "dithering went through the art. Re-export from the source file as lossless PNG.",
+    "few_colours": "The sprite uses far fewer colours than the approved art: a lossy palette "
+    "pass (pngquant, 'save as 8-bit'). Re-export without colour reduction.",
+    "off_centre": "The content sits off the place the approved art keeps it, by the number "
+    "of pixels given: a bad crop or canvas resize on export.",
+    "cut": "Content runs into the edge of the image where the approved art keeps a margin: "
+    "the sprite was cut off by a crop. Re-export with the full canvas.",
+    "palette": "A share of the solid pixels uses exact colours that no approved sprite uses: "
+    "a wrong colour profile, a colour shift or recolouring, or compression." + _TODO,
+    "style": "The way the sprite is drawn (edge softness, colour count, outlines, "
+    "saturation, flat fills) is unlike every approved sprite: it may come from another art "
+    "set." + _TODO,
+}
+
+
 class _Box(Protocol):
     x: int
     y: int

@@ -5,6 +5,7 @@ import re
 import xml.etree.ElementTree as ET
 from importlib import resources
 from pathlib import Path
+from urllib.parse import unquote
 
 import jsonschema
 import numpy as np
@@ -51,7 +52,7 @@ def test_sarif_validates_against_the_official_schema(tiny_baseline: Path, files:
     rules = doc["runs"][0]["tool"]["driver"]["rules"]
     assert {r["ruleId"] for r in results} <= {r["id"] for r in rules}
     by_file = {
-        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].split("/")[-1]: r
+        unquote(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]).split("/")[-1]: r
         for r in results
     }
     assert set(by_file) == {"bad, odd:name.png", "empty.png"}  # passes are not results
@@ -59,6 +60,48 @@ def test_sarif_validates_against_the_official_schema(tiny_baseline: Path, files:
     _, again = run("sarif", tiny_baseline, files)
     fps = lambda d: [r["partialFingerprints"] for r in json.loads(d)["runs"][0]["results"]]  # noqa: E731
     assert fps(out) == fps(again)  # stable fingerprints
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "a b.png",
+        "100%.png",
+        "héros/été.png",
+        "a|b.png",
+        "back`tick.png",
+        'q<"x">.png',
+        "c:d.png",
+        "x/c:d.png",
+    ],
+)
+def test_sarif_uris_are_valid_uri_references(path: str) -> None:
+    from sprite_lint.formats import _uri
+
+    uri = _uri(path)
+    # RFC 3986 relative-part over unreserved, pct-encoded, sub-delims, ":", "@" and "/"
+    assert re.fullmatch(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-F]{2})*", uri), uri
+    assert ":" not in uri.split("/")[0]  # never read as a scheme
+    assert unquote(uri) == path
+
+
+def test_sarif_rules_carry_help_and_names_for_github() -> None:
+    from sprite_lint.check import CheckReport
+    from sprite_lint.formats import to_sarif
+
+    report = CheckReport(
+        results=[],
+        baseline="b",
+        alpha=0.01,
+        threshold=5.0,
+        n_calibration=60,
+        calibration_method="tail",
+    )
+    rules = json.loads(to_sarif(report))["runs"][0]["tool"]["driver"]["rules"]
+    for rule in rules:  # GH2012: fullDescription and help; a name that is not the id
+        assert rule["fullDescription"]["text"] and rule["help"]["text"] and rule["help"]["markdown"]
+        assert rule["name"] != rule["id"] and rule["name"].isalnum()
+    assert len({r["name"] for r in rules}) == len(rules)
 
 
 def test_junit_parses_with_one_testcase_per_file(tiny_baseline: Path, files: Path) -> None:
