@@ -53,9 +53,9 @@ def expand_paths(
         if mode is not None and stat.S_ISDIR(mode):
             found: list[str] = []
 
-            def unlistable(exc: OSError) -> None:
+            def unlistable(exc: OSError, found: list[str] = found, top: Path = p) -> None:
                 # the folder itself becomes a row, which read_file reports as an error
-                found.append(exc.filename if exc.filename is not None else os.fspath(p))
+                found.append(exc.filename if exc.filename is not None else os.fspath(top))
 
             for root, dirs, files in os.walk(p, onerror=unlistable):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))

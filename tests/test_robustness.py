@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -109,9 +108,8 @@ def _rows(tiny_baseline: Path, *names: str) -> tuple[int, dict[str, dict]]:
     r = CliRunner().invoke(
         app, ["check", "-b", str(tiny_baseline), "-f", "json", "--no-cache", *names], env=ENV
     )
-    assert "Traceback" not in r.output and r.exception is None or isinstance(
-        r.exception, SystemExit
-    ), r.output
+    assert "Traceback" not in r.output, r.output
+    assert r.exception is None or isinstance(r.exception, SystemExit), r.output
     doc = json.loads(r.stdout)
     return r.exit_code, {row["path"]: row for row in doc["files"]}
 
@@ -406,9 +404,7 @@ def test_jobs_capped_at_chunks_and_cores(monkeypatch: pytest.MonkeyPatch) -> Non
     assert cli._effective_jobs(5, 0) == 1
 
 
-def test_check_passes_the_capped_jobs(
-    tiny_baseline: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_check_passes_the_capped_jobs(tiny_baseline: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import sprite_lint.check
 
     seen: list[int] = []
