@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -185,6 +186,41 @@ def _to_entry(r: FileResult) -> dict[str, object]:
     return entry
 
 
+def _finite(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def valid_entry(e: dict[str, object], threshold: float) -> bool:
+    """A cache entry's every field has its type, and its verdict follows from its score
+    and this baseline's threshold: anything else (a hand-edited entry) is a miss."""
+    region, signals = e.get("region"), e.get("signals")
+    score = e.get("score")
+    return (
+        e.get("status") in ("pass", "fail")
+        and isinstance(e.get("message"), str)
+        and all(
+            _finite(e.get(k))
+            for k in ("score", "threshold", "p_value", "recon_error", "colour_rarity")
+        )
+        and (e.get("kde_log_density") is None or _finite(e.get("kde_log_density")))
+        and e.get("threshold") == threshold
+        and (e.get("status") == "fail") == (float(score) > threshold)  # type: ignore[arg-type]
+        and 0.0 <= float(e["p_value"]) <= 1.0  # type: ignore[arg-type]
+        and isinstance(signals, dict)
+        and set(signals) == set(SIGNALS)
+        and all(_finite(v) for v in signals.values())
+        and e.get("driver") in SIGNALS
+        and (
+            region is None
+            or (
+                isinstance(region, list)
+                and len(region) == 4
+                and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in region)
+            )
+        )
+    )
+
+
 def _from_entry(name: str, e: dict[str, object]) -> FileResult:
     region = e.get("region")
     return FileResult(
@@ -200,7 +236,12 @@ class _Judge:
     def __init__(self, baseline: Baseline, limit: int, cache_root: Path | None, threads: int = 0):
         self.detector = Detector(baseline, threads=threads)
         self.limit = limit
-        self.cache = ResultCache(cache_root, baseline.sha256) if cache_root is not None else None
+        threshold = self.detector.calibration.threshold
+        self.cache = (
+            None
+            if cache_root is None
+            else ResultCache(cache_root, baseline.sha256, lambda e: valid_entry(e, threshold))
+        )
 
     def __call__(
         self, chunk: Sequence[tuple[Path, str]], keep_maps: bool = False

@@ -1,0 +1,84 @@
+"""The result cache is a convenience, never trusted."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import write_rgba
+
+from sprite_lint import cache as cache_mod
+from sprite_lint.baseline import load_baseline
+from sprite_lint.cache import ResultCache
+from sprite_lint.check import check_files
+from sprite_lint.synth import inject, make_family
+
+
+def _entry_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*.json"))
+
+
+@pytest.fixture
+def bad_sprite(tmp_path: Path) -> Path:
+    im = inject(make_family("creatures", 1, seed=50)[0], "foreign_blob", np.random.default_rng(2))
+    return write_rgba(tmp_path / "art" / "bad.png", im)
+
+
+def test_a_hand_written_pass_entry_cannot_make_a_failing_file_pass(
+    tiny_baseline: Path, bad_sprite: Path, tmp_path: Path
+) -> None:
+    base = load_baseline(tiny_baseline)
+    root = tmp_path / "cache"
+    first = check_files([bad_sprite], base, cache_root=root).results[0]
+    assert first.status == "fail"
+    (entry,) = _entry_files(root)
+    forged = json.loads(entry.read_text())
+    for fake in (
+        {"status": "pass", "v": forged["v"]},  # the issue's forgery
+        {**forged, "status": "pass"},  # a verdict that does not follow from the score
+        {**forged, "score": "1"},  # a wrong type
+        {**forged, "signals": {}},
+    ):
+        entry.write_text(json.dumps(fake))
+        again = check_files([bad_sprite], base, cache_root=root).results[0]
+        assert again.status == "fail" and again.score == pytest.approx(first.score)
+
+
+def test_links_and_odd_files_in_the_cache_are_ignored(
+    tiny_baseline: Path, bad_sprite: Path, tmp_path: Path
+) -> None:
+    base = load_baseline(tiny_baseline)
+    root = tmp_path / "cache"
+    check_files([bad_sprite], base, cache_root=root)
+    (entry,) = _entry_files(root)
+    real = json.loads(entry.read_text())
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_text(json.dumps({**real, "status": "pass", "message": "linked"}))
+    entry.unlink()
+    entry.symlink_to(elsewhere)
+    row = check_files([bad_sprite], base, cache_root=root).results[0]
+    assert row.message != "linked"
+
+
+def test_entries_are_keyed_by_tool_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    a = ResultCache(tmp_path, "b" * 64)
+    monkeypatch.setattr(cache_mod, "__version__", "9.9.9")
+    b = ResultCache(tmp_path, "b" * 64)
+    assert a.dir != b.dir
+
+
+def test_gitignore_is_rewritten_when_empty_and_no_temp_file_is_left(tmp_path: Path) -> None:
+    c = ResultCache(tmp_path, "b" * 64)
+    c.put("f" * 64, {"status": "pass"})
+    ignore = tmp_path / ".gitignore"
+    assert "*" in ignore.read_text()
+    ignore.write_text("")
+    c2 = ResultCache(tmp_path, "b" * 64)
+    c2.put("e" * 64, {"status": "pass"})
+    assert "*" in ignore.read_text()
+    c2.put("d" * 64, {"status": "pass", "score": math.nan})  # not JSON: refused, no debris
+    assert not list(tmp_path.rglob("*.tmp"))
+    assert c2.get("d" * 64) is None
