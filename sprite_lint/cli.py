@@ -148,8 +148,20 @@ def calibrate(
 
 
 def _with_progress(console: Console, run: Callable[..., T]) -> T:
-    """Run a calibration with rich progress bars: one per phase, with the loss."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    """Run a calibration with progress: rich bars with the loss and the time left on a
+    terminal; plain lines (each phase's start, then about every tenth of it, with the time
+    left) when stderr is a log, so a CI job shows it moving."""
+    if int(os.environ.get("RANK", "0")) > 0:
+        return run(lambda _label: None, lambda _s, _t, _l: None)  # torchrun: rank 0 reports
+    if not console.is_terminal:
+        return _with_log_lines(console, run)
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     with Progress(
         TextColumn("{task.description:<12}"),
@@ -157,9 +169,10 @@ def _with_progress(console: Console, run: Callable[..., T]) -> T:
         TextColumn("{task.percentage:>3.0f}%"),
         TextColumn("loss {task.fields[loss]:.4f}"),
         TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
         console=console,
         transient=False,
-        disable=int(os.environ.get("RANK", "0")) > 0,
     ) as progress:
         tasks: dict[str, int] = {}
         current: list[str] = []
@@ -172,6 +185,31 @@ def _with_progress(console: Console, run: Callable[..., T]) -> T:
             progress.update(tasks[current[0]], completed=step, total=total, loss=loss)
 
         return run(on_phase, on_step)
+
+
+def _with_log_lines(console: Console, run: Callable[..., T]) -> T:
+    """Progress as plain lines for logs: no redrawn bar, no escape codes."""
+    import time
+
+    state = {"label": "", "start": 0.0, "next": 0}
+
+    def on_phase(label: str) -> None:
+        state.update(label=label, start=time.monotonic(), next=0)
+        console.print(f"{label}: started", highlight=False)
+
+    def on_step(step: int, total: int, loss: float) -> None:
+        if step < state["next"] and step != total:
+            return
+        state["next"] = step + max(1, total // 10)
+        spent = time.monotonic() - state["start"]
+        left = spent / step * (total - step) if step else 0.0
+        console.print(
+            f"{state['label']}: step {step}/{total}, loss {loss:.4f}, "
+            f"{spent:.0f} s so far, about {left:.0f} s left",
+            highlight=False,
+        )
+
+    return run(on_phase, on_step)
 
 
 def _report_calibration(result: Any, where: str, console: Console) -> None:

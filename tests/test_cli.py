@@ -172,6 +172,9 @@ def test_calibrate_end_to_end_and_refusals(runner: CliRunner, tmp_path: Path) ->
     assert r.exit_code == 0, r.output
     assert "tail-extrapolated" in r.output  # 20 sprites cannot reach alpha 0.01 by ranks
     assert (tmp_path / "b" / "manifest.json").is_file()
+    # stderr is not a terminal here: plain progress lines with the time left, no bar
+    assert "fold 1/5: started" in r.output and "fold 5/5: step" in r.output
+    assert "s left" in r.output and "\x1b[" not in r.output
 
     few = tmp_path / "few"
     for i, im in enumerate(make_family("icons", 5, seed=1)):
