@@ -12,7 +12,8 @@ top fifth of the values (its maximum-likelihood estimate under an exponential ta
 so that, if the tail is roughly exponential, ``P(z > t) ~ 0.2 exp(-t)`` for every signal
 alike. A signal whose excesses are heavy (new content is normal) is compressed; one that
 approved art never shows (an opaque background) is expanded, down to ``SCALE_FLOOR``: the
-smallest change in the signal's own unit that an artist would call a defect. Two-sided
+smallest change in the signal's own unit that an artist would call a defect (for signals
+with no natural unit, RELATIVE_FLOOR of their tail start). Two-sided
 signals (``fringe``: darker *or* lighter edges) are measured as the distance from the
 approved median first. The decision score is the largest ``z``.
 """
@@ -28,6 +29,8 @@ from sprite_lint.errors import BaselineError
 from sprite_lint.signals import SCALE_FLOOR, SIGNALS, TWO_SIDED
 
 TAIL_QUANTILE = 0.8
+RELATIVE_FLOOR = 0.05  # of the tail start |u|, for signals measured in no natural unit
+RELATIVE_SIGNALS = frozenset(s for s in SIGNALS if SCALE_FLOOR[s] <= 1e-6)
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,15 @@ class Standardizer:
         m = max(1, round((1 - TAIL_QUANTILE) * folded.shape[0]))
         top = np.sort(folded, axis=0)[-m:]
         excess = (top - loc).mean(axis=0)
-        floor = np.array([SCALE_FLOOR[s] for s in SIGNALS])
+        # a signal without a natural unit (a model's residual, a density, a distance) is
+        # floored at a share of its own level: a spread of almost nothing on approved art
+        # must not turn any change into a score of millions
+        floor = np.array(
+            [
+                SCALE_FLOOR[s] if s not in RELATIVE_SIGNALS else RELATIVE_FLOOR * abs(u) + 1e-6
+                for s, u in zip(SIGNALS, loc)
+            ]
+        )
         scale = np.maximum(np.asarray(excess), floor)
         return cls(*(tuple(float(v) for v in a) for a in (centre, loc, scale)))
 
