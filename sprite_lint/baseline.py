@@ -13,6 +13,7 @@ previous baseline in place.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -28,7 +29,7 @@ import numpy as np
 
 from sprite_lint import __version__
 from sprite_lint.calibration import Calibration
-from sprite_lint.errors import BaselineError
+from sprite_lint.errors import BaselineError, UsageError
 from sprite_lint.kde import GaussianKDE
 from sprite_lint.scoring import Scorer, StyleProfile
 from sprite_lint.standardize import Standardizer
@@ -146,10 +147,27 @@ class Baseline:
     model_bytes: bytes
     arrays: dict[str, np.ndarray]
     sha256: str  # of the manifest: identifies this baseline (cache keys, reports)
+    alpha: float | None = None  # check at this alpha instead of the calibrated one
 
     @property
     def calibration(self) -> Calibration:
-        return Calibration.from_dict(self.manifest["calibration"])
+        """The calibrated threshold, or, with ``alpha`` set, the threshold for that alpha
+        recomputed from the stored calibration scores (same method as ``calibrate``:
+        conformal rank where n supports it, the signals' tails otherwise)."""
+        cal = Calibration.from_dict(self.manifest["calibration"])
+        if self.alpha is None or self.alpha == cal.alpha:
+            return cal
+        from sprite_lint.calibration import fit_calibration
+        from sprite_lint.signals import SIGNALS
+        from sprite_lint.standardize import TAIL_QUANTILE
+
+        return fit_calibration(cal.scores, self.alpha, len(SIGNALS), 1 - TAIL_QUANTILE)
+
+    def with_alpha(self, alpha: float | None) -> Baseline:
+        """This baseline judged at ``alpha`` (None: the calibrated alpha)."""
+        if alpha is not None and not 0.0 < alpha < 1.0:
+            raise UsageError(f"alpha must be between 0 and 1, got {alpha}")
+        return dataclasses.replace(self, alpha=alpha)
 
     @property
     def standardizer(self) -> Standardizer:

@@ -234,6 +234,14 @@ def check(
         list[Path] | None, typer.Argument(help="PNG files or folders to check.")
     ] = None,
     baseline: BaselineOpt = None,
+    alpha: Annotated[
+        float | None,
+        typer.Option(
+            help="Judge at this false-alarm rate instead of the calibrated one (the threshold "
+            "is recomputed from the baseline's calibration scores) [default: as calibrated, "
+            "or alpha in the configuration]."
+        ),
+    ] = None,
     format: Annotated[
         str | None,
         typer.Option(
@@ -278,7 +286,10 @@ def check(
         from sprite_lint.discovery import display_path, expand_paths, parse_shard, select_shard
         from sprite_lint.errors import UsageError
 
-        s = load_settings(warn=_warn, baseline=str(baseline) if baseline else None, format=format)
+        s = load_settings(
+            warn=_warn, baseline=str(baseline) if baseline else None, format=format, alpha=alpha
+        )
+        check_alpha = s.alpha if "alpha" in s.explicit else None
         if jobs < 0:
             raise UsageError("--jobs must be 0 (one per core) or more")
         root: Path | None = None
@@ -318,7 +329,7 @@ def check(
             unmatched = []
         reports, loaded = [], []
         for folder, group in groups.items():
-            base = load_baseline(folder)
+            base = load_baseline(folder).with_alpha(check_alpha)
             part = check_files(
                 group,
                 base,

@@ -45,6 +45,7 @@ class Settings:
     baselines: tuple[tuple[str, str], ...] = ()  # (glob, baseline folder), first match wins
     config_file: str | None = None  # where the settings came from, if anywhere
     project_dir: str | None = None  # the config file's folder: config paths are relative to it
+    explicit: frozenset[str] = frozenset()  # settings given in the configuration or as flags
 
     def baseline_for(self, relative: str) -> str | None:
         """The baseline mapped to a file (path relative to the project folder), if any."""
@@ -85,11 +86,16 @@ def load_settings(cwd: Path | None = None, warn: Any = None, **overrides: Any) -
         if not isinstance(section, dict):
             raise UsageError(f"{where}: must be a table of settings")
         settings = _apply(settings, section, where, warn, path.parent)
-        settings = replace(settings, config_file=str(path), project_dir=str(path.parent))
+        explicit = frozenset(k.replace("-", "_") for k in section) & {
+            f.name for f in fields(Settings)
+        }
+        settings = replace(
+            settings, config_file=str(path), project_dir=str(path.parent), explicit=explicit
+        )
     given = {k: v for k, v in overrides.items() if v is not None}
     if "baseline" in given:
         settings = replace(settings, baselines=())  # --baseline: one baseline for every file
-    settings = replace(settings, **given)
+    settings = replace(settings, **given, explicit=settings.explicit | frozenset(given))
     _validate(settings)
     return settings
 
@@ -97,7 +103,7 @@ def load_settings(cwd: Path | None = None, warn: Any = None, **overrides: Any) -
 def _apply(
     settings: Settings, section: dict[str, Any], where: str, warn: Any, base: Path
 ) -> Settings:
-    known = {f.name for f in fields(Settings)} - {"config_file", "project_dir"}
+    known = {f.name for f in fields(Settings)} - {"config_file", "project_dir", "explicit"}
     values: dict[str, Any] = {}
     for key, value in section.items():
         name = key.replace("-", "_")

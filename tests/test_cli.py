@@ -235,3 +235,42 @@ def test_large_scans_list_only_failing_files(
     n_pass = doc["summary"]["pass"]
     assert n_pass >= 1 and f"{n_pass} passing file(s) not listed" in res.output
     assert "passing file(s) not listed; --format json lists every file" in res.output
+
+
+def test_check_alpha_flag_and_configuration_recompute_the_threshold(
+    runner: CliRunner, tiny_baseline: Path, tmp_path: Path
+) -> None:
+    import json as _json
+
+    from sprite_lint.baseline import load_baseline
+    from sprite_lint.calibration import fit_calibration
+    from sprite_lint.signals import SIGNALS
+
+    sprite = sorted((tiny_baseline.parent / "approved").glob("*.png"))[0]
+    base = load_baseline(tiny_baseline).calibration
+
+    def report(*extra: str) -> dict:
+        r = runner.invoke(
+            app, ["check", str(sprite), "-b", str(tiny_baseline), "-f", "json", *extra], env=ENV
+        )
+        assert r.exit_code in (0, 1), r.output
+        return _json.loads(r.stdout)
+
+    default = report()
+    assert default["alpha"] == base.alpha and default["threshold"] == base.threshold
+    loose = report("--alpha", "0.2")
+    expected = fit_calibration(base.scores, 0.2, len(SIGNALS), 0.2)
+    assert loose["alpha"] == 0.2 and loose["threshold"] == pytest.approx(expected.threshold)
+    assert loose["calibration"]["method"] == "conformal"  # 24 scores support alpha 0.2 by rank
+    assert loose["threshold"] < default["threshold"]
+    (tmp_path / "sprite-lint.toml").write_text("alpha = 0.2\n")
+    monkey = runner.invoke(
+        app,
+        ["check", str(sprite), "-b", str(tiny_baseline), "-f", "json"],
+        env=ENV,
+    )
+    assert _json.loads(monkey.stdout)["alpha"] == 0.2  # the configuration's alpha is honoured
+    bad = runner.invoke(
+        app, ["check", str(sprite), "-b", str(tiny_baseline), "--alpha", "1.5"], env=ENV
+    )
+    assert bad.exit_code == 2 and "alpha" in bad.output
