@@ -12,6 +12,26 @@ from pathlib import Path
 from sprite_lint.config import glob_match
 from sprite_lint.errors import UsageError
 
+# A folder sprite-lint writes images into (``check --report-dir``) holds this file, and is
+# never scanned: a report's panels are not sprites, whichever way they are reached.
+OUTPUT_MARKER = ".sprite-lint-output"
+
+
+def mark_output_folder(folder: Path) -> None:
+    """Mark ``folder`` (created) as sprite-lint's own output, never to be checked."""
+    folder.mkdir(parents=True, exist_ok=True)
+    marker = folder / OUTPUT_MARKER
+    if not marker.is_file():
+        marker.write_text(
+            "sprite-lint wrote this folder (check --report-dir); it skips it when checking.\n",
+            encoding="utf-8",
+        )
+
+
+def is_output(folder: str | Path) -> bool:
+    """Whether ``folder`` is one sprite-lint wrote its own images into."""
+    return os.path.isfile(os.path.join(folder, OUTPUT_MARKER))
+
 
 def is_png_name(path: Path) -> bool:
     return path.suffix.lower() == ".png"
@@ -25,8 +45,8 @@ def expand_paths(
     ``exclude`` globs (see :func:`sprite_lint.config.glob_match`) are matched against each
     path relative to ``project`` (the project folder; default: cwd).
 
-    A directory contributes every ``*.png`` below it (hidden folders such as ``.git`` are
-    skipped); a folder below it that cannot be listed is kept as a path of its own, so
+    A directory contributes every ``*.png`` below it (hidden folders such as ``.git``, and
+    folders sprite-lint wrote its own panels into, are skipped); a folder below it that cannot be listed is kept as a path of its own, so
     the caller reports it as an error row instead of skipping it. A named file with
     another extension is skipped. A named path that does not exist or cannot be reached
     is kept, so the caller reports it as an error instead of passing it.
@@ -51,6 +71,8 @@ def expand_paths(
         except OSError:  # missing, or in a folder we may not enter: read_file says which
             mode = None
         if mode is not None and stat.S_ISDIR(mode):
+            if is_output(p):
+                continue
             found: list[str] = []
 
             def unlistable(exc: OSError, found: list[str] = found, top: Path = p) -> None:
@@ -58,11 +80,17 @@ def expand_paths(
                 found.append(exc.filename if exc.filename is not None else os.fspath(top))
 
             for root, dirs, files in os.walk(p, onerror=unlistable):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                dirs[:] = sorted(
+                    d
+                    for d in dirs
+                    if not d.startswith(".") and not is_output(os.path.join(root, d))
+                )
                 found.extend(os.path.join(root, f) for f in files if f.lower().endswith(".png"))
             # the order of Path objects (by parts), without comparing Path objects
             for f in sorted(found, key=lambda name: name.split(os.sep)):
                 add(Path(f))
+        elif mode is not None and is_output(p.parent):
+            continue  # one of sprite-lint's own panels (say, untracked under --changed-since)
         elif is_png_name(p) or mode is None:
             add(p)  # a missing or unreachable path of any name is reported, never skipped
     return out

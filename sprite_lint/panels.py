@@ -117,8 +117,11 @@ class WrittenPanel:
 
 
 def write_panels(details: Sequence[Detail], directory: Path) -> list[WrittenPanel]:
-    """One PNG panel per detail in ``directory`` (created); returns what was written."""
-    directory.mkdir(parents=True, exist_ok=True)
+    """One PNG panel per detail in ``directory`` (created, and marked as sprite-lint's
+    output so that no later check scans it); returns what was written."""
+    from sprite_lint.discovery import mark_output_folder
+
+    mark_output_folder(directory)
     out: list[WrittenPanel] = []
     used: set[str] = set()
     for d in details:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -106,8 +107,25 @@ def test_check_report_dir_writes_a_panel_per_failing_file_only(tiny_baseline: Pa
         line.split()[1].rstrip(":") for line in res.output.splitlines() if line.startswith("FAIL ")
     ]
     assert res.exit_code == 1 and "new/blob.png" in failing
-    written = sorted(p.name for p in Path("panels").iterdir())
+    written = sorted(p.name for p in Path("panels").iterdir() if p.suffix == ".png")
     assert written == sorted(panel_filename(f) for f in failing)
+
+
+def test_sprite_lint_never_checks_the_panels_it_wrote(tiny_baseline: Path) -> None:
+    _blob(Path("art/blob.png"))
+    first = runner.invoke(
+        app, ["check", "art", "-b", str(tiny_baseline), "--report-dir", "art/report", "--no-cache"]
+    )
+    assert first.exit_code == 1
+    panels = sorted(Path("art/report").glob("*.png"))
+    assert panels
+    again = runner.invoke(app, ["check", ".", "-b", str(tiny_baseline), "-f", "json", "--no-cache"])
+    checked = [f["path"] for f in json.loads(again.stdout)["files"]]
+    assert checked == ["art/blob.png"]  # the folder walk skips the report
+    named = runner.invoke(
+        app, ["check", str(panels[0]), "art/blob.png", "-b", str(tiny_baseline), "-f", "json"]
+    )
+    assert [f["path"] for f in json.loads(named.stdout)["files"]] == ["art/blob.png"]
 
 
 def test_explain_shows_levels_not_raw_magnitudes_and_passing_signals_read_ok(
@@ -146,6 +164,8 @@ def test_failing_messages_use_the_artists_words() -> None:
     assert "blurred edges (resampled?)" in describe("soft", 2.1, where)
     assert "colours not in the approved palette (40%" in describe("palette", 0.4, where)
     assert describe("style", 9.0, where).startswith("style unlike the approved set")
-    assert describe("cut", 0.4, Region(0, 31, 32, 1)).startswith("content cut off at the bottom edge")
+    assert describe("cut", 0.4, Region(0, 31, 32, 1)).startswith(
+        "content cut off at the bottom edge"
+    )
     for name in SIGNALS:  # every signal has a message, none shows a raw float dump
         assert "e+" not in describe(name, 1234567.0, where)
