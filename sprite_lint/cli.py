@@ -276,9 +276,17 @@ def check(
     html: Annotated[
         Path | None, typer.Option(help="Also write a self-contained HTML report to this file.")
     ] = None,
+    staged: Annotated[
+        bool,
+        typer.Option(
+            "--staged",
+            help="Check the PNGs staged for commit as the index holds them (not the working "
+            "tree): what a git pre-commit hook must judge.",
+        ),
+    ] = False,
 ) -> None:
     """Score sprites against the baseline; exit 1 if any is anomalous, 2 on any error."""
-    with handle_errors():
+    with handle_errors(), contextlib.ExitStack() as stack:
         from sprite_lint.baseline import load_baseline
         from sprite_lint.cache import DEFAULT_DIR
         from sprite_lint.check import check_files
@@ -294,13 +302,31 @@ def check(
             raise UsageError("--jobs must be 0 (one per core) or more")
         root: Path | None = None
         changes: list = []
-        if changed_since is not None or all_files:
+        shown: Path | None = None  # what paths are shown relative to (default: root)
+        project: Path | None = None  # what mapped globs are relative to (default: config's)
+        if sum([changed_since is not None, all_files, staged]) > 1:
+            raise UsageError("give one of --changed-since, --all and --staged")
+        if changed_since is not None or all_files or staged:
             from sprite_lint import gitfiles
 
             if files:
-                raise UsageError("give either FILES or --changed-since/--all, not both")
+                raise UsageError("give either FILES or --changed-since/--all/--staged, not both")
             root = gitfiles.repo_root()
-            if changed_since is not None:
+            if staged:
+                # the index's blobs, written under a temporary folder laid out like the
+                # repository, so names, globs and reports read as in the repository
+                import tempfile
+
+                tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sprite-lint-")))
+                names = gitfiles.staged_pngs(root)
+                for name in names:
+                    dest = tmp / name
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    dest.write_bytes(gitfiles.read_at("", name, root))
+                shown = tmp
+                project = tmp / _project_dir(s, root).resolve().relative_to(root.resolve())
+                paths = expand_paths([tmp / n for n in names], s.exclude, project)
+            elif changed_since is not None:
                 changes = gitfiles.changed_pngs(changed_since, root)
                 paths = expand_paths([c.path for c in changes], s.exclude, _project_dir(s, root))
             else:
@@ -322,8 +348,9 @@ def check(
             unmatched_result,
         )
 
+        shown = shown or root
         if s.baselines:  # several baselines, mapped by glob
-            groups, unmatched = route(paths, s.baseline_for, _project_dir(s, root))
+            groups, unmatched = route(paths, s.baseline_for, project or _project_dir(s, root))
         else:  # inside a repository, a relative baseline path is relative to its top
             groups = {_single_baseline(s, root): list(paths)}
             unmatched = []
@@ -336,7 +363,7 @@ def check(
                 max_pixels=s.max_pixels,
                 jobs=_effective_jobs(jobs, len(group)),
                 cache_root=None if no_cache else (root or Path.cwd()) / DEFAULT_DIR,
-                root=root,
+                root=shown,
                 approvals=load_approvals(base.path),
             )
             if changed_since is not None and root is not None:
@@ -344,10 +371,10 @@ def check(
             reports.append(part)
             loaded.append((base, group))
         report = join_reports(
-            reports, [unmatched_result(display_path(p, root), s.config_file) for p in unmatched]
+            reports, [unmatched_result(display_path(p, shown), s.config_file) for p in unmatched]
         )
         if report_dir is not None or html is not None:
-            _write_visual_reports(report, loaded, root, s.max_pixels, report_dir, html)
+            _write_visual_reports(report, loaded, shown, s.max_pixels, report_dir, html)
         _emit(report, s.format, output)
         raise typer.Exit(report.exit_code)
 

@@ -81,6 +81,14 @@ def changed_pngs(ref: str, root: Path) -> list[Changed]:
     return sorted(set(out), key=lambda c: c.path.as_posix())
 
 
+def staged_pngs(root: Path) -> list[str]:
+    """Repository paths of the PNGs staged for commit (added, copied, modified, renamed),
+    read NUL-separated, so any name git can hold (a newline in it) survives."""
+    raw = _git(root, "diff", "--cached", "--name-only", "--diff-filter=ACMR", "-z", "--")
+    names = raw.decode("utf-8", errors="surrogateescape").split("\0")
+    return sorted(n for n in names if n and is_png_name(Path(n)))
+
+
 def tracked_pngs(root: Path) -> list[Path]:
     """Every PNG git tracks or would add (untracked, not ignored), for ``check --all``."""
     raw = _git(root, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
@@ -89,5 +97,6 @@ def tracked_pngs(root: Path) -> list[Path]:
 
 
 def read_at(ref: str, repo_path: str, root: Path) -> bytes:
-    """The bytes of ``repo_path`` at ``ref``, read with git (never from the working tree)."""
+    """The bytes of ``repo_path`` at ``ref``, read with git (never from the working tree);
+    ``ref`` "" reads the index (the staged version)."""
     return _git(root, "show", f"{ref}:{repo_path}")

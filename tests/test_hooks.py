@@ -62,3 +62,45 @@ def test_plain_git_hook_blocks_an_off_style_commit(tmp_path: Path, tiny_baseline
     assert blocked.returncode != 0
     assert "placeholder.png" in blocked.stdout + blocked.stderr
     assert git("log", "--oneline").stdout.count("\n") == 1  # the bad commit did not land
+    # staged broken, working tree good: the hook judges what would be committed
+    write_rgba(repo / "art" / "hero one.png", good[2])
+    git("add", "-A")
+    write_rgba(
+        repo / "art" / "hero one.png", inject(good[2], "checkerboard", np.random.default_rng(1))
+    )
+    git("add", "-A")  # the broken version is staged...
+    write_rgba(repo / "art" / "hero one.png", good[2])  # ...and a good one is on disk
+    git("rm", "-q", "--cached", "art/placeholder.png")
+    (repo / "art" / "placeholder.png").unlink()
+    sneaky = git("commit", "-q", "-m", "sneaky")
+    assert sneaky.returncode != 0, sneaky.stdout + sneaky.stderr
+    assert "hero one.png" in sneaky.stdout + sneaky.stderr
+
+
+def test_check_staged_reads_the_index_and_any_file_name(
+    tmp_path: Path, tiny_baseline: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from sprite_lint.cli import app
+
+    repo = tmp_path / "game"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    good = make_family("creatures", 30, seed=3)[24:]
+    odd = "art/line\nbreak |`x`.png"
+    write_rgba(repo / odd, inject(good[0], "checkerboard", np.random.default_rng(0)))
+    subprocess.run(["git", "-C", str(repo), "add", "-A"], check=True)
+    write_rgba(repo / odd, good[0])  # the working tree is fine; the index is not
+    write_rgba(repo / "art" / "untracked.png", good[1])  # not staged: not checked
+    os.chdir(repo)
+    res = CliRunner().invoke(
+        app, ["check", "--staged", "-b", str(tiny_baseline), "-f", "json"], env={"NO_COLOR": "1"}
+    )
+    import json
+
+    report = json.loads(res.stdout)
+    assert [f["path"] for f in report["files"]] == [odd]
+    assert report["files"][0]["status"] == "fail" and res.exit_code == 1
+    both = CliRunner().invoke(app, ["check", "--staged", "--all", "-b", str(tiny_baseline)])
+    assert both.exit_code == 2
