@@ -56,7 +56,9 @@ def test_small_sets_use_the_signals_tails_and_bound_false_alarms() -> None:
 def test_one_far_calibration_score_does_not_lift_the_tail_threshold() -> None:
     s = np.random.default_rng(3).exponential(size=60) - np.log(5)
     far = np.append(s[:-1], 50.0)
-    assert fit_calibration(far, 0.01, 16, 0.2).threshold == fit_calibration(s, 0.01, 16, 0.2).threshold
+    assert (
+        fit_calibration(far, 0.01, 16, 0.2).threshold == fit_calibration(s, 0.01, 16, 0.2).threshold
+    )
 
 
 def test_p_value_is_monotone() -> None:
