@@ -177,7 +177,9 @@ def describe(name: str, value: float, region: _Box, centre: float = 0.0) -> str:
         return f"JPEG block artifacts or dither speckle in flat colour ({value:.1%} of the solid pixels) around {where}"
     if name == "few_colours":
         n = max(0, round(math.exp(-value) - 1))
-        return f"only {n} colours: reduced to a small palette (a lossy palette pass?)"
+        if n == 0:
+            return "nothing visible: the sprite is fully transparent"
+        return f"only {n} colour{'s' if n != 1 else ''}: reduced to a small palette (a lossy palette pass?)"
     if name == "off_centre":
         return f"content off its usual place by {value:.0f} px (a bad crop on export?); content at {where}"
     if name == "cut":

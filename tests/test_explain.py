@@ -159,6 +159,7 @@ def test_failing_messages_use_the_artists_words() -> None:
     assert describe("fringe", 0.8, where, centre=0.0).startswith("dark semi-transparent fringe")
     assert describe("fringe", -0.5, where, centre=0.0).startswith("light semi-transparent")
     assert "only 15 colours" in describe("few_colours", -np.log(16), where)
+    assert describe("few_colours", 0.0, where).startswith("nothing visible")
     assert describe("hole", 20.0, where) == "hole in the alpha at x=3 y=4 5x6"
     assert "JPEG block artifacts" in describe("ringing", 0.05, where)
     assert "blurred edges (resampled?)" in describe("soft", 2.1, where)
