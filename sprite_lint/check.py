@@ -18,7 +18,7 @@ from sprite_lint.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_PASS, ImageError,
 from sprite_lint.gitfiles import Changed, read_at
 from sprite_lint.imageio import decode_png, decode_png_with_warnings, read_file
 from sprite_lint.scoring import SIGNALS, RawScores, Region
-from sprite_lint.signals import describe
+from sprite_lint.signals import describe, explaining_signal
 from sprite_lint.standardize import combine
 
 CHUNK = 128  # files read, scored and reported together (a unit of work for --jobs)
@@ -140,9 +140,12 @@ class Detector:
         return [self._verdict(name, raw) for name, raw in zip(names, raws)]
 
     def _verdict(self, name: str, raw: RawScores) -> FileResult:
-        score, driver = combine(self.standardizer.transform(raw.as_vector()))
+        z = self.standardizer.transform(raw.as_vector())
+        score, driver = combine(z)
         threshold = self.calibration.threshold
         failed = score > threshold
+        if failed:  # name the most specific signal over the limit, not merely the largest
+            driver = explaining_signal(z, threshold)
         region = raw.regions[driver]
         centre = self.standardizer.centre[SIGNALS.index(driver)]
         raw_value = float(raw.as_vector()[SIGNALS.index(driver)])

@@ -337,6 +337,13 @@ def check(
             )
         else:
             paths = expand_paths(files, s.exclude, _project_dir(s, root))
+            if not paths:  # named folders without a PNG: a wrong path must not pass forever
+                raise UsageError(
+                    "no PNG files found in "
+                    + ", ".join(str(f) for f in files)
+                    + " (folders are searched for *.png; hidden folders and excluded files "
+                    "are skipped)"
+                )
         _refuse_writing_inputs(paths, output=output, html=html)  # in any shard
         if shard is not None:
             paths = select_shard(paths, *parse_shard(shard), root=root)

@@ -42,6 +42,8 @@ def fmt_signed(v: float | None) -> str:
 def fmt_p(v: float | None) -> str:
     if v is None:
         return "-"
+    if v < 1e-6:
+        return "<1e-6"  # beyond what any calibration set can tell apart
     return f"{v:.0e}" if v < 1e-3 else f"{v:.3f}"
 
 
@@ -70,15 +72,25 @@ def summary_line(report: CheckReport) -> str:
 
 
 def _short(path: str, width: int) -> str:
-    """Keep the end of a long path: the file name is what an artist recognises."""
-    return path if len(path) <= width else "…" + path[-(width - 1) :]
+    """Keep the end of a long path: the file name is what an artist recognises. Widths are
+    terminal cells (an emoji or a CJK letter takes two), so the end is never cropped."""
+    from rich.cells import cell_len
+
+    if cell_len(path) <= width:
+        return path
+    kept = ""
+    for ch in reversed(path):
+        if cell_len(ch + kept) > width - 1:
+            break
+        kept = ch + kept
+    return "…" + kept
 
 
 def render_table(report: CheckReport, console: Console) -> None:
     """One row per file, failing first; then what is wrong with each, and where."""
     diff = any(r.change is not None for r in report.results)
     path_width = max(16, console.width - 62)
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, expand=False, show_edge=False)
     table.add_column("File", no_wrap=True, max_width=path_width)
     if diff:  # --changed-since: how the edit moved the score, instead of the raw signals
         table.add_column("Change", no_wrap=True)
@@ -133,9 +145,17 @@ def render_table(report: CheckReport, console: Console) -> None:
         line.append(r.message)
         if r.status == "fail" and r.score is not None and r.threshold is not None:
             line.append(f" (score {fmt_num(r.score)} > limit {fmt_num(r.threshold)})", style="dim")
-        console.print(line, overflow="fold")
+        _print_wrapped(console, line)
     style = "red" if report.counts["fail"] or report.counts["error"] else "green"
-    console.print(Text(summary_line(report), style=style))
+    _print_wrapped(console, Text(summary_line(report), style=style))
+
+
+def _print_wrapped(console: Console, text: Text) -> None:
+    """Word-wrapped to the console's width with no trailing spaces on any line (rich keeps
+    the space it broke at; logs and pre-commit show it)."""
+    for line in text.wrap(console, console.width, overflow="fold"):
+        line.rstrip()
+        console.print(line, soft_wrap=True)
 
 
 def result_dict(r: FileResult) -> dict[str, Any]:

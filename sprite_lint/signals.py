@@ -10,6 +10,7 @@ detector's.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Protocol
 
 MODEL_SIGNALS = ("recon", "kde", "colour", "recon_px", "colour_px", "pair")
@@ -27,6 +28,27 @@ CRAFT_SIGNALS = (
 SET_SIGNALS = ("palette", "style")
 SIGNALS = MODEL_SIGNALS + CRAFT_SIGNALS + SET_SIGNALS
 TWO_SIDED = frozenset({"fringe"})  # darker or lighter edges are both wrong
+
+# Which signal explains a failure when several are over the limit: the most specific
+# (a craft mark says what to fix), then where the model sees it, then the set-wide ones
+# ("colours not in the palette", "style unlike the set") that many defects also raise.
+TIERS = {
+    **dict.fromkeys(CRAFT_SIGNALS, 0),
+    **dict.fromkeys(MODEL_SIGNALS, 1),
+    "palette": 2,
+    "style": 3,
+}
+
+
+def explaining_signal(z: Sequence[float], limit: float) -> str:
+    """The signal to name for a sprite whose standardized signals ``z`` (SIGNALS order)
+    are over ``limit`` somewhere: the most specific tier with a signal over the limit,
+    and in it the highest; the highest overall when none is over."""
+    over = [(TIERS[s], -float(v), i) for i, (s, v) in enumerate(zip(SIGNALS, z)) if v > limit]
+    if not over:
+        return SIGNALS[max(range(len(SIGNALS)), key=lambda i: z[i])]
+    return SIGNALS[min(over)[2]]
+
 
 # The smallest spread a signal is standardized by, in its own unit: the least change an
 # artist would call a defect (one tenth of the frame turned opaque, a stray pixel a third
@@ -159,7 +181,10 @@ def describe(name: str, value: float, region: _Box, centre: float = 0.0) -> str:
         n = round(value)
         return f"{n} stray pixel{'s' if n != 1 else ''} in the transparent area at {where}"
     if name == "background":
-        return f"opaque background where the approved art is transparent ({value:.0%} of the edge is opaque)"
+        return (
+            f"opaque background where the approved art is transparent ({value:.0%} of the edge "
+            "is opaque: flattened onto a colour or a checkerboard?)"
+        )
     if name == "hole":
         return f"hole in the alpha at {where}"
     if name == "fringe":

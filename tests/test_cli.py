@@ -61,7 +61,9 @@ def test_check_fails_an_anomaly_with_table(
     assert "FAIL" in first_row and "pass" not in first_row  # failing rows first
     finding = next(line for line in lines if line.startswith("FAIL "))
     assert "placeholder" in finding
-    assert "placeholder.png" in r.output.replace("\n", "") and " at x=" in r.output
+    # a baked checkerboard is an opaque background, and the line says so in those words
+    assert "placeholder.png" in r.output.replace("\n", "")
+    assert "opaque background where the approved art is transparent" in r.output.replace("\n", " ")
     assert "1 failed" in r.output
 
 
@@ -274,3 +276,35 @@ def test_check_alpha_flag_and_configuration_recompute_the_threshold(
         app, ["check", str(sprite), "-b", str(tiny_baseline), "--alpha", "1.5"], env=ENV
     )
     assert bad.exit_code == 2 and "alpha" in bad.output
+
+
+def test_table_has_no_indent_no_trailing_spaces_and_no_blank_top_line(
+    runner: CliRunner, tiny_baseline: Path
+) -> None:
+    """pre-commit strips leading whitespace from hook output: the header must sit above
+    its values, so no line is indented, none ends in spaces, none is blank padding."""
+    sprite = sorted((tiny_baseline.parent / "approved").glob("*.png"))[0]
+    r = runner.invoke(app, ["check", str(sprite), "-b", str(tiny_baseline)], env=ENV)
+    lines = r.output.splitlines()
+    assert lines[0].startswith("File")
+    assert all(line == line.rstrip() for line in lines)
+    assert all(not line.startswith(" ") for line in lines[:3])
+
+
+def test_a_folder_without_pngs_is_an_error_not_a_pass(
+    runner: CliRunner, tiny_baseline: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "nopng").mkdir()
+    (tmp_path / "nopng" / "notes.txt").write_text("hi")
+    r = runner.invoke(app, ["check", str(tmp_path / "nopng"), "-b", str(tiny_baseline)], env=ENV)
+    assert r.exit_code == 2 and "no PNG files found" in r.output
+
+
+def test_long_wide_names_keep_their_end_in_the_table() -> None:
+    from rich.cells import cell_len
+
+    from sprite_lint.reporters import _short
+
+    name = "art/characters/heroes/my sprite é🙂🙂.png"
+    short = _short(name, 16)
+    assert short.startswith("…") and short.endswith("🙂🙂.png") and cell_len(short) <= 16

@@ -362,7 +362,8 @@ def test_hook_entries_end_options_before_file_names() -> None:
     )
     assert entry == ["sprite-lint", "check", "--"]
     script = (root / "hooks" / "pre-commit").read_text()
-    assert "sprite-lint check -- $files" in script
+    # the plain hook passes no file names at all: it checks the index (--staged)
+    assert "sprite-lint check --staged" in script and "$files" not in script
 
 
 def test_dash_file_names_are_checked_as_files(tiny_baseline: Path, tmp_path: Path) -> None:

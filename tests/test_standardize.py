@@ -59,3 +59,16 @@ def test_round_trip_and_tampering() -> None:
     del bad["kde"]
     with pytest.raises(BaselineError):
         Standardizer.from_dict(bad)
+
+
+def test_the_most_specific_signal_over_the_limit_explains_a_failure() -> None:
+    from sprite_lint.signals import explaining_signal
+
+    z = np.zeros(J)
+    z[SIGNALS.index("style")] = 40.0  # the largest, but generic
+    z[SIGNALS.index("kde")] = 9.0
+    z[SIGNALS.index("background")] = 7.0  # a craft mark, over the limit of 6
+    assert explaining_signal(z, 6.0) == "background"
+    z[SIGNALS.index("background")] = 5.0
+    assert explaining_signal(z, 6.0) == "kde"  # next tier: where the model sees it
+    assert explaining_signal(np.full(J, 1.0) + np.eye(J)[3], 6.0) == SIGNALS[3]  # none over
