@@ -31,8 +31,9 @@ from sprite_lint import __version__
 from sprite_lint.calibration import Calibration
 from sprite_lint.errors import BaselineError, UsageError
 from sprite_lint.kde import GaussianKDE
-from sprite_lint.scoring import Scorer, StyleProfile
+from sprite_lint.scoring import Scorer
 from sprite_lint.standardize import Standardizer
+from sprite_lint.style import StyleProfile
 
 FORMAT_NAME = "sprite-lint-baseline"
 FORMAT_VERSION = 3

@@ -24,7 +24,7 @@ import numpy as np
 from sprite_lint.baseline import write_baseline
 from sprite_lint.calibration import MIN_CALIBRATION_SCORES, Calibration, fit_calibration
 from sprite_lint.colour import BITS, fit_document_frequency, fit_pair_frequency
-from sprite_lint.craft import colour_keys, profile_of
+from sprite_lint.craft import colour_keys
 from sprite_lint.discovery import display_path, expand_paths
 from sprite_lint.errors import CalibrationError, ImageError, MissingExtraError
 from sprite_lint.gitfiles import project_root
@@ -37,11 +37,11 @@ from sprite_lint.scoring import (
     SIGNALS,
     TILE,
     Scorer,
-    StyleProfile,
     pad_to_cells,
     sprite_embedding,
 )
 from sprite_lint.standardize import TAIL_QUANTILE, Standardizer, combine
+from sprite_lint.style import StyleProfile, profile_of
 
 SPLIT_MIN = 200
 FOLDS = 5
@@ -133,7 +133,7 @@ MIXED_STYLE_RATIO = 3.0  # how much farther one group's profiles lie from the ot
 def mixed_styles(images: Sequence[np.ndarray], names: Sequence[str], seed: int) -> str | None:
     """A warning when the approved sprites look like two art styles, else None.
 
-    The sprites' style profiles (``craft.style_profile``) are split in two by k-means
+    The sprites' style profiles (``style.style_profile``) are split in two by k-means
     (scikit-learn); if each group's sprites lie, in median, at least MIXED_STYLE_RATIO
     times farther from the other group's fitted profile than from their own, the set
     mixes styles that are better calibrated as separate baselines. Measured on the

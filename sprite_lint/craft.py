@@ -327,64 +327,6 @@ def off_centre(rgba: np.ndarray) -> tuple[float, Box]:
     return float(max(abs(left - right), abs(top - bottom))), _bbox(half, rgba)
 
 
-PROFILE = (
-    "soft_edges",
-    "colour_poverty",
-    "fringe",
-    "ringing",
-    "dark_share",
-    "light_share",
-    "saturation",
-    "median_luminance",
-    "flat_share",
-    "coverage",
-    "semi_share",
-)
-
-
-def style_profile(rgba: np.ndarray, craft_values: dict[str, float]) -> np.ndarray:
-    """How a sprite is drawn, whatever it depicts: ``(len(PROFILE),)`` float64.
-
-    The first four are craft signals (``craft_values``, by their names in
-    ``CRAFT_FUNCTIONS``); then, over the solid pixels: the share that is near black (an
-    outlined style), near white, the mean saturation, the median luminance, the share
-    equal to their right-hand neighbour (flat fills vs gradients); and the share of the
-    frame that is visible and of visible pixels that are semi-transparent. Another art
-    set differs in several of these at once (``scoring`` measures the distance).
-    """
-    a = rgba[..., 3]
-    vis, solid = a > 0, a == SOLID
-    out = [craft_values["soft"], craft_values["few_colours"], craft_values["fringe"]]
-    out.append(craft_values["ringing"])
-    n_solid = int(np.count_nonzero(solid))
-    if n_solid:
-        rgb = rgba[solid][:, :3]
-        lum = (rgb.astype(np.float32) / 255.0) @ np.array([0.2126, 0.7152, 0.0722], np.float32)
-        # channel max and min as two elementwise passes (a reduction over an axis of 3 is
-        # slow in numpy), on uint8, then scaled exactly as the float channels would be
-        hi_u8 = np.maximum(np.maximum(rgb[:, 0], rgb[:, 1]), rgb[:, 2])
-        lo_u8 = np.minimum(np.minimum(rgb[:, 0], rgb[:, 1]), rgb[:, 2])
-        hi = hi_u8.astype(np.float32) / np.float32(255.0)
-        lo = lo_u8.astype(np.float32) / np.float32(255.0)
-        sat = (hi - lo) / np.maximum(hi, 1e-3)
-        keys = np.ascontiguousarray(rgba).view(np.uint32)[..., 0]  # one key per pixel
-        pairs = solid[:, 1:]
-        n_pairs = int(np.count_nonzero(pairs))
-        same = np.count_nonzero((keys[:, 1:] == keys[:, :-1]) & pairs)
-        out += [
-            np.count_nonzero(lum < 0.12) / n_solid,
-            np.count_nonzero(lum > 0.9) / n_solid,
-            float(sat.mean()),
-            float(np.median(lum)),
-            same / n_pairs if n_pairs else 0.0,
-        ]
-    else:
-        out += [0.0, 0.0, 0.0, 0.0, 0.0]
-    n_vis = int(np.count_nonzero(vis))
-    out += [n_vis / a.size, np.count_nonzero(vis & ~solid) / n_vis if n_vis else 0.0]
-    return np.array(out, dtype=np.float64)
-
-
 CRAFT_FUNCTIONS = {  # signal name -> function, in signals.CRAFT_SIGNALS order
     "background": background,
     "stray": stray_pixels,
@@ -401,8 +343,3 @@ CRAFT_FUNCTIONS = {  # signal name -> function, in signals.CRAFT_SIGNALS order
 def measure(rgba: np.ndarray) -> dict[str, tuple[float, Box]]:
     """Every craft signal of one sprite: name -> (value, where)."""
     return {name: fn(rgba) for name, fn in CRAFT_FUNCTIONS.items()}
-
-
-def profile_of(rgba: np.ndarray) -> np.ndarray:
-    """``style_profile`` of a sprite measured from scratch (calibration's path)."""
-    return style_profile(rgba, {k: v for k, (v, _) in measure(rgba).items()})

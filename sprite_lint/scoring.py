@@ -19,7 +19,8 @@ large sprite is not averaged away:
 
 The craft signals (``sprite_lint.craft``) and two set signals are computed here too:
 ``palette``, the share of solid pixels in exact colours no approved sprite uses, and
-``style``, how far the sprite's latent summary lies from the nearest approved ones.
+``style``, how far the sprite's style profile lies from the approved sprites'
+(``sprite_lint.style``).
 ``sprite_lint.standardize`` puts them all on one scale and combines them.
 """
 
@@ -31,13 +32,23 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sprite_lint.colour import PairTable, RarityTable, colour_bins, colour_pairs
-from sprite_lint.craft import colour_keys, measure, style_profile
+from sprite_lint.craft import colour_keys, measure
 from sprite_lint.imageio import premultiply
 from sprite_lint.kde import GaussianKDE
 from sprite_lint.signals import SIGNAL_LABELS, SIGNALS
 from sprite_lint.standardize import Standardizer, combine
+from sprite_lint.style import StyleProfile, style_profile
 
-__all__ = ["SIGNALS", "SIGNAL_LABELS", "Standardizer", "combine", "Scorer", "RawScores", "Region"]
+__all__ = [
+    "SIGNALS",
+    "SIGNAL_LABELS",
+    "Standardizer",
+    "StyleProfile",
+    "combine",
+    "Scorer",
+    "RawScores",
+    "Region",
+]
 
 POOL = 4  # side of the window residuals are averaged over
 CELL = 8  # must match sprite_lint.model.CELL (kept separate so scoring never imports torch)
@@ -46,36 +57,6 @@ MARGIN = 48  # ...each with this much context, beyond the network's receptive fi
 BATCH = 64  # same-sized sprites per network call...
 BATCH_PIXELS = 128 * 128  # ...when they are at most this large (bigger ones go one by one)
 PAIR_WINDOW = 8  # the pair signal's region: the window with the most rare pairs
-PROFILE_SHRINK = 0.5  # share of the profile covariance's off-diagonal kept
-PROFILE_RIDGE = 0.1  # added to the diagonal of the robust-unit covariance
-
-
-@dataclass(frozen=True)
-class StyleProfile:
-    """How the approved sprites are drawn: the centre, robust scale and precision matrix
-    of their ``craft.style_profile`` vectors. ``distance`` is a Mahalanobis distance in
-    robust units (median and 1.4826 x MAD), with the covariance shrunk towards its
-    diagonal and ridged, as few sprites estimate a full covariance poorly."""
-
-    centre: np.ndarray  # (P,)
-    scale: np.ndarray  # (P,)
-    precision: np.ndarray  # (P, P)
-
-    @classmethod
-    def fit(cls, profiles: np.ndarray) -> StyleProfile:
-        """``profiles``: ``(n, P)`` of approved sprites."""
-        centre = np.median(profiles, axis=0)
-        mad = 1.4826 * np.median(np.abs(profiles - centre), axis=0)
-        scale = np.maximum(mad, 1e-3 * (np.abs(centre) + 1e-3))
-        z = (profiles - centre) / scale
-        cov = np.cov(z.T) if z.shape[0] > 1 else np.eye(z.shape[1])
-        cov = PROFILE_SHRINK * cov + (1 - PROFILE_SHRINK) * np.diag(np.diag(cov))
-        precision = np.linalg.pinv(cov + PROFILE_RIDGE * np.eye(cov.shape[0]))
-        return cls(centre, scale, precision)
-
-    def distance(self, profile: np.ndarray) -> float:
-        z = np.clip((profile - self.centre) / self.scale, -1e3, 1e3)
-        return float(np.sqrt(max(float(z @ self.precision @ z), 0.0)))
 
 
 @dataclass(frozen=True)
@@ -107,7 +88,7 @@ class RawScores:
     pair: float  # neighbouring pixel pairs in colour pairs (almost) no approved sprite has
     regions: dict[str, Region]
     extra: dict[str, float] = field(default_factory=dict)  # craft and set signals by name
-    profile: np.ndarray | None = field(default=None, repr=False)  # craft.style_profile
+    profile: np.ndarray | None = field(default=None, repr=False)  # style.style_profile
     embedding: np.ndarray | None = field(default=None, repr=False)  # (2d,) sprite summary
     residual: np.ndarray | None = field(default=None, repr=False)  # (H, W) when kept
     reconstruction: np.ndarray | None = field(default=None, repr=False)  # (H, W, 4) uint8

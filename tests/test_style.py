@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+import numpy as np
+
+from sprite_lint.style import PROFILE, StyleProfile, profile_of
+from sprite_lint.synth import make_family
+
+
+def test_profile_has_one_value_per_named_measure() -> None:
+    p = profile_of(make_family("gems", 1, seed=0)[0])
+    assert p.shape == (len(PROFILE),) and np.isfinite(p).all()
+    empty = profile_of(np.zeros((8, 8, 4), np.uint8))
+    assert np.isfinite(empty).all()
+
+
+def test_another_art_style_lies_farther_than_the_same_style() -> None:
+    fit = StyleProfile.fit(np.stack([profile_of(im) for im in make_family("gems", 40, seed=1)]))
+    same = [fit.distance(profile_of(im)) for im in make_family("gems", 10, seed=2)]
+    other = [fit.distance(profile_of(im)) for im in make_family("creatures", 10, seed=3)]
+    assert np.median(other) > 3 * np.median(same)
+    assert fit.distance(fit.centre) == 0.0
