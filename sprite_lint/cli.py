@@ -382,6 +382,8 @@ def check(
         )
         if report_dir is not None or html is not None:
             _write_visual_reports(report, loaded, shown, s.max_pixels, report_dir, html)
+        if shown is None and s.format in REPOSITORY_FORMATS:
+            _repository_relative(report)
         _emit(report, s.format, output)
         raise typer.Exit(report.exit_code)
 
@@ -635,6 +637,28 @@ def _repo_root_or_none() -> Path | None:
     from sprite_lint.gitfiles import repo_root_or_none
 
     return repo_root_or_none()
+
+
+# formats a code host maps onto the repository's files: their paths must be relative to
+# its top, even when check ran in a subfolder with file names relative to it
+REPOSITORY_FORMATS = ("sarif", "gitlab", "junit", "github")
+
+
+def _repository_relative(report: Any) -> None:
+    """Rewrite the report's paths (relative to the working directory) relative to the top of
+    the git repository it runs in, when there is one and the file lies inside it."""
+    from sprite_lint.gitfiles import repo_root_or_none
+
+    top = repo_root_or_none()
+    if top is None:
+        return
+    prefix = os.path.realpath(top) + os.sep
+    for r in report.results:
+        # the folders resolved (a checkout under a linked folder), the file name kept as is
+        where = os.path.join(os.getcwd(), r.path)
+        absolute = os.path.join(os.path.realpath(os.path.dirname(where)), os.path.basename(where))
+        if absolute.startswith(prefix):
+            r.path = absolute[len(prefix) :].replace(os.sep, "/")
 
 
 def _emit(report: object, fmt: str, output: Path | None) -> None:

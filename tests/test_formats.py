@@ -181,3 +181,22 @@ def test_markdown_table_survives_any_file_name(name: str) -> None:
 
     assert h.unescape(re.sub("</?code>", "", cells[0])) == shown
     assert "<b>" not in html and "x=1 | y=2" in h.unescape(html)
+
+
+def test_machine_formats_are_repository_relative_from_a_subfolder(
+    tiny_baseline: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+
+    repo = tmp_path / "game"
+    im = inject(make_family("creatures", 1, seed=5)[0], "foreign_blob", np.random.default_rng(3))
+    write_rgba(repo / "art" / "sub" / "bad one.png", im)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    monkeypatch.chdir(repo / "art")
+    runner = CliRunner()
+    for fmt in ("sarif", "gitlab", "junit"):
+        r = runner.invoke(app, ["check", "sub", "-b", str(tiny_baseline), "-f", fmt], env=ENV)
+        assert r.exit_code == 1, r.output
+        assert "art/sub/bad" in r.stdout, fmt  # relative to the repository's top
+    table = runner.invoke(app, ["check", "sub", "-b", str(tiny_baseline)], env=ENV)
+    assert "sub/bad one.png" in table.output  # the table stays relative to where you are
