@@ -86,45 +86,84 @@ def _short(path: str, width: int) -> str:
     return "…" + kept
 
 
-def render_table(report: CheckReport, console: Console) -> None:
-    """One row per file, failing first; then what is wrong with each, and where."""
+# Columns give way in this order when the terminal is narrow (the file name shrinks
+# first, down to MIN_FILE cells); below what File, Result and Score need, one record per
+# file. Numbers and verdicts are never cut.
+DROP_ORDER = ("p", "Limit", "Was", "Change", "Signal", "Margin", "Δ")
+MIN_FILE = 12
+GAP = 3  # cells between columns (padding of one on each side and the box's divider)
+
+
+def _table_columns(report: CheckReport, rows: list[FileResult]) -> list[tuple[str, list[Text]]]:
+    """Every column (header, one cell per row) of the table, before fitting the width."""
     diff = any(r.change is not None for r in report.results)
-    path_width = max(16, console.width - 62)
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, expand=False, show_edge=False)
-    table.add_column("File", no_wrap=True, max_width=path_width)
-    if diff:  # --changed-since: how the edit moved the score, instead of the raw signals
-        table.add_column("Change", no_wrap=True)
-    table.add_column("Result", no_wrap=True)
+    cols: dict[str, list[Text]] = {"File": [Text(r.path) for r in rows]}
+    if diff:  # --changed-since: how the edit moved the score, instead of the signal
+        cols["Change"] = [Text(r.change or "") for r in rows]
+    cols["Result"] = [Text(STATUS_LABEL[r.status], style=_STYLE[r.status]) for r in rows]
     if diff:
-        table.add_column("Was", justify="right", no_wrap=True)
+        cols["Was"] = [Text(fmt_num(r.previous_score)) for r in rows]
     else:  # the signal behind a failing score: what is wrong, in one word
-        table.add_column("Signal", no_wrap=True)
-    table.add_column("Score", justify="right", no_wrap=True)
+        cols["Signal"] = [Text(r.driver if r.status == "fail" and r.driver else "") for r in rows]
+    cols["Score"] = [Text(fmt_num(r.score)) for r in rows]
     if diff:
-        table.add_column("Δ", justify="right", no_wrap=True)
-    table.add_column("Limit", justify="right", no_wrap=True)
-    table.add_column("p", justify="right", no_wrap=True)
-    table.add_column("Margin", justify="right", no_wrap=True)
+        cols["Δ"] = [Text(fmt_signed(r.score_change)) for r in rows]
+    cols["Limit"] = [Text(fmt_num(r.threshold)) for r in rows]
+    cols["p"] = [Text(fmt_p(r.p_value)) for r in rows]
+    # an approved file is over the limit by choice: its margin is not a failure
+    cols["Margin"] = [
+        Text("approved", style="dim") if r.approved else Text(fmt_signed(r.margin)) for r in rows
+    ]
+    return list(cols.items())
+
+
+def render_table(report: CheckReport, console: Console) -> None:
+    """One row per file, failing first; then what is wrong with each, and where.
+
+    Fits the console's width without cutting a number or a verdict: the file name is
+    shortened first (keeping its end), then columns drop in DROP_ORDER, and below that one
+    record per file is printed instead of a table.
+    """
+    from rich.cells import cell_len
+
     rows = sorted_results(report)
     shown = rows if len(rows) <= MAX_ROWS else [r for r in rows if r.status != "pass"][:MAX_ROWS]
-    for r in shown:
-        cells: list[str | Text] = [_short(r.path, path_width)]
-        if diff:
-            cells.append(r.change or "")
-        cells.append(Text(STATUS_LABEL[r.status], style=_STYLE[r.status]))
-        if diff:
-            cells.append(fmt_num(r.previous_score))
-        else:
-            cells.append(r.driver if r.status == "fail" and r.driver else "")
-        cells.append(fmt_num(r.score))
-        if diff:
-            cells.append(fmt_signed(r.score_change))
-        # an approved file is over the limit by choice: its margin is not a failure
-        margin = Text("approved", style="dim") if r.approved else fmt_signed(r.margin)
-        cells += [fmt_num(r.threshold), fmt_p(r.p_value), margin]
-        table.add_row(*cells)
-    if shown:
+    columns = _table_columns(report, shown)
+
+    def width_of(name: str, cells: list[Text]) -> int:
+        return max([cell_len(name), *(c.cell_len for c in cells)])
+
+    def needed(cols: list[tuple[str, list[Text]]]) -> int:
+        return sum(width_of(n, c) for n, c in cols[1:]) + GAP * (len(cols) - 1)
+
+    drop = list(DROP_ORDER)
+    while needed(columns) + MIN_FILE > console.width and drop:
+        name = drop.pop(0)
+        columns = [(n, c) for n, c in columns if n != name]
+    if shown and needed(columns) + MIN_FILE <= console.width:
+        file_width = min(width_of(*columns[0]), console.width - needed(columns))
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, expand=False, show_edge=False)
+        for k, (name, cells) in enumerate(columns):
+            right = name in ("Score", "Limit", "p", "Margin", "Was", "Δ")
+            width = file_width if k == 0 else width_of(name, cells)
+            table.add_column(
+                name, justify="right" if right else "left", no_wrap=True, min_width=width
+            )
+        for i, r in enumerate(shown):
+            cells = [Text(_short(r.path, file_width))] + [c[i] for _, c in columns[1:]]
+            table.add_row(*cells)
         console.print(table)
+    elif shown:  # too narrow for any table: one record per file
+        for i, r in enumerate(shown):
+            head = Text(f"{STATUS_LABEL[r.status]} ", style=_STYLE[r.status])
+            head.append(r.path)
+            _print_wrapped(console, head)
+            detail = "  ".join(
+                f"{name.lower()} {c[i].plain}"
+                for name, c in _table_columns(report, shown)[2:]
+                if c[i].plain and name not in ("Result",)
+            )
+            _print_wrapped(console, Text(f"  {detail}"))
     if len(shown) < len(rows):
         ids = {id(r) for r in shown}
         passing = sum(r.status == "pass" and id(r) not in ids for r in rows)

@@ -308,3 +308,23 @@ def test_long_wide_names_keep_their_end_in_the_table() -> None:
     name = "art/characters/heroes/my sprite é🙂🙂.png"
     short = _short(name, 16)
     assert short.startswith("…") and short.endswith("🙂🙂.png") and cell_len(short) <= 16
+
+
+@pytest.mark.parametrize("width", [30, 40, 60, 80, 100, 120])
+def test_table_never_cuts_a_number_or_verdict(
+    runner: CliRunner, tiny_baseline: Path, sprites: Path, width: int
+) -> None:
+    import json as _json
+
+    args = ["check", str(sprites / "good"), str(sprites / "bad"), "-b", str(tiny_baseline)]
+    env = {**ENV, "COLUMNS": str(width)}
+    table = runner.invoke(app, args, env=env).output
+    report = _json.loads(runner.invoke(app, [*args, "-f", "json"], env=env).stdout)
+    assert max(len(line) for line in table.splitlines()) <= width
+    words = set(table.replace("\n", " ").split())
+    from sprite_lint.reporters import STATUS_LABEL, fmt_num
+
+    for f in report["files"]:
+        assert STATUS_LABEL[f["status"]] in words
+        assert fmt_num(f["score"]) in words  # whole, never "3071…"
+    assert "…" not in "".join(w for w in words if any(ch.isdigit() for ch in w[:1]))
