@@ -800,13 +800,18 @@ def demo(
 
         console = _console()
         console.print(f"Generating the dSprites-style data set in {out}/ ({n} per set) ...")
-        result = run_demo(
-            out,
-            n=n,
-            epochs=epochs,
-            seed=seed,
-            device=device,
-            on_phase=lambda p: console.print(f"  {p}"),
+        result = _with_progress(
+            _console(stderr=True),
+            lambda on_phase, on_step: run_demo(
+                out,
+                n=n,
+                epochs=epochs,
+                seed=seed,
+                device=device,
+                on_phase=lambda p: console.print(f"  {p}"),
+                on_step=on_step,
+                on_training_phase=on_phase,
+            ),
         )
         from sprite_lint.evalreport import render_demo
 

@@ -49,8 +49,14 @@ def run_demo(
     seed: int = 0,
     device: str = "auto",
     on_phase: Callable[[str], None] | None = None,
+    on_step: Callable[[int, int, float], None] | None = None,
+    on_training_phase: Callable[[str], None] | None = None,
 ) -> DemoResult:
-    """Generate, calibrate on ``n`` approved, check ``n`` held-out normals and ``n`` anomalies."""
+    """Generate, calibrate on ``n`` approved, check ``n`` held-out normals and ``n`` anomalies.
+
+    ``on_phase`` hears what the demo does; ``on_training_phase`` and ``on_step`` (both
+    passed to ``calibrate``) follow the training, for a progress display.
+    """
     say = on_phase or (lambda _msg: None)
     approved, heldout, anomalous = make_dataset(n, n, seed)
     write_pngs(approved, out / "approved", "approved")
@@ -62,7 +68,8 @@ def run_demo(
         [out / "approved"],
         out / "baseline",
         CalibrateOptions(epochs=epochs, seed=seed, device=device),
-        on_phase=lambda label: say(f"  {label}"),
+        on_phase=on_training_phase or (lambda label: say(f"  {label}")),
+        on_step=on_step,
     )
     t1 = time.perf_counter()
     say(f"checking {n} held-out normals and {n} anomalous copies ...")
