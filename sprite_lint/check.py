@@ -330,7 +330,11 @@ def check_files(
             part = judge(chunk, keep_maps)
             results.extend(part)
     if approvals:
-        apply_approvals(results, approvals)
+        from sprite_lint.gitfiles import project_root
+
+        # approved.json keys are relative to the repository's top; results to ``root``
+        key_root = root if root is not None else project_root()
+        apply_approvals(results, approvals, [display_path(p, key_root) for p in files])
     for r in results:
         r.baseline = baseline.path.as_posix()
     cal = baseline.calibration
@@ -371,12 +375,20 @@ def add_previous_scores(
         r.previous_score = detector.judge(r.path, old).score
 
 
-def apply_approvals(results: Sequence[FileResult], approvals: Mapping[str, Approval]) -> None:
-    """A failing file whose exact bytes were approved passes, and says so."""
-    by_hash = {a.sha256: a for a in approvals.values()}
-    for r in results:
-        a = by_hash.get(r.sha256 or "")
-        if r.status == "fail" and a is not None:
+def apply_approvals(
+    results: Sequence[FileResult],
+    approvals: Mapping[str, Approval],
+    keys: Sequence[str] | None = None,
+) -> None:
+    """A failing file passes, and says so, when its own path was approved with these exact
+    bytes: approving ``art/bad.png`` does not pass an identical ``other/copy.png``.
+
+    ``keys``: each result's path as ``approved.json`` stores it (relative to the
+    repository's top); default: the results' own paths.
+    """
+    for r, key in zip(results, keys if keys is not None else [r.path for r in results]):
+        a = approvals.get(key)
+        if r.status == "fail" and a is not None and a.sha256 == r.sha256:
             r.status = "pass"
             r.approved = True
             r.message = f"approved ({a.reason})" if a.reason else "approved"

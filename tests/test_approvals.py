@@ -123,3 +123,21 @@ def test_approve_recalibrate_refuses_when_sources_are_gone(repo: Path) -> None:
     assert (
         manifest.read_text() == json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     )
+
+
+def test_an_approval_is_for_one_path_not_its_bytes_anywhere(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = CliRunner()
+    assert runner.invoke(app, ["approve", "art/boss.png"], env=ENV).exit_code == 0
+    (repo / "other").mkdir()
+    shutil.copy(repo / "art" / "boss.png", repo / "other" / "copy.png")
+    r = runner.invoke(app, ["check", "art/boss.png", "other/copy.png", "-f", "json"], env=ENV)
+    rows = {f["path"]: f for f in json.loads(r.stdout)["files"]}
+    assert rows["art/boss.png"]["status"] == "pass"
+    assert rows["other/copy.png"]["status"] == "fail"  # same bytes, never approved
+    assert r.exit_code == 1
+    # from a subfolder, the approval still finds its file (paths are repository-relative)
+    monkeypatch.chdir(repo / "art")
+    sub = runner.invoke(app, ["check", "boss.png", "-f", "json"], env=ENV)
+    assert json.loads(sub.stdout)["files"][0]["status"] == "pass"
