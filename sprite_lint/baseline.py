@@ -203,6 +203,72 @@ class Baseline:
         )
 
 
+MAX_MEMBER_BYTES = 512 * 1024 * 1024  # an array of reference.npz, uncompressed
+
+
+def _check_reference_members(blob: bytes, where: str) -> None:
+    """Refuse a reference.npz whose zip directory lists a member we did not write or one
+    that would decompress past MAX_MEMBER_BYTES, before any of it is read."""
+    expected = {f"{name}.npy" for name in REFERENCE_ARRAYS}
+    try:
+        with zipfile.ZipFile(io.BytesIO(blob)) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise BaselineError(f"{where}: {REFERENCE} is unreadable (not an archive: {exc})") from None
+    for info in infos:
+        if info.filename not in expected:
+            raise BaselineError(
+                f"{where}: {REFERENCE} holds {info.filename!r}, which calibrate never writes"
+            )
+        if info.file_size > MAX_MEMBER_BYTES:
+            raise BaselineError(
+                f"{where}: {REFERENCE} member {info.filename!r} would take "
+                f"{info.file_size / 2**20:.0f} MiB (at most {MAX_MEMBER_BYTES // 2**20} MiB)"
+            )
+
+
+def _check_reference_arrays(
+    arrays: dict[str, np.ndarray], manifest: dict[str, Any], where: str
+) -> None:
+    """Dtypes and shapes as calibrate writes them, consistent with the manifest."""
+
+    def bad(name: str, why: str) -> BaselineError:
+        return BaselineError(f"{where}: {REFERENCE} array {name!r} {why}")
+
+    for name, arr in arrays.items():
+        if name == "sprite_names":
+            if arr.dtype.kind != "U" or arr.ndim != 1:
+                raise bad(name, "is not a list of names")
+        elif arr.dtype.kind not in "fiu":
+            raise bad(name, f"has dtype {arr.dtype}, not numbers")
+        elif arr.dtype.kind == "f" and not np.isfinite(arr).all():
+            raise bad(name, "holds NaN or infinity")
+    try:
+        dim = int(manifest["kde"]["dim"])
+    except (KeyError, TypeError, ValueError):
+        raise BaselineError(f"{where}: manifest kde section is malformed") from None
+    ref = arrays["kde_reference"]
+    if ref.ndim != 2 or ref.shape[1] != dim or ref.shape[0] == 0:
+        raise bad("kde_reference", f"has shape {ref.shape}, not (n, {dim})")
+    for name in ("latent_mean", "latent_std"):
+        if arrays[name].shape != (dim,):
+            raise bad(name, f"has shape {arrays[name].shape}, not ({dim},)")
+    p = arrays["profile_centre"].shape
+    if (
+        len(p) != 1
+        or arrays["profile_scale"].shape != p
+        or arrays["profile_precision"].shape != (p[0], p[0])
+    ):
+        raise bad("profile_precision", "does not match the profile's centre and scale")
+    for name in ("colour_bins", "colour_counts", "pair_keys", "pair_counts", "palette", "kde_loo"):
+        if arrays[name].ndim != 1:
+            raise bad(name, f"has shape {arrays[name].shape}, not a list")
+    if arrays["colour_bins"].shape != arrays["colour_counts"].shape:
+        raise bad("colour_counts", "does not match colour_bins")
+    if arrays["pair_keys"].shape != arrays["pair_counts"].shape:
+        raise bad("pair_counts", "does not match pair_keys")
+
+
 def load_baseline(directory: str | Path) -> Baseline:
     """Read and verify a baseline; any mismatch or tampering raises :class:`BaselineError`."""
     directory = Path(directory)
@@ -249,11 +315,13 @@ def load_baseline(directory: str | Path) -> Baseline:
                 f"{where}: {name} does not match the manifest's sha256 (changed or replaced "
                 "after calibration). Restore it from git or re-run sprite-lint calibrate."
             )
+    _check_reference_members(blobs[REFERENCE], where)
     try:
         with np.load(io.BytesIO(blobs[REFERENCE]), allow_pickle=False) as npz:
             arrays = {k: np.array(npz[k]) for k in REFERENCE_ARRAYS}
     except (ValueError, KeyError, OSError, zipfile.BadZipFile, EOFError) as exc:
         raise BaselineError(f"{where}: {REFERENCE} is unreadable ({exc})") from None
+    _check_reference_arrays(arrays, manifest, where)
     baseline = Baseline(directory, manifest, blobs[MODEL], arrays, manifest["manifest_sha256"])
     try:
         baseline.calibration  # noqa: B018 - validates the section

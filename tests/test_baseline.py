@@ -114,3 +114,47 @@ def test_interrupted_write_leaves_previous_baseline(
     assert {p.name: p.read_bytes() for p in old.iterdir()} == before  # ...it is still whole
     assert load_baseline(copy).sha256 == b.sha256  # and still what `check` loads
     assert not list(copy.parent.glob(".baseline.tmp-*"))
+
+
+def _replace_reference(copy: Path, arrays: dict) -> None:
+    """Rewrite reference.npz and re-seal the manifest, as an attacker with write access could."""
+    blob = bl.npz_bytes(arrays)
+    (copy / "reference.npz").write_bytes(blob)
+    doc = json.loads((copy / "manifest.json").read_text())
+    doc["files"]["reference.npz"] = bl.sha256_bytes(blob)
+    (copy / "manifest.json").write_text(bl.canonical_json(bl._seal(doc)))
+
+
+def test_reference_members_we_never_write_or_too_large_are_refused_before_reading(
+    copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arrays = dict(load_baseline(copy).arrays)
+    _replace_reference(copy, {**arrays, "extra": np.zeros(3)})
+    with pytest.raises(BaselineError, match="'extra.npy', which calibrate never writes"):
+        load_baseline(copy)
+    _replace_reference(copy, arrays)
+    assert load_baseline(copy).arrays["kde_reference"].shape == arrays["kde_reference"].shape
+    monkeypatch.setattr(bl, "MAX_MEMBER_BYTES", 64)
+    with pytest.raises(BaselineError, match="would take"):
+        load_baseline(copy)
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("kde_reference", np.zeros((4, 3))),  # wrong latent dimension
+        ("latent_std", np.ones(2)),
+        ("profile_precision", np.eye(2)),
+        ("palette", np.zeros((2, 2), np.uint32)),
+        ("colour_counts", np.zeros(1, np.int64)),
+        ("kde_loo", np.array([np.nan])),
+    ],
+)
+def test_reference_arrays_must_have_the_shapes_calibrate_writes(
+    copy: Path, name: str, value: np.ndarray
+) -> None:
+    arrays = dict(load_baseline(copy).arrays)
+    arrays[name] = value
+    _replace_reference(copy, arrays)
+    with pytest.raises(BaselineError, match=name):
+        load_baseline(copy)
