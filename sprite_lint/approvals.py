@@ -7,7 +7,6 @@ covers the file's sha256: edit the sprite and it is checked again.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -33,14 +32,47 @@ def load_approvals(baseline_dir: Path) -> dict[str, Approval]:
         return {}
     try:
         doc = json.loads(target.read_text(encoding="utf-8"))
-        if doc.get("version") != VERSION:
-            raise ValueError(f"unsupported version {doc.get('version')!r}")
-        return {
-            e["path"]: Approval(str(e["path"]), str(e["sha256"]), str(e.get("reason", "")))
-            for e in doc["approved"]
-        }
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        if not isinstance(doc, dict) or doc.get("version") != VERSION:
+            raise ValueError(
+                f"unsupported version {doc.get('version') if isinstance(doc, dict) else doc!r}"
+            )
+        entries = doc["approved"]
+        if not isinstance(entries, list):
+            raise ValueError("'approved' is not a list")
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
         raise BaselineError(f"{target}: not a readable approvals file ({exc})") from None
+    out: dict[str, Approval] = {}
+    for i, e in enumerate(entries):
+        problem = _entry_problem(e)
+        if problem:
+            raise BaselineError(f"{target}: entry {i + 1} {problem}; fix or remove it")
+        if e["path"] in out:
+            raise BaselineError(f"{target}: entry {i + 1} approves {e['path']!r} a second time")
+        out[e["path"]] = Approval(e["path"], e["sha256"], e.get("reason", ""))
+    return out
+
+
+def _entry_problem(e: object) -> str | None:
+    """What is wrong with one approvals entry, or None. A path must stay inside the
+    repository: relative, forward slashes, no ``..``, no empty or ``.`` parts."""
+    if not isinstance(e, dict) or set(e) - {"path", "sha256", "reason"}:
+        return "is not {path, sha256, reason}"
+    path, sha, reason = e.get("path"), e.get("sha256"), e.get("reason", "")
+    if not isinstance(path, str) or not path:
+        return "has no path"
+    parts = path.split("/")
+    if (
+        path.startswith("/")
+        or "\\" in path
+        or ":" in parts[0]
+        or any(p in ("", ".", "..") for p in parts)
+    ):
+        return f"has path {path!r}, not one relative to the repository's top"
+    if not isinstance(sha, str) or len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+        return f"for {path!r} has no sha256 of 64 hex digits"
+    if not isinstance(reason, str):
+        return f"for {path!r} has a reason that is not text"
+    return None
 
 
 def save_approvals(baseline_dir: Path, approvals: dict[str, Approval]) -> None:
@@ -59,6 +91,3 @@ def save_approvals(baseline_dir: Path, approvals: dict[str, Approval]) -> None:
     )
     os.replace(tmp, target)
 
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -598,7 +598,11 @@ def baseline_status(baseline: BaselineOpt = None) -> None:
 
 def _status_of(base: Any) -> int:
     """Print one baseline's status; return how many of its approvals are stale."""
-    from sprite_lint.approvals import file_sha256, load_approvals
+    import hashlib
+
+    from sprite_lint.approvals import load_approvals
+    from sprite_lint.errors import ImageError
+    from sprite_lint.imageio import read_file
 
     m = base.manifest
     console = _console()
@@ -622,9 +626,14 @@ def _status_of(base: Any) -> int:
     stale = 0
     for a in sorted(load_approvals(base.path).values(), key=lambda a: a.path):
         target = root / a.path
-        if not target.is_file():
+        try:
+            data = read_file(target)  # regular files only: never a device, a pipe, /etc/...
+        except ImageError:
+            data = None
+        inside = os.path.realpath(target).startswith(os.path.realpath(root) + os.sep)
+        if data is None or not inside:
             state = "stale: file is gone"
-        elif file_sha256(target) != a.sha256:
+        elif hashlib.sha256(data).hexdigest() != a.sha256:
             state = "stale: file changed since it was approved"
         else:
             state = "current"

@@ -141,3 +141,45 @@ def test_an_approval_is_for_one_path_not_its_bytes_anywhere(
     monkeypatch.chdir(repo / "art")
     sub = runner.invoke(app, ["check", "boss.png", "-f", "json"], env=ENV)
     assert json.loads(sub.stdout)["files"][0]["status"] == "pass"
+
+
+@pytest.mark.parametrize(
+    "entry, words",
+    [
+        ({"path": "/etc/shadow", "sha256": "0" * 64}, "entry 1 has path '/etc/shadow'"),
+        ({"path": "../outside.png", "sha256": "0" * 64}, "not one relative"),
+        ({"path": "art/x.png", "sha256": "nothex"}, "64 hex digits"),
+        ({"path": "art/x.png", "sha256": "0" * 64, "reason": 5}, "reason that is not text"),
+        ({"path": "art/x.png", "sha256": "0" * 64, "extra": 1}, "is not {path, sha256, reason}"),
+        ("art/x.png", "is not {path, sha256, reason}"),
+    ],
+)
+def test_malformed_approvals_are_refused_naming_the_entry(
+    repo: Path, entry: object, words: str
+) -> None:
+    target = repo / "baselines/default" / APPROVALS
+    target.write_text(json.dumps({"version": 1, "approved": [entry]}))
+    r = CliRunner().invoke(app, ["check", "art/boss.png"], env=ENV)
+    assert r.exit_code == 2 and words in r.output.replace("\n", " ")
+    with pytest.raises(BaselineError):
+        load_approvals(repo / "baselines/default")
+
+
+def test_baseline_status_never_reads_devices_or_files_outside(repo: Path) -> None:
+    (repo / "art" / "zero.png").symlink_to("/dev/zero")
+    (repo / "art" / "out.png").symlink_to("/etc/hostname")
+    target = repo / "baselines/default" / APPROVALS
+    target.write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "approved": [
+                    {"path": "art/zero.png", "sha256": "0" * 64, "reason": ""},
+                    {"path": "art/out.png", "sha256": "0" * 64, "reason": ""},
+                ],
+            }
+        )
+    )
+    r = CliRunner().invoke(app, ["baseline", "status"], env=ENV)
+    assert r.exit_code == 1  # both stale, at once: nothing outside was hashed
+    assert "art/zero.png: stale" in r.output and "art/out.png: stale" in r.output
