@@ -139,7 +139,9 @@ def _validate(s: Settings) -> None:
         raise UsageError(f"max_pixels must be a positive integer, got {s.max_pixels!r}")
     if s.format not in FORMATS:
         raise UsageError(f"format must be one of {', '.join(FORMATS)}, got {s.format!r}")
-    if s.epochs is not None and (not isinstance(s.epochs, int) or s.epochs < 1):
+    if s.epochs is not None and (
+        isinstance(s.epochs, bool) or not isinstance(s.epochs, int) or s.epochs < 1
+    ):
         raise UsageError(f"epochs must be a positive integer, got {s.epochs!r}")
     if isinstance(s.seed, bool) or not isinstance(s.seed, int):
         raise UsageError(f"seed must be an integer, got {s.seed!r}")

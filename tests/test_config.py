@@ -156,3 +156,12 @@ def test_explain_and_approve_use_the_mapped_baseline(mapped: Path) -> None:
     assert res.exit_code in (0, 1) and "most similar approved sprites" in res.output
     res = runner.invoke(app, ["baseline", "status"], env=ENV)
     assert res.output.count(": verified") == 2
+
+
+def test_booleans_are_not_numbers_in_the_configuration(tmp_path: Path) -> None:
+    from sprite_lint.config import load_settings
+    from sprite_lint.errors import UsageError
+
+    (tmp_path / "sprite-lint.toml").write_text("epochs = true\n")
+    with pytest.raises(UsageError, match="epochs must be a positive integer"):
+        load_settings(tmp_path)
