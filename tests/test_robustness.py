@@ -422,3 +422,50 @@ def test_check_passes_the_capped_jobs(tiny_baseline: Path, monkeypatch: pytest.M
     )
     assert r.exit_code == 0, r.output
     assert seen == [1]
+
+
+def test_ctrl_c_during_a_parallel_scan_exits_130_without_tracebacks(
+    tiny_baseline: Path, tmp_path: Path
+) -> None:
+    import signal
+    import time
+
+    from sprite_lint.synth import make_family
+
+    folder = tmp_path / "many"
+    ims = make_family("creatures", 20, seed=9)
+    for i in range(3000):
+        write_rgba(folder / f"s{i:04d}.png", ims[i % len(ims)])
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sprite_lint",
+            "check",
+            str(folder),
+            "-b",
+            str(tiny_baseline),
+            "--jobs",
+            "2",
+            "--no-cache",
+            "-f",
+            "json",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and proc.poll() is None:
+        if children.exists() and children.read_text().split():
+            break  # the worker processes are up and scoring
+        time.sleep(0.05)
+    time.sleep(0.3)
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole group, workers included
+    _, err = proc.communicate(timeout=60)
+    if proc.returncode in (0, 1):  # the machine finished first: nothing to interrupt
+        pytest.skip("the scan finished before the interrupt")
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "BrokenProcessPool" not in err
