@@ -13,6 +13,7 @@ Thresholds are set on approved sprites the model did not train on:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ from sprite_lint.standardize import TAIL_QUANTILE, Standardizer, combine
 from sprite_lint.style import StyleProfile, profile_of
 
 SPLIT_MIN = 200
+CROSS_MIN_STEPS = 400  # per fold model under cross-conformal calibration (split: 600)
 FOLDS = 5
 MAX_REFERENCE = 8192
 MIN_SPRITES = MIN_CALIBRATION_SCORES
@@ -284,6 +286,9 @@ def calibrate(
     mconf = ModelConfig(width=options.width, latent_dim=options.latent_dim)
     tconf = TrainConfig(epochs=options.epochs, seed=options.seed, device=device)
     rng = np.random.default_rng(options.seed)
+
+    if n < SPLIT_MIN:  # five fold models instead of one: each trains for fewer steps
+        tconf = dataclasses.replace(tconf, min_steps=CROSS_MIN_STEPS)
 
     def fit(train: list[np.ndarray], label: str) -> tuple[Scorer, bytes, dict[str, Any]]:
         if on_phase is not None:
