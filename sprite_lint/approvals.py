@@ -90,4 +90,3 @@ def save_approvals(baseline_dir: Path, approvals: dict[str, Approval]) -> None:
         json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     os.replace(tmp, target)
-

@@ -80,9 +80,6 @@ def background(rgba: np.ndarray) -> tuple[float, Box]:
     return float(np.mean(frame >= 128)), _whole(rgba)
 
 
-EDGES = ("top", "bottom", "left", "right")
-
-
 def cut_edge(rgba: np.ndarray) -> tuple[float, Box]:
     """The largest share of one image edge (top, bottom, left or right row of pixels)
     that is opaque (alpha >= 128), in [0, 1]: content that runs into the edge of the

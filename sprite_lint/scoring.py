@@ -88,7 +88,6 @@ class RawScores:
     pair: float  # neighbouring pixel pairs in colour pairs (almost) no approved sprite has
     regions: dict[str, Region]
     extra: dict[str, float] = field(default_factory=dict)  # craft and set signals by name
-    profile: np.ndarray | None = field(default=None, repr=False)  # style.style_profile
     embedding: np.ndarray | None = field(default=None, repr=False)  # (2d,) sprite summary
     residual: np.ndarray | None = field(default=None, repr=False)  # (H, W) when kept
     reconstruction: np.ndarray | None = field(default=None, repr=False)  # (H, W, 4) uint8
@@ -401,8 +400,8 @@ class Scorer:
             raw.regions[name] = Region(box.x, box.y, box.w, box.h)
         raw.extra["palette"] = self.palette_share(rgba)
         raw.regions["palette"] = Region(0, 0, w, h)
-        raw.profile = style_profile(rgba, raw.extra)
-        raw.extra["style"] = self.profile.distance(raw.profile) if self.profile else 0.0
+        profile = style_profile(rgba, raw.extra)
+        raw.extra["style"] = self.profile.distance(profile) if self.profile else 0.0
         raw.regions["style"] = Region(0, 0, w, h)
         if keep_maps:
             raw.residual = residual
