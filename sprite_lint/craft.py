@@ -3,8 +3,8 @@
 In a real art set every new sprite is new content, so "unlike the approved sprites" is
 normal. What a broken export or edit leaves behind looks alike on any subject: an opaque
 background, lone pixels in the transparent area, a hole punched in the alpha, a dark or
-light fringe from a premultiplied/straight alpha mix-up, soft resampled edges, JPEG
-ringing, a palette pass that dropped the colours, content pushed off-centre. Each signal
+light fringe from a premultiplied/straight alpha mix-up, soft resampled edges, a JPEG's
+quantisation, a palette pass that dropped the colours, content pushed off-centre. Each signal
 here measures one such mark directly on the pixels (numpy only: ``check`` runs this),
 and calibration learns from the approved art how much of it is normal.
 
@@ -167,14 +167,16 @@ def components(mask: np.ndarray) -> np.ndarray:
 
 
 def alpha_holes(rgba: np.ndarray) -> tuple[float, Box]:
-    """How hard-edged the worst hole is: the number of sides where a fully clear pixel
-    (alpha 0) of one hole the sprite encloses (not connected to the image border through
-    almost clear pixels, alpha < 8) meets RIM fully solid pixels (alpha 255) in a row.
+    """How hard-edged the worst hole is, on its weakest side: 4 x the fewest, over the four
+    directions (left, right, up, down), of the fully clear pixels (alpha 0) of one hole
+    the sprite encloses (not connected to the image border through almost clear pixels,
+    alpha < 8) that meet RIM fully solid pixels (alpha 255) in a row that way.
 
     A hole punched by an eraser or a bad mask sits in a solid area with a hard rim on
-    every side (16 sides for a 4x4 hole); an opening drawn in anti-aliased art is rimmed
-    with semi-transparent pixels, and the many small gaps of a drawn net or lattice are
-    each small: the worst single hole counts, not their total.
+    every side (16 for a 4x4 hole); an opening drawn in anti-aliased art is rimmed with
+    semi-transparent pixels, and the gaps a drawing leaves between parts (a net, the
+    rings of a tornado, a building and a tree) are long and thin, hard on two sides at
+    most: the weakest side of the worst single hole counts.
     """
     a = rgba[..., 3]
     clear = a < SEMI_LO
@@ -193,17 +195,18 @@ def alpha_holes(rgba: np.ndarray) -> tuple[float, Box]:
         return 0.0, _whole(rgba)
     solid = np.pad(a == SOLID, RIM)
     h, w = a.shape
-    sides = np.zeros((h, w), dtype=np.int64)
+    labels = components(holes)
+    ids, inverse = np.unique(labels[holes], return_inverse=True)
+    inverse = inverse.reshape(-1)
+    per_side = []
     for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0)):
         thick = np.ones((h, w), dtype=bool)
         for k in range(1, RIM + 1):
             thick &= solid[RIM + dy * k : RIM + dy * k + h, RIM + dx * k : RIM + dx * k + w]
-        sides += holes & thick
-    labels = components(holes)
-    ids, inverse = np.unique(labels[holes], return_inverse=True)
-    per_hole = np.bincount(inverse.reshape(-1), weights=sides[holes])
-    worst = int(np.argmax(per_hole))
-    return float(per_hole[worst]), _bbox(labels == ids[worst], rgba)
+        per_side.append(np.bincount(inverse, weights=thick[holes], minlength=ids.size))
+    weakest = 4 * np.min(per_side, axis=0)  # (n_holes,)
+    worst = int(np.argmax(weakest))
+    return float(weakest[worst]), _bbox(labels == ids[worst], rgba)
 
 
 def _edge_pixels(rgba: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -290,6 +293,95 @@ def ringing(rgba: np.ndarray) -> tuple[float, Box]:
     return float(z.sum() / n), _bbox(z, rgba)
 
 
+# JPEG's luminance quantisation table (ITU-T T.81, Annex K, Table K.1) and the quality
+# scaling of the Independent JPEG Group's libjpeg (jcparam.c, jpeg_quality_scaling), which
+# libjpeg-turbo, Pillow, GIMP, ImageMagick and most exporters use
+_JPEG_LUMA = np.array(
+    [
+        [16, 11, 10, 16, 24, 40, 51, 61],
+        [12, 12, 14, 19, 26, 58, 60, 55],
+        [14, 13, 16, 24, 40, 57, 69, 56],
+        [14, 17, 22, 29, 51, 87, 80, 62],
+        [18, 22, 37, 56, 68, 109, 103, 77],
+        [24, 35, 55, 64, 81, 104, 113, 92],
+        [49, 64, 78, 87, 103, 121, 120, 101],
+        [72, 92, 95, 98, 112, 100, 103, 99],
+    ],
+    dtype=np.float64,
+)
+JPEG_QUALITIES = tuple(range(25, 99, 2))  # the qualities tried; neighbours' tables nearly agree
+
+
+def _jpeg_table(quality: int) -> np.ndarray:
+    scale = 5000 / quality if quality < 50 else 200 - 2 * quality
+    return np.clip(np.floor((_JPEG_LUMA * scale + 50) / 100), 1, 255)
+
+
+_JPEG_AC = np.stack([_jpeg_table(q).ravel()[1:] for q in JPEG_QUALITIES]).astype(np.float32)
+_n = np.arange(8)
+_DCT8 = np.sqrt(2 / 8) * np.cos((2 * _n[None, :] + 1) * _n[:, None] * np.pi / 16)
+_DCT8[0] /= np.sqrt(2)  # the orthonormal DCT-II, as JPEG's forward DCT
+_DCT8 = _DCT8.astype(np.float32)
+JPEG_MAX_BLOCKS = 256  # blocks examined at most: evidence enough, bounded cost on a sheet
+JPEG_MAX_COEFFICIENTS = 4096  # coefficients tested against each table at most (evenly spread)
+_UNIFORM_SD = 0.5 / np.sqrt(12)  # sd of a residual uniform on [0, 0.5]
+
+
+def jpeg_quantisation(rgba: np.ndarray) -> tuple[float, Box]:
+    """Evidence, in standard errors, that the colour went through a JPEG: its 8x8 blocks'
+    DCT coefficients sit on the multiples of a JPEG quantisation table.
+
+    A JPEG stores each 8x8 block's DCT coefficients (of luma ``Y``, ITU-R BT.601) rounded
+    to multiples of its table's steps; decoded and saved as PNG, the pixels keep that
+    lattice. For each libjpeg table (qualities JPEG_QUALITIES) the AC coefficients of the
+    blocks with visible pixels that quantise to a non-zero level (steps of 4 or more) are
+    divided by their steps: the mean distance to the nearest integer is about 0.25 on
+    art that never saw a JPEG (uniform on [0, 0.5]) and near 0 at the table it was saved
+    with. The value is the largest ``(0.25 - mean) / (sd / sqrt(m))`` over the tables
+    (0 when no table shows it), ``m`` coefficients, ``sd = 0.5 / sqrt(12)``. It sees
+    JPEG at any quality from the lattice rather than from the ringing, which painted art
+    has too (after the idea of JPEG "ghosts": Farid, *Exposing digital forgeries from JPEG
+    ghosts*, IEEE TIFS 2009). Blocks align with the image's top-left corner, as a JPEG's.
+    """
+    h, w = rgba.shape[:2]
+    bh, bw = h // 8, w // 8
+    if bh == 0 or bw == 0:
+        return 0.0, _whole(rgba)
+    a = rgba[: bh * 8, : bw * 8, 3].reshape(bh, 8, bw, 8)
+    used = (a > 0).any(axis=(1, 3))  # (bh, bw) blocks with a visible pixel
+    if not used.any():
+        return 0.0, _whole(rgba)
+    by, bx = np.nonzero(used)
+    if by.size > JPEG_MAX_BLOCKS:
+        pick = np.linspace(0, by.size - 1, JPEG_MAX_BLOCKS).astype(np.int64)
+        by, bx = by[pick], bx[pick]
+    rgb = rgba[: bh * 8, : bw * 8, :3].reshape(bh, 8, bw, 8, 3)[by, :, bx]  # (nb, 8, 8, 3)
+    y = rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    coef = (_DCT8 @ y @ _DCT8.T).reshape(-1, 64)[:, 1:]  # (nb, 63) AC coefficients
+    detailed = np.abs(coef).max(axis=1) >= 2  # a flat block fits every lattice
+    rows, cols = np.nonzero(np.abs(coef) >= 2)  # under 2 rounds to 0 at every step >= 4
+    if rows.size < 8:
+        return 0.0, _whole(rgba)
+    if rows.size > JPEG_MAX_COEFFICIENTS:
+        pick = np.linspace(0, rows.size - 1, JPEG_MAX_COEFFICIENTS).astype(np.int64)
+        rows, cols = rows[pick], cols[pick]
+    steps = _JPEG_AC[:, cols]  # (n_tables, K)
+    r = coef[rows, cols] / steps
+    fit = (np.abs(r) >= 0.5) & (steps >= 4)
+    m = np.count_nonzero(fit, axis=1)  # (n_tables,)
+    off = r - np.rint(r)
+    np.abs(off, out=off)
+    off *= fit
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (0.25 * m - off.sum(axis=1)) / (_UNIFORM_SD * np.sqrt(m))
+    z = np.where(m >= 8, z, 0.0)
+    best = max(0.0, float(z.max()))
+    where = np.zeros(used.shape, dtype=bool)
+    where[by[detailed], bx[detailed]] = True
+    box = _bbox(np.repeat(np.repeat(where, 8, axis=0), 8, axis=1), rgba)
+    return float(best), box
+
+
 def colour_keys(pixels: np.ndarray) -> np.ndarray:
     """``(N, 4)`` or ``(N, 3)`` uint8 pixels -> one uint32 key per pixel (exact colour)."""
     if pixels.shape[-1] == 3:
@@ -330,7 +422,7 @@ CRAFT_FUNCTIONS = {  # signal name -> function, in signals.CRAFT_SIGNALS order
     "hole": alpha_holes,
     "fringe": fringe,
     "soft": soft_edges,
-    "ringing": ringing,
+    "jpeg": jpeg_quantisation,
     "few_colours": colour_poverty,
     "off_centre": off_centre,
     "cut": cut_edge,

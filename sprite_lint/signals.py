@@ -20,7 +20,7 @@ CRAFT_SIGNALS = (
     "hole",
     "fringe",
     "soft",
-    "ringing",
+    "jpeg",
     "few_colours",
     "off_centre",
     "cut",
@@ -65,7 +65,7 @@ SCALE_FLOOR = {
     "hole": 2.0,  # hard sides of enclosed clear pixels
     "fringe": 0.05,  # slope of edge brightness on alpha (log-log)
     "soft": 0.1,  # pixels of alpha edge width
-    "ringing": 0.004,  # share of solid pixels
+    "jpeg": 1.0,  # standard errors of lattice fit
     "few_colours": 0.15,  # log of the number of colours
     "off_centre": 1.0,  # pixels
     "cut": 0.05,  # share of one image edge that is opaque
@@ -85,7 +85,7 @@ SIGNAL_LABELS = {
     "hole": "hole in the alpha",
     "fringe": "semi-transparent fringe on the alpha edge (premultiplied vs straight alpha?)",
     "soft": "blurred edges (resampled?) or semi-transparent where the approved art is solid",
-    "ringing": "JPEG block artifacts or dither speckle in flat colour",
+    "jpeg": "JPEG artifacts (saved as JPEG on the way?)",
     "few_colours": "colours reduced to a small palette (a lossy palette pass?)",
     "off_centre": "content off its usual place (a bad crop on export?)",
     "cut": "content cut off at the edge of the image (a bad crop on export?)",
@@ -107,7 +107,7 @@ SIGNAL_CHECKS = {
     "hole": "holes in the alpha",
     "fringe": "dark or light fringe on the alpha edge",
     "soft": "edge sharpness (blur, resampling)",
-    "ringing": "JPEG artifacts and dither speckle",
+    "jpeg": "JPEG compression (the 8x8 quantisation a JPEG leaves)",
     "few_colours": "number of colours (lossy palette)",
     "off_centre": "placement in the frame (crop)",
     "cut": "a margin at every edge (crop)",
@@ -150,8 +150,9 @@ SIGNAL_HELP = {
     "semi-transparent where the approved art is solid: a blurred resample (scaled with "
     "bilinear filtering) or a layer left at partial opacity. Re-export at native size with "
     "nearest-neighbour scaling, at full opacity.",
-    "ringing": "Flat colour is speckled with faint peaks and dips: JPEG compression or "
-    "dithering went through the art. Re-export from the source file as lossless PNG.",
+    "jpeg": "The pixels carry the quantisation of a JPEG: the sprite was saved as JPEG on "
+    "the way (a copy, a preview, a web export) and back to PNG, with the ringing and block "
+    "artifacts that brings. Re-export from the source file as lossless PNG.",
     "few_colours": "The sprite uses far fewer colours than the approved art: a lossy palette "
     "pass (pngquant, 'save as 8-bit'). Re-export without colour reduction.",
     "off_centre": "The content sits off the place the approved art keeps it, by the number "
@@ -198,8 +199,11 @@ def describe(name: str, value: float, region: _Box, centre: float = 0.0) -> str:
             f"blurred edges (resampled?): alpha edges {value:.1f} px wide, or semi-transparent "
             f"where the approved art is solid, around {where}"
         )
-    if name == "ringing":
-        return f"JPEG block artifacts or dither speckle in flat colour ({value:.1%} of the solid pixels) around {where}"
+    if name == "jpeg":
+        return (
+            "JPEG artifacts: the colours carry a JPEG's 8x8 quantisation (saved as JPEG on the "
+            f"way?) around {where}"
+        )
     if name == "few_colours":
         n = max(0, round(math.exp(-value) - 1))
         if n == 0:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sprite_lint.craft import SOLID, measure
+from sprite_lint.craft import SOLID, measure, ringing
 
 PROFILE = (
     "soft_edges",
@@ -33,8 +33,9 @@ PROFILE = (
 def style_profile(rgba: np.ndarray, craft_values: dict[str, float]) -> np.ndarray:
     """How a sprite is drawn, whatever it depicts: ``(len(PROFILE),)`` float64.
 
-    The first four are craft signals (``craft_values``, by their names in
-    ``CRAFT_FUNCTIONS``); then, over the solid pixels: the share that is near black (an
+    The first three are craft signals (``craft_values``, by their names in
+    ``CRAFT_FUNCTIONS``), the fourth ``craft.ringing`` (faint speckle in flat colour:
+    painted or flat); then, over the solid pixels: the share that is near black (an
     outlined style), near white, the mean saturation, the median luminance, the share
     equal to their right-hand neighbour (flat fills vs gradients); and the share of the
     frame that is visible and of visible pixels that are semi-transparent. Another art
@@ -43,7 +44,7 @@ def style_profile(rgba: np.ndarray, craft_values: dict[str, float]) -> np.ndarra
     a = rgba[..., 3]
     vis, solid = a > 0, a == SOLID
     out = [craft_values["soft"], craft_values["few_colours"], craft_values["fringe"]]
-    out.append(craft_values["ringing"])
+    out.append(ringing(rgba)[0])  # texture speckle: part of how a set is drawn
     n_solid = int(np.count_nonzero(solid))
     if n_solid:
         rgb = rgba[solid][:, :3]

@@ -76,6 +76,16 @@ def test_outside_matches_a_breadth_first_flood_fill(seed: int) -> None:
     assert np.array_equal(craft.outside(clear), _bfs_outside(clear))
 
 
+def test_a_long_thin_gap_is_hard_on_two_sides_only_not_a_hole() -> None:
+    im = np.zeros((40, 40, 4), np.uint8)
+    im[4:36, 4:36] = (90, 160, 60, 255)
+    im[8:32, 19:21] = 0  # a 2 px gap between two drawn parts, hard-rimmed left and right
+    value, _ = craft.alpha_holes(im)
+    assert value == 8  # its weakest sides (top and bottom) are 2 pixels
+    im[14:20, 8:14] = 0  # a punched 6x6 hole: 6 hard pixels on every side
+    assert craft.alpha_holes(im)[0] == 24
+
+
 def test_a_drawn_net_of_small_holes_counts_its_worst_hole_only() -> None:
     im = np.zeros((40, 60, 4), np.uint8)
     im[4:36, 4:56] = (200, 60, 40, 255)
@@ -131,16 +141,44 @@ def test_soft_edges_grow_with_blur() -> None:
     assert 0.5 < aa < 1.5 < craft.soft_edges(blurred)[0]
 
 
-def test_ringing_sees_jpeg_not_flat_or_smooth_colour() -> None:
-    im = np.zeros((48, 48, 4), np.uint8)
-    im[..., 3] = 255
-    im[..., 0] = np.linspace(0, 255, 48).astype(np.uint8)[None, :]  # a smooth ramp
-    im[20:30, 10:40, 1] = 220  # a flat block
-    assert craft.ringing(im)[0] == 0
+def _jpeg(im: np.ndarray, quality: int) -> np.ndarray:
     buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(im[..., :3])).save(buf, "JPEG", quality=60)
-    jpeg = np.dstack([np.asarray(Image.open(buf).convert("RGB")), im[..., 3]])
-    assert craft.ringing(jpeg)[0] > 0.005
+    Image.fromarray(np.ascontiguousarray(im[..., :3])).save(buf, "JPEG", quality=quality)
+    return np.dstack([np.asarray(Image.open(buf).convert("RGB")), im[..., 3]])
+
+
+def _painted(seed: int = 0) -> np.ndarray:
+    """A disc of painted texture: speckle and ramps, the kind JPEG ringing hides in."""
+    rng = np.random.default_rng(seed)
+    im = disc(48, 22)
+    yy, xx = np.mgrid[0:48, 0:48]
+    for c in range(3):
+        ramp = 60 + 2 * (xx if c == 0 else yy) + rng.integers(0, 40, (48, 48))
+        im[..., c] = np.clip(ramp, 0, 255).astype(np.uint8)
+    return im
+
+
+@pytest.mark.parametrize("quality", [40, 60, 75, 85, 92])
+def test_jpeg_quantisation_sees_a_jpeg_at_any_quality_not_painted_texture(quality: int) -> None:
+    painted = _painted()
+    clean = craft.jpeg_quantisation(painted)[0]
+    assert clean < 3  # no lattice: the speckle is drawn, not quantised
+    value, box = craft.jpeg_quantisation(_jpeg(painted, quality))
+    assert value > 8
+    assert box.w >= 8 and box.h >= 8
+
+
+def test_jpeg_quantisation_is_zero_without_detail_or_visible_pixels() -> None:
+    assert craft.jpeg_quantisation(np.zeros((32, 32, 4), np.uint8))[0] == 0
+    flat = np.full((32, 32, 4), 200, np.uint8)
+    assert craft.jpeg_quantisation(flat)[0] == 0  # flat blocks fit every lattice: no evidence
+    assert craft.jpeg_quantisation(np.full((5, 40, 4), 255, np.uint8))[0] == 0  # under a block
+
+
+def test_jpeg_quantisation_examines_a_bounded_number_of_blocks() -> None:
+    big = np.tile(_jpeg(_painted(), 70), (6, 6, 1))  # 288x288: 1296 blocks
+    value, _ = craft.jpeg_quantisation(big)
+    assert value > 8
 
 
 def test_colour_poverty_rises_after_a_palette_pass() -> None:

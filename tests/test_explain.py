@@ -161,7 +161,7 @@ def test_failing_messages_use_the_artists_words() -> None:
     assert "only 15 colours" in describe("few_colours", -np.log(16), where)
     assert describe("few_colours", 0.0, where).startswith("nothing visible")
     assert describe("hole", 20.0, where) == "hole in the alpha at x=3 y=4 5x6"
-    assert "JPEG block artifacts" in describe("ringing", 0.05, where)
+    assert "JPEG artifacts" in describe("jpeg", 40.0, where)
     assert "blurred edges (resampled?)" in describe("soft", 2.1, where)
     assert "colours not in the approved palette (40%" in describe("palette", 0.4, where)
     assert describe("style", 9.0, where).startswith("style unlike the approved set")
