@@ -244,12 +244,15 @@ def valid_entry(e: dict[str, object], threshold: float) -> bool:
 
 def _from_entry(name: str, e: dict[str, object], frame: Frame | None = None) -> FileResult:
     region = e.get("region")
-    return FileResult(
+    r = FileResult(
         path=name,
         frame=frame,
         region=Region(*region) if isinstance(region, list) else None,  # type: ignore[arg-type]
         **{k: e.get(k) for k in _CACHED},  # type: ignore[arg-type]
     )
+    if r.signals is not None:  # the entry's keys are sorted; reports list SIGNALS' order
+        r.signals = {k: r.signals[k] for k in SIGNALS}
+    return r
 
 
 @dataclass

@@ -258,7 +258,12 @@ def find_layout(
                 str(path), f"cannot read its data file {data_path}: {exc.strerror or exc}"
             ) from None
         return None
-    layout = parse_data(data, data_path.name, path.name, rule is not None and rule.data is not None)
+    try:
+        layout = parse_data(
+            data, data_path.name, path.name, rule is not None and rule.data is not None
+        )
+    except SheetError as exc:  # the row is the PNG's; its message names the data file
+        raise SheetError(str(path), f"{exc.name}: {exc.reason}") from None
     if layout is None:
         return None
     if rule is not None and rule.allow_repeats:
