@@ -383,12 +383,12 @@ class _Judge:
             except ImageError as exc:
                 results[i] = [FileResult(path=name, status="error", message=exc.reason)]
         judged = self.detector.judge_many([t[1] for t in todo], [t[2] for t in todo], keep_maps)
-        for (i, _, _, digest, warnings, frame, key), r in zip(todo, judged):
+        for (i, _, _, digest, warnings, in_sheet, key), r in zip(todo, judged):
             r.sha256 = digest
             if self.cache is not None:
                 self.cache.put(key, _to_entry(r))
-            if frame is not None:
-                r.frame = frame
+            if in_sheet is not None:
+                r.frame = in_sheet
                 sheets[i].results.append(r)
                 continue
             if warnings:  # harmless damage libpng also reads past: scored, and said

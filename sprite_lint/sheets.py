@@ -359,7 +359,7 @@ def parse_json(
         if required:
             raise SheetError(data_name, 'has no "frames": not an Aseprite or TexturePacker export')
         return None
-    meta = doc.get("meta") if isinstance(doc.get("meta"), dict) else {}
+    meta: dict[str, Any] = doc["meta"] if isinstance(doc.get("meta"), dict) else {}
     app = _app_name(meta)
     where = f"{data_name} ({app})"
     raw = doc["frames"]
