@@ -41,6 +41,7 @@ from sprite_lint.scoring import (
     pad_to_cells,
     sprite_embedding,
 )
+from sprite_lint.sheets import SheetSettings, find_layout, frame_images
 from sprite_lint.standardize import TAIL_QUANTILE, Standardizer, combine
 from sprite_lint.style import StyleProfile, profile_of
 
@@ -66,6 +67,7 @@ class CalibrateOptions:
     exclude_root: str | None = None  # exclude globs are relative to it (default: cwd)
     width: int = 16
     latent_dim: int = 16
+    sheets: SheetSettings | None = None  # which PNGs are sheets: each frame is a sample
 
 
 @dataclass
@@ -90,10 +92,23 @@ def require_train_extra() -> None:
         raise MissingExtraError("sprite-lint calibrate") from None
 
 
-def load_approved(
-    paths: Sequence[str | Path], options: CalibrateOptions
-) -> tuple[list[Path], list[np.ndarray], str]:
-    """Load every approved PNG; refuse (listing them) if any cannot be read."""
+@dataclass
+class Approved:
+    """The approved samples: whole sprites, and every non-empty frame of each sheet."""
+
+    files: list[Path]  # per sample, the PNG it comes from
+    suffixes: list[str]  # per sample, "" or its frame ("#3")
+    images: list[np.ndarray]
+    groups: np.ndarray  # (n,) per sample, the index of its PNG: frames of a sheet share it
+    digest: str  # of the approved PNGs' bytes
+
+    def names(self, root: Path) -> list[str]:
+        return [display_path(f, root) + s for f, s in zip(self.files, self.suffixes)]
+
+
+def load_approved(paths: Sequence[str | Path], options: CalibrateOptions) -> Approved:
+    """Load every approved PNG, cutting sheets into their frames (fully transparent ones
+    skipped); refuse (listing them) if any cannot be read or cut."""
     files, seen = [], set()
     root = Path(options.exclude_root) if options.exclude_root else None
     for f in expand_paths(paths, options.exclude, root):
@@ -101,16 +116,33 @@ def load_approved(
         if key not in seen:
             seen.add(key)
             files.append(f)
-    images: list[np.ndarray] = []
+    out = Approved([], [], [], np.zeros(0, np.int64), "")
+    groups: list[int] = []
     bad: list[str] = []
     digest = hashlib.sha256()
-    for f in files:
+    for g, f in enumerate(files):
         try:
             im = load_png(f, options.max_pixels)
+            layout = None
+            if options.sheets is not None:
+                from sprite_lint.check import may_be_sheet
+
+                if may_be_sheet(f, options.sheets):
+                    h, w = im.rgba.shape[:2]
+                    layout = find_layout(f, w, h, options.sheets)
         except ImageError as exc:
             bad.append(str(exc))
             continue
-        images.append(im.rgba)
+        samples = (
+            [("", im.rgba)]
+            if layout is None
+            else [(f"#{fr.index}", crop) for fr, crop in frame_images(layout, im.rgba)]
+        )
+        for suffix, image in samples:
+            out.files.append(f)
+            out.suffixes.append(suffix)
+            out.images.append(image)
+            groups.append(g)
         digest.update(im.sha256.encode())
     if bad:
         listed = "\n  ".join(bad[:10]) + (
@@ -120,13 +152,71 @@ def load_approved(
             f"{len(bad)} approved file(s) cannot be read; fix or remove them, then calibrate "
             f"again (nothing was written):\n  {listed}"
         )
-    if len(images) < MIN_SPRITES:
+    if len(out.images) < MIN_SPRITES:
         raise CalibrationError(
-            f"found {len(images)} approved PNG(s) under {', '.join(map(str, paths))}; calibration "
-            f"needs at least {MIN_SPRITES} (and {round(1 / options.alpha) - 1} or more for "
-            f"alpha {options.alpha} without tail extrapolation)"
+            f"found {len(out.images)} approved sprite(s) and frame(s) under "
+            f"{', '.join(map(str, paths))}; calibration needs at least {MIN_SPRITES} (and "
+            f"{round(1 / options.alpha) - 1} or more for alpha {options.alpha} without tail "
+            "extrapolation)"
         )
-    return files, images, digest.hexdigest()
+    out.groups = np.array(groups, np.int64)
+    out.digest = digest.hexdigest()
+    return out
+
+
+def _groups_in(order: np.ndarray, groups: np.ndarray) -> list[np.ndarray]:
+    """The samples of each group, groups in the order their first sample has in ``order``."""
+    first: dict[int, int] = {}
+    for pos, i in enumerate(order.tolist()):
+        first.setdefault(int(groups[i]), pos)
+    return [np.flatnonzero(groups == g) for g in sorted(first, key=first.__getitem__)]
+
+
+def one_sheet_warning(n: int) -> str:
+    return (
+        f"all {n} approved samples are frames of one sheet: calibration must hold out frames "
+        "of the sheet it trains on, and they are not independent, so the threshold may be "
+        "too low (more false alarms than alpha). Approve frames from two or more sheets."
+    )
+
+
+def grouped_split(
+    order: np.ndarray, groups: np.ndarray, n_cal: int
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(calibration, training, one_group): whole groups (the frames of one sheet) held out
+    in ``order``'s order until at least ``n_cal`` samples, never every group. With one
+    group, its last ``n_cal`` samples (a contiguous block of frames) are held out."""
+    parts = _groups_in(order, groups)
+    if len(parts) == 1:
+        idx = parts[0]
+        return idx[-n_cal:], idx[:-n_cal], True
+    cal: list[np.ndarray] = []
+    taken = 0
+    for part in parts[:-1]:
+        if taken >= n_cal:
+            break
+        cal.append(part)
+        taken += len(part)
+    held = np.concatenate(cal)
+    train = np.setdiff1d(np.arange(len(groups)), held)
+    return held, train, False
+
+
+def grouped_folds(order: np.ndarray, groups: np.ndarray, k: int) -> tuple[list[np.ndarray], bool]:
+    """(folds, one_group): at most ``k`` folds of whole groups, as even in size as the
+    groups allow (largest first, each to the smallest fold); never a group split between
+    folds. With one group, ``k`` contiguous blocks of its frames."""
+    parts = _groups_in(order, groups)
+    if len(parts) == 1:
+        return np.array_split(parts[0], k), True
+    k = min(k, len(parts))
+    folds: list[list[np.ndarray]] = [[] for _ in range(k)]
+    sizes = [0] * k
+    for part in sorted(parts, key=len, reverse=True):  # stable: ties keep ``order``'s order
+        j = sizes.index(min(sizes))
+        folds[j].append(part)
+        sizes[j] += len(part)
+    return [np.sort(np.concatenate(f)) for f in folds], False
 
 
 MIXED_STYLE_RATIO = 3.0  # how much farther one group's profiles lie from the other's fit
@@ -276,11 +366,15 @@ def calibrate(
 
     device = resolve_device(options.device)
     rank, world = init_distributed(device)
-    files, images, set_digest = load_approved(paths, options)
+    approved = load_approved(paths, options)
+    images, groups, set_digest = approved.images, approved.groups, approved.digest
     root = project_root()
+    names = approved.names(root)
     n = len(images)
+    # frames of one sheet are not independent: folds keep each sheet's frames together
+    grouped = len(np.unique(groups)) < n
     warnings: list[str] = []
-    mixed = mixed_styles(images, [display_path(f, root) for f in files], options.seed)
+    mixed = mixed_styles(images, names, options.seed)
     if mixed:
         warnings.append(mixed)
     mconf = ModelConfig(width=options.width, latent_dim=options.latent_dim)
@@ -300,7 +394,12 @@ def calibrate(
     if n >= SPLIT_MIN:
         split = "split"
         n_cal = max(100, n // 5)
-        cal_idx, train_idx = order[:n_cal], order[n_cal:]
+        if grouped:
+            cal_idx, train_idx, one_sheet = grouped_split(order, groups, n_cal)
+            if one_sheet:
+                warnings.append(one_sheet_warning(n))
+        else:
+            cal_idx, train_idx = order[:n_cal], order[n_cal:]
         scorer, model_bytes, parts = fit([images[i] for i in train_idx], "training")
         held_raw = scorer.score_many([images[i] for i in cal_idx])
         raw = np.stack([v.as_vector() for v in held_raw])
@@ -309,12 +408,17 @@ def calibrate(
     else:
         split = "cross"
         raw = np.zeros((n, len(SIGNALS)))
-        folds = np.array_split(order, FOLDS)
+        if grouped:
+            folds, one_sheet = grouped_folds(order, groups, FOLDS)
+            if one_sheet:
+                warnings.append(one_sheet_warning(n))
+        else:
+            folds = np.array_split(order, FOLDS)
         deployed: tuple[Scorer, bytes, dict[str, Any]] | None = None
         for k, held in enumerate(folds):
             held_set = set(held.tolist())
             fitted = fit(
-                [images[i] for i in range(n) if i not in held_set], f"fold {k + 1}/{FOLDS}"
+                [images[i] for i in range(n) if i not in held_set], f"fold {k + 1}/{len(folds)}"
             )
             scored = fitted[0].score_many([images[i] for i in held])
             raw[held] = np.stack([v.as_vector() for v in scored])
@@ -334,7 +438,7 @@ def calibrate(
     embeddings[seen_idx] = parts["embeddings"]
     embeddings[held_idx] = np.stack([v.embedding for v in held_raw])
     parts["arrays"]["sprite_embeddings"] = embeddings
-    parts["arrays"]["sprite_names"] = np.array([display_path(f, root) for f in files])
+    parts["arrays"]["sprite_names"] = np.array(names)
 
     standardizer = Standardizer.fit(raw)
     combined = np.array([combine(z)[0] for z in standardizer.transform(raw)])
@@ -406,6 +510,7 @@ def recalibrate(
     on_phase: PhaseCallback | None = None,
     on_step: StepCallback | None = None,
     exclude_root: str | None = None,
+    sheets: SheetSettings | None = None,
 ) -> CalibrateResult:
     """Calibrate ``baseline_dir`` again from its recorded sources plus ``extra`` files,
     with the settings it was made with (alpha, seed, epochs, model size)."""
@@ -423,5 +528,6 @@ def recalibrate(
         exclude_root=exclude_root,
         width=int(m["model"]["width"]),
         latent_dim=int(m["model"]["latent_dim"]),
+        sheets=sheets,
     )
     return calibrate([*sources, *extra], base.path, options, on_phase, on_step, sources)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -18,6 +19,17 @@ from sprite_lint.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_PASS, ImageError,
 from sprite_lint.gitfiles import Changed, read_at
 from sprite_lint.imageio import decode_png, decode_png_with_warnings, read_file
 from sprite_lint.scoring import SIGNALS, RawScores, Region
+from sprite_lint.sheets import (
+    Fault,
+    Frame,
+    Layout,
+    SheetSettings,
+    describe_frames,
+    find_layout,
+    frame_digest,
+    frame_images,
+    sheet_faults,
+)
 from sprite_lint.signals import describe, explaining_signal
 from sprite_lint.standardize import combine
 
@@ -45,7 +57,13 @@ class FileResult:
     sha256: str | None = None  # of the file's bytes, when they could be read
     baseline: str | None = None  # the baseline that judged it
     approved: bool = False  # over the threshold, but these exact bytes were approved
+    frame: Frame | None = None  # the frame of a sheet this row judges (None: the whole file)
     raw: RawScores | None = field(default=None, repr=False)
+
+    @property
+    def label(self) -> str:
+        """How reports name the row: the path, and the frame (``hero.png#3 (x=96 y=0 32x32)``)."""
+        return self.path if self.frame is None else f"{self.path}{self.frame.label}"
 
     @property
     def score_change(self) -> float | None:
@@ -224,21 +242,95 @@ def valid_entry(e: dict[str, object], threshold: float) -> bool:
     )
 
 
-def _from_entry(name: str, e: dict[str, object]) -> FileResult:
+def _from_entry(name: str, e: dict[str, object], frame: Frame | None = None) -> FileResult:
     region = e.get("region")
-    return FileResult(
+    r = FileResult(
         path=name,
+        frame=frame,
         region=Region(*region) if isinstance(region, list) else None,  # type: ignore[arg-type]
         **{k: e.get(k) for k in _CACHED},  # type: ignore[arg-type]
     )
+    if r.signals is not None:  # the entry's keys are sorted; reports list SIGNALS' order
+        r.signals = {k: r.signals[k] for k in SIGNALS}
+    return r
+
+
+@dataclass
+class _Sheet:
+    """A sheet being judged: its frames' verdicts gather here, then become its rows."""
+
+    name: str
+    layout: Layout
+    digest: str
+    warnings: tuple[str, ...]
+    skipped: int  # fully transparent frames
+    faults: list[Fault]
+    results: list[FileResult] = field(default_factory=list)
+
+
+def sheet_rows(sheet: _Sheet) -> list[FileResult]:
+    """One row per failing frame and per sheet fault; a sheet with neither is one passing
+    row carrying its worst frame's scores (the sheet's verdict is its worst frame's)."""
+    rows = [r for r in sheet.results if r.status == "fail"]
+    rows += [
+        FileResult(
+            path=sheet.name,
+            status="fail",
+            message=f.message,
+            driver=f.kind,
+            frame=f.frame,
+            sha256=sheet.digest,
+        )
+        for f in sheet.faults
+    ]
+    if not rows:
+        n = len(sheet.results)
+        if n == 0:
+            row = FileResult(path=sheet.name, status="pass", message="every frame is empty")
+        else:
+            worst = max(sheet.results, key=lambda r: r.score or 0.0)
+            row = dataclasses.replace(
+                worst,
+                frame=None,
+                region=None,
+                message=f"{describe_frames(n, sheet.skipped)} (worst: {worst.label})",
+            )
+            row.path = sheet.name
+        row.sha256 = sheet.digest
+        rows = [row]
+    if sheet.warnings:
+        for r in rows:
+            r.message += "; " + "; ".join(f"warning: {w}" for w in sheet.warnings)
+    return rows
+
+
+def may_be_sheet(path: Path, sheets: SheetSettings | None) -> bool:
+    """Whether a layout might apply to ``path`` (a rule, or a data file beside it): only
+    then is a cached whole-file verdict not enough."""
+    if sheets is None:
+        return False
+    from sprite_lint.sheets import data_file_for
+
+    rule = sheets.rule_for(path)
+    if rule is not None:
+        return not rule.never
+    return data_file_for(path, None) is not None
 
 
 class _Judge:
     """Read, decode, look up and score one chunk of files (in this process or a worker)."""
 
-    def __init__(self, baseline: Baseline, limit: int, cache_root: Path | None, threads: int = 0):
+    def __init__(
+        self,
+        baseline: Baseline,
+        limit: int,
+        cache_root: Path | None,
+        threads: int = 0,
+        sheets: SheetSettings | None = None,
+    ):
         self.detector = Detector(baseline, threads=threads)
         self.limit = limit
+        self.sheets = sheets
         threshold = self.detector.calibration.threshold
         self.cache = (
             None
@@ -249,38 +341,76 @@ class _Judge:
     def __call__(
         self, chunk: Sequence[tuple[Path, str]], keep_maps: bool = False
     ) -> list[FileResult]:
-        results: list[FileResult | None] = [None] * len(chunk)
-        todo: list[tuple[int, str, np.ndarray, str, tuple[str, ...]]] = []
+        results: list[list[FileResult]] = [[] for _ in chunk]
+        sheets: dict[int, _Sheet] = {}
+        # (chunk index, name, image, file digest, warnings, frame, cache key)
+        todo: list[tuple[int, str, np.ndarray, str, tuple[str, ...], Frame | None, str]] = []
         for i, (path, name) in enumerate(chunk):
             try:
                 data = read_file(path)
                 digest = hashlib.sha256(data).hexdigest()
-                hit = None if keep_maps or self.cache is None else self.cache.get(digest)
-                if hit is not None:
-                    results[i] = _from_entry(name, hit)
-                    results[i].sha256 = digest  # type: ignore[union-attr]
+                layout, decoded = None, None
+                if self.sheets is not None and may_be_sheet(path, self.sheets):
+                    decoded = decode_png_with_warnings(data, str(path), self.limit)
+                    rgba = decoded[0]
+                    layout = find_layout(path, rgba.shape[1], rgba.shape[0], self.sheets)
+                if layout is not None:
+                    frames = frame_images(layout, rgba)
+                    sheet = _Sheet(
+                        name,
+                        layout,
+                        digest,
+                        decoded[1] if decoded else (),
+                        len(layout.frames) - len(frames),
+                        sheet_faults(layout, rgba),
+                    )
+                    sheets[i] = sheet
+                    for frame, image in frames:
+                        key = frame_digest(image)
+                        hit = self._lookup(key, keep_maps)
+                        if hit is None:
+                            todo.append((i, name, image, digest, (), frame, key))
+                        else:
+                            sheet.results.append(_from_entry(name, hit, frame))
                     continue
-                rgba, warnings = decode_png_with_warnings(data, str(path), self.limit)
-                todo.append((i, name, rgba, digest, warnings))
+                hit = self._lookup(digest, keep_maps)
+                if hit is not None:
+                    results[i] = [_from_entry(name, hit)]
+                    results[i][0].sha256 = digest
+                    continue
+                rgba, warnings = decoded or decode_png_with_warnings(data, str(path), self.limit)
+                todo.append((i, name, rgba, digest, warnings, None, digest))
             except ImageError as exc:
-                results[i] = FileResult(path=name, status="error", message=exc.reason)
+                results[i] = [FileResult(path=name, status="error", message=exc.reason)]
         judged = self.detector.judge_many([t[1] for t in todo], [t[2] for t in todo], keep_maps)
-        for (i, _, _, digest, warnings), r in zip(todo, judged):
+        for (i, _, _, digest, warnings, in_sheet, key), r in zip(todo, judged):
             r.sha256 = digest
+            if self.cache is not None:
+                self.cache.put(key, _to_entry(r))
+            if in_sheet is not None:
+                r.frame = in_sheet
+                sheets[i].results.append(r)
+                continue
             if warnings:  # harmless damage libpng also reads past: scored, and said
                 r.message += "; " + "; ".join(f"warning: {w}" for w in warnings)
-            results[i] = r
-            if self.cache is not None:
-                self.cache.put(digest, _to_entry(r))
-        return results  # type: ignore[return-value]
+            results[i] = [r]
+        for i, sheet in sheets.items():
+            sheet.results.sort(key=lambda r: r.frame.index if r.frame is not None else -1)
+            results[i] = sheet_rows(sheet)
+        return [r for rows in results for r in rows]
+
+    def _lookup(self, key: str, keep_maps: bool) -> dict[str, object] | None:
+        return None if keep_maps or self.cache is None else self.cache.get(key)
 
 
 _worker: _Judge | None = None
 
 
-def _init_worker(baseline: Baseline, limit: int, cache_root: Path | None) -> None:
+def _init_worker(
+    baseline: Baseline, limit: int, cache_root: Path | None, sheets: SheetSettings | None
+) -> None:
     global _worker
-    _worker = _Judge(baseline, limit, cache_root, threads=1)
+    _worker = _Judge(baseline, limit, cache_root, threads=1, sheets=sheets)
 
 
 def _work(chunk: Sequence[tuple[Path, str]]) -> list[FileResult]:
@@ -300,8 +430,12 @@ def check_files(
     cache_root: Path | None = None,
     root: Path | None = None,
     approvals: Mapping[str, Approval] | None = None,
+    sheets: SheetSettings | None = None,
 ) -> CheckReport:
     """Judge every file; unreadable ones become ``error`` rows. Never writes to ``files``.
+
+    ``sheets`` says which files are sheets (see :mod:`sprite_lint.sheets`): each of their
+    frames is judged as a sprite, one row per failing frame and per sheet fault.
 
     ``jobs`` > 1 scores chunks of files in that many worker processes; ``cache_root``
     enables the result cache there. Paths are shown relative to ``root`` (default: cwd).
@@ -320,12 +454,12 @@ def check_files(
             max_workers=jobs,
             mp_context=ctx,
             initializer=_init_worker,
-            initargs=(baseline, limit, cache_root),
+            initargs=(baseline, limit, cache_root, sheets),
         ) as pool:
             for part in pool.map(_work, chunks):
                 results.extend(part)
     else:
-        judge = _Judge(baseline, limit, cache_root)
+        judge = _Judge(baseline, limit, cache_root, sheets=sheets)
         for chunk in chunks:
             part = judge(chunk, keep_maps)
             results.extend(part)
@@ -334,7 +468,8 @@ def check_files(
 
         # approved.json keys are relative to the repository's top; results to ``root``
         key_root = root if root is not None else project_root()
-        apply_approvals(results, approvals, [display_path(p, key_root) for p in files])
+        key_of = {name: display_path(p, key_root) for p, name in items}
+        apply_approvals(results, approvals, [key_of.get(r.path, r.path) for r in results])
     for r in results:
         r.baseline = baseline.path.as_posix()
     cal = baseline.calibration
@@ -355,24 +490,56 @@ def add_previous_scores(
     root: Path,
     baseline: Baseline,
     max_pixels: int | None = None,
+    sheets: SheetSettings | None = None,
 ) -> None:
     """Mark each row new/modified/renamed and score modified files' versions at ``ref``.
 
-    The old version is read with ``git show``, never from the working tree.
+    The old version is read with ``git show``, never from the working tree. A frame of a
+    sheet is compared with the same frame at ``ref`` (cut by today's layout); a sheet's
+    passing row with its worst frame then.
     """
     detector = Detector(baseline)
     limit = max_pixels or baseline.max_pixels
     by_name = {display_path(c.path, root): c for c in changes}
+    before: dict[str, dict[int | None, float]] = {}  # path -> frame index (None: file) -> score
     for r in report.results:
         c = by_name.get(r.path)
         r.change = c.change if c is not None else "requested"
-        if c is None or c.old_path is None or r.status == "error":
+        if c is None or c.old_path is None or r.status == "error" or r.score is None:
             continue
-        try:
-            old = decode_png(read_at(ref, c.old_path, root), f"{ref}:{c.old_path}", limit)
-        except (ImageError, UsageError):
-            continue  # the old version was not a readable PNG: no comparison to show
-        r.previous_score = detector.judge(r.path, old).score
+        if r.path not in before:
+            before[r.path] = _scores_at(detector, c, ref, root, limit, sheets)
+        r.previous_score = before[r.path].get(r.frame.index if r.frame is not None else None)
+
+
+def _scores_at(
+    detector: Detector,
+    c: Changed,
+    ref: str,
+    root: Path,
+    limit: int,
+    sheets: SheetSettings | None,
+) -> dict[int | None, float]:
+    """Scores of a file's version at ``ref``: by frame index for a sheet (None: its worst
+    frame, or the whole file); empty when that version was not a readable PNG."""
+    assert c.old_path is not None
+    try:
+        old = decode_png(read_at(ref, c.old_path, root), f"{ref}:{c.old_path}", limit)
+        layout = (
+            find_layout(c.path, old.shape[1], old.shape[0], sheets)
+            if sheets is not None and may_be_sheet(c.path, sheets)
+            else None
+        )
+    except (ImageError, UsageError):
+        return {}  # no comparison to show
+    if layout is None:
+        return {None: detector.judge(c.old_path, old).score}  # type: ignore[dict-item]
+    frames = frame_images(layout, old)
+    judged = detector.judge_many([c.old_path] * len(frames), [im for _, im in frames])
+    scores: dict[int | None, float] = {f.index: r.score for (f, _), r in zip(frames, judged)}  # type: ignore[misc]
+    if scores:
+        scores[None] = max(v for v in scores.values())
+    return scores
 
 
 def apply_approvals(

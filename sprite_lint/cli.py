@@ -101,6 +101,26 @@ BaselineOpt = Annotated[
     Path | None,
     typer.Option("--baseline", "-b", help="Baseline directory [default: baselines/default]."),
 ]
+GridOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--grid",
+        metavar="WxH",
+        help="Judge every PNG as a sheet of WxH frames (overrides the configuration's sheets "
+        "and data files beside the PNGs).",
+    ),
+]
+
+
+def _sheet_settings(s: Any, grid: str | None, project: Path | None) -> Any:
+    """Which PNGs are sheets: ``--grid``, else the configuration's sheets and data files."""
+    from sprite_lint.sheets import GridSpec, SheetSettings
+
+    return SheetSettings(
+        GridSpec.parse(grid) if grid is not None else None,
+        s.sheets,
+        str(project) if project is not None else s.project_dir,
+    )
 
 
 @app.command()
@@ -113,6 +133,7 @@ def calibrate(
     epochs: Annotated[int | None, typer.Option(help="Training epochs [default: auto].")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed [default: 0].")] = None,
     device: Annotated[str | None, typer.Option(help="auto, cpu or cuda [default: auto].")] = None,
+    grid: GridOpt = None,
 ) -> None:
     """Train on approved sprites and write a baseline (needs sprite-lint[train])."""
     with handle_errors():
@@ -136,6 +157,7 @@ def calibrate(
             max_pixels=s.max_pixels,
             exclude=s.exclude,
             exclude_root=s.project_dir,
+            sheets=_sheet_settings(s, grid, None),
         )
         console = _console(stderr=True)
         result = _with_progress(
@@ -284,6 +306,7 @@ def check(
             "tree): what a git pre-commit hook must judge.",
         ),
     ] = False,
+    grid: GridOpt = None,
 ) -> None:
     """Score sprites against the baseline; exit 1 if any is anomalous, 2 on any error."""
     with handle_errors(), contextlib.ExitStack() as stack:
@@ -323,6 +346,8 @@ def check(
                     dest = tmp / name
                     dest.parent.mkdir(parents=True, exist_ok=True)
                     dest.write_bytes(gitfiles.read_at("", name, root))
+                    for data in gitfiles.staged_siblings(name, root):  # a sheet's data file
+                        (tmp / data).write_bytes(gitfiles.read_at("", data, root))
                 shown = tmp
                 project = tmp / _project_dir(s, root).resolve().relative_to(root.resolve())
                 paths = expand_paths([tmp / n for n in names], s.exclude, project)
@@ -356,6 +381,7 @@ def check(
         )
 
         shown = shown or root
+        sheets = _sheet_settings(s, grid, project)
         if s.baselines:  # several baselines, mapped by glob
             groups, unmatched = route(paths, s.baseline_for, project or _project_dir(s, root))
         else:  # inside a repository, a relative baseline path is relative to its top
@@ -372,16 +398,17 @@ def check(
                 cache_root=None if no_cache else (root or Path.cwd()) / DEFAULT_DIR,
                 root=shown,
                 approvals=load_approvals(base.path),
+                sheets=sheets,
             )
             if changed_since is not None and root is not None:
-                add_previous_scores(part, changes, changed_since, root, base, s.max_pixels)
+                add_previous_scores(part, changes, changed_since, root, base, s.max_pixels, sheets)
             reports.append(part)
             loaded.append((base, group))
         report = join_reports(
             reports, [unmatched_result(display_path(p, shown), s.config_file) for p in unmatched]
         )
         if report_dir is not None or html is not None:
-            _write_visual_reports(report, loaded, shown, s.max_pixels, report_dir, html)
+            _write_visual_reports(report, loaded, shown, s.max_pixels, report_dir, html, sheets)
         if shown is None and s.format in REPOSITORY_FORMATS:
             _repository_relative(report)
         _emit(report, s.format, output)
@@ -410,16 +437,21 @@ def _write_visual_reports(
     max_pixels: int,
     report_dir: Path | None,
     html: Path | None,
+    sheets: Any = None,
 ) -> None:
-    """Panels for failing files (``--report-dir``) and the HTML report (``--html``)."""
+    """Panels for failing files and frames (``--report-dir``) and the HTML report (``--html``)."""
     from sprite_lint.discovery import display_path
     from sprite_lint.explain import explain_files
 
-    failing = {r.path for r in report.results if r.status == "fail"}
+    failing: dict[str, list[int | None]] = {}
+    for r in report.results:  # a sheet fault has no score and no panel: its message says it
+        if r.status == "fail" and r.score is not None:
+            failing.setdefault(r.path, []).append(r.frame.index if r.frame else None)
     details = []
     for base, group in loaded:
         chosen = [(p, display_path(p, root)) for p in group]
-        details += explain_files([c for c in chosen if c[1] in failing], base, max_pixels)
+        items = [(p, name, i) for p, name in chosen for i in failing.get(name, [])]
+        details += explain_files(items, base, max_pixels, sheets)
     console = _console(stderr=True)
     if report_dir is not None:
         from sprite_lint.panels import write_panels
@@ -442,8 +474,11 @@ def _write_visual_reports(
 
 @app.command()
 def explain(
-    file: Annotated[Path, typer.Argument(help="The PNG file to explain.")],
+    file: Annotated[
+        Path, typer.Argument(help="The PNG file to explain; FILE#N for frame N of a sheet.")
+    ],
     baseline: BaselineOpt = None,
+    grid: GridOpt = None,
 ) -> None:
     """Why a sprite passes or fails: every signal, where, a heatmap, the closest approved art."""
     with handle_errors():
@@ -454,11 +489,21 @@ def explain(
         from sprite_lint.discovery import display_path
         from sprite_lint.explain import explain_files
         from sprite_lint.reporters import render_explain
+        from sprite_lint.sheets import parse_frame_ref
 
         s = load_settings(warn=_warn, baseline=str(baseline) if baseline else None)
         root = _repo_root_or_none()
+        index = None
+        if not file.exists():  # hero_run.png#3: frame 3 of the sheet
+            name, index = parse_frame_ref(str(file))
+            file = Path(name) if index is not None else file
         base = load_baseline(_baseline_folder(s, file, root))
-        detail = explain_files([(file, display_path(file, root))], base, s.max_pixels)[0]
+        detail = explain_files(
+            [(file, display_path(file, root), index)],
+            base,
+            s.max_pixels,
+            _sheet_settings(s, grid, None),
+        )[0]
         apply_approvals([detail.result], load_approvals(base.path))
         render_explain(detail, _console())
         raise typer.Exit(1 if detail.result.status == "fail" else 0)
@@ -551,6 +596,7 @@ def approve(
                     on_phase=on_phase,
                     on_step=on_step,
                     exclude_root=s.project_dir,
+                    sheets=_sheet_settings(s, None, None),
                 ),
             )
             _report_calibration(result, str(base.path), console)

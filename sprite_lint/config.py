@@ -43,6 +43,7 @@ class Settings:
     seed: int = 0
     device: str = "auto"
     baselines: tuple[tuple[str, str], ...] = ()  # (glob, baseline folder), first match wins
+    sheets: tuple[tuple[str, Any], ...] = ()  # (glob, sheets.SheetRule), first match wins
     config_file: str | None = None  # where the settings came from, if anywhere
     project_dir: str | None = None  # the config file's folder: config paths are relative to it
     explicit: frozenset[str] = frozenset()  # settings given in the configuration or as flags
@@ -124,6 +125,10 @@ def _apply(
                     '"art/tiles/**" = "baselines/tiles"'
                 )
             value = tuple((k, str(base / v)) for k, v in value.items())
+        elif name == "sheets":
+            from sprite_lint.sheets import parse_rules
+
+            value = parse_rules(value, where, base)
         elif name == "baseline" and isinstance(value, str):
             value = str(base / value)  # relative to the configuration's folder
         values[name] = value

@@ -26,6 +26,10 @@ class ImageError(SpriteLintError):
         self.reason = reason
 
 
+class SheetError(ImageError):
+    """A sheet's frame data is malformed or does not fit its image (an ``error`` row)."""
+
+
 class BaselineError(SpriteLintError):
     """The baseline is missing, from another version, or has been tampered with."""
 

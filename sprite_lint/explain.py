@@ -13,9 +13,11 @@ from pathlib import Path
 import numpy as np
 
 from sprite_lint.baseline import Baseline
-from sprite_lint.check import Detector, FileResult
+from sprite_lint.check import Detector, FileResult, may_be_sheet
+from sprite_lint.errors import UsageError
 from sprite_lint.imageio import load_png
 from sprite_lint.scoring import SIGNALS
+from sprite_lint.sheets import Frame, SheetSettings, find_layout, frame_images, key_colour
 
 SIMILAR = 3  # approved sprites named as the closest
 
@@ -31,6 +33,9 @@ class Detail:
     residual_limit: float  # a pixel's residual at which its own signal alone would fail
     similar: list[tuple[str, float]]  # (approved sprite, distance), closest first
     standardized: dict[str, float]  # every signal on the threshold's scale
+    # a frame of a sheet: the sheet around it (its neighbours) and the frame's box in that
+    context: np.ndarray | None = None  # (h, w, 4) uint8
+    context_box: tuple[int, int, int, int] | None = None  # (x, y, w, h) in ``context``
 
 
 def residual_limit(detector: Detector) -> float:
@@ -54,28 +59,77 @@ def similar_sprites(
 
 
 def explain_files(
-    paths: Sequence[tuple[Path, str]], baseline: Baseline, max_pixels: int | None = None
+    paths: Sequence[tuple[Path, str] | tuple[Path, str, int | None]],
+    baseline: Baseline,
+    max_pixels: int | None = None,
+    sheets: SheetSettings | None = None,
 ) -> list[Detail]:
-    """Score each ``(path, name)`` again, keeping the maps. Unreadable files raise ImageError."""
+    """Score each ``(path, name)`` again, keeping the maps. Unreadable files raise ImageError.
+
+    ``(path, name, index)`` explains frame ``index`` of a sheet (``sheets`` says which
+    files are sheets); a sheet named without a frame is explained by its worst frame.
+    """
     detector = Detector(baseline)
     limit = max_pixels or baseline.max_pixels
     level = residual_limit(detector)
     out = []
-    for path, name in paths:
+    for item in paths:
+        path, name = item[0], item[1]
+        index = item[2] if len(item) > 2 else None  # type: ignore[misc]
         image = load_png(path, limit)
-        result = detector.judge(name, image.rgba, keep_maps=True)
+        rgba, frame, context, box = image.rgba, None, None, None
+        layout = None
+        if sheets is not None and may_be_sheet(path, sheets):
+            layout = find_layout(path, rgba.shape[1], rgba.shape[0], sheets)
+        if index is not None and layout is None:
+            raise UsageError(
+                f"{name} is not a sprite sheet (no grid or data file applies to it), so it "
+                f"has no frame #{index}"
+            )
+        if layout is not None:
+            frames = frame_images(layout, rgba)
+            if index is not None:
+                chosen = [fi for fi in frames if fi[0].index == index]
+                if not chosen:
+                    known = [f.index for f in layout.frames]
+                    raise UsageError(
+                        f"{name} has no frame #{index} with visible pixels (its "
+                        f"{len(known)} frames are #{known[0]} to #{known[-1]}; empty frames "
+                        "are not judged)"
+                    )
+            else:
+                if not frames:
+                    raise UsageError(f"{name}: every frame is empty; nothing to explain")
+                scored = detector.judge_many([name] * len(frames), [im for _, im in frames])
+                worst = max(range(len(frames)), key=lambda k: scored[k].score or 0.0)
+                chosen = [frames[worst]]
+            frame, rgba = chosen[0]
+            context, box = neighbourhood(key_colour(image.rgba, layout.transparent), frame)
+        result = detector.judge(name, rgba, keep_maps=True)
         result.sha256 = image.sha256
+        result.frame = frame
         raw = result.raw
         assert raw is not None and raw.residual is not None and raw.reconstruction is not None
         out.append(
             Detail(
                 result,
-                image.rgba,
+                rgba,
                 raw.reconstruction,
                 raw.residual,
                 level,
                 similar_sprites(baseline, raw.embedding),
                 dict(zip(SIGNALS, detector.standardizer.transform(raw.as_vector()).tolist())),
+                context,
+                box,
             )
         )
     return out
+
+
+def neighbourhood(sheet: np.ndarray, f: Frame) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """The sheet around a frame (half a frame on each side, within the sheet) and the
+    frame's box in that crop: a panel shows the frame with its neighbours."""
+    h, w = sheet.shape[:2]
+    x0, y0 = max(0, f.x - max(1, f.w // 2)), max(0, f.y - max(1, f.h // 2))
+    x1, y1 = min(w, f.x + f.w + max(1, f.w // 2)), min(h, f.y + f.h + max(1, f.h // 2))
+    return sheet[y0:y1, x0:x1].copy(), (f.x - x0, f.y - y0, f.w, f.h)

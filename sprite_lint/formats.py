@@ -15,16 +15,19 @@ from urllib.parse import quote
 from sprite_lint import __version__
 from sprite_lint.check import CheckReport, FileResult
 from sprite_lint.scoring import SIGNAL_LABELS, SIGNALS
+from sprite_lint.sheets import FAULT_HELP, FAULT_KINDS, FAULT_LABELS
 from sprite_lint.signals import SIGNAL_HELP
 
 INFO_URI = "https://github.com/sprite-lint/sprite-lint"
 UNREADABLE = "unreadable"
 RULES: dict[str, str] = {
     **{f"off-style/{s}": f"Sprite is off-style: {SIGNAL_LABELS[s]}" for s in SIGNALS},
+    **{f"sheet/{k}": f"Sprite sheet fault: {FAULT_LABELS[k]}" for k in FAULT_KINDS},
     UNREADABLE: "File could not be read as a PNG sprite",
 }
 RULE_HELP: dict[str, str] = {
     **{f"off-style/{s}": SIGNAL_HELP[s] for s in SIGNALS},
+    **{f"sheet/{k}": FAULT_HELP[k] for k in FAULT_KINDS},
     UNREADABLE: "The file is not a PNG that can be decoded as libpng decodes it: missing, "
     "empty, truncated or damaged, a Git LFS pointer (run `git lfs pull`), another format "
     "renamed .png, or over the pixel limit. The result's message says which. Fix or "
@@ -47,21 +50,30 @@ def _uri(path: str) -> str:
 
 
 def _rule(r: FileResult) -> str:
-    return UNREADABLE if r.status == "error" else f"off-style/{r.driver}"
+    if r.status == "error":
+        return UNREADABLE
+    return f"sheet/{r.driver}" if r.driver in FAULT_KINDS else f"off-style/{r.driver}"
 
 
 def _detail(r: FileResult) -> str:
+    """The finding in words; a frame of a sheet is named first (``frame #3 (x=96 ...)``)."""
+    where = "" if r.frame is None else f"frame {r.frame.label[1:]}: "
     if r.status == "error":
         return r.message
+    if r.score is None or r.threshold is None:  # a sheet fault: no score, its message says it
+        return f"{where}{r.message}"
+    what = "frame" if r.frame is not None else "sprite"
     return (
-        f"{r.message}: score {r.score:.3g} over the limit {r.threshold:.3g} "
-        f"(p = {r.p_value:.2g}); the sprite does not look like the approved art"
+        f"{where}{r.message}: score {r.score:.3g} over the limit {r.threshold:.3g} "
+        f"(p = {r.p_value:.2g}); the {what} does not look like the approved art"
     )
 
 
 def fingerprint(r: FileResult) -> str:
-    """Stable across runs: the path and the rule, not scores that move with retraining."""
-    return hashlib.sha256(f"{r.path}\0{_rule(r)}".encode()).hexdigest()[:32]
+    """Stable across runs: the path, the rule and the frame, not scores that move with
+    retraining."""
+    frame = "" if r.frame is None else f"\0#{r.frame.index}"
+    return hashlib.sha256(f"{r.path}\0{_rule(r)}{frame}".encode()).hexdigest()[:32]
 
 
 def _problems(report: CheckReport) -> list[FileResult]:
@@ -89,13 +101,17 @@ def to_sarif(report: CheckReport) -> str:
             ],
             "partialFingerprints": {"spriteLint/v1": fingerprint(r)},
         }
-        if r.status == "fail":
-            res["properties"] = {
-                "score": r.score,
-                "threshold": r.threshold,
-                "pValue": r.p_value,
-                "region": None if r.region is None else r.region.to_dict(),
-            }
+        if r.frame is not None:
+            res.setdefault("properties", {})["frame"] = r.frame.to_dict()
+        if r.status == "fail" and r.score is not None:
+            res.setdefault("properties", {}).update(
+                {
+                    "score": r.score,
+                    "threshold": r.threshold,
+                    "pValue": r.p_value,
+                    "region": None if r.region is None else r.region.to_dict(),
+                }
+            )
         results.append(res)
     doc = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -142,7 +158,7 @@ def to_junit(report: CheckReport) -> str:
         skipped="0",
     )
     for r in report.results:
-        case = ET.SubElement(suite, "testcase", classname="sprite-lint", name=r.path)
+        case = ET.SubElement(suite, "testcase", classname="sprite-lint", name=r.label)
         if r.status == "fail":
             ET.SubElement(case, "failure", message=r.message, type=_rule(r)).text = _detail(r)
         elif r.status == "error":
@@ -179,7 +195,7 @@ def to_gitlab(report: CheckReport) -> str:
     """GitLab Code Quality report (a JSON array of issues)."""
     issues = [
         {
-            "description": f"{r.path}: {_detail(r)}",
+            "description": f"{r.label}: {_detail(r)}",
             "check_name": _rule(r),
             "fingerprint": fingerprint(r),
             "severity": "major",
@@ -221,7 +237,7 @@ def to_markdown(report: CheckReport) -> str:
     for r in sorted_results(report):
         msg = "" if r.status == "pass" and not r.approved else _md_text(r.message)
         out.append(
-            f"| {_md_code(r.path)} | {icon[r.status]} | {num(r.score)} | {num(r.threshold)} | "
+            f"| {_md_code(r.label)} | {icon[r.status]} | {num(r.score)} | {num(r.threshold)} | "
             f"{num(r.p_value)} | {msg} |"
         )
     return "\n".join(out) + "\n"

@@ -78,7 +78,41 @@ def changed_pngs(ref: str, root: Path) -> list[Changed]:
     for name in untracked.decode("utf-8", errors="surrogateescape").split("\0"):
         if name and is_png_name(Path(name)):
             out.append(Changed(root / name, "new"))
+    out += _sheets_of_changed_data(ref, root, fields, {c.path for c in out})
     return sorted(set(out), key=lambda c: c.path.as_posix())
+
+
+SHEET_DATA_SUFFIXES = (".json", ".tsx")  # as sheets.DATA_SUFFIXES
+
+
+def _sheets_of_changed_data(
+    ref: str, root: Path, fields: list[str], listed: set[Path]
+) -> list[Changed]:
+    """An edited sheet data file (``hero.json`` beside ``hero.png``) changes how its sheet
+    is cut: the unchanged PNG beside it counts as modified."""
+    out = []
+    for name in fields:
+        p = Path(name)
+        if p.suffix.lower() not in SHEET_DATA_SUFFIXES:
+            continue
+        png = p.with_suffix(".png")
+        if (root / png).is_file() and root / png not in listed:
+            at_ref = subprocess.run(
+                ["git", "-C", str(root), "cat-file", "-e", f"{ref}:{png.as_posix()}"],
+                capture_output=True,
+            )
+            old = png.as_posix() if at_ref.returncode == 0 else None
+            out.append(Changed(root / png, "modified" if old else "new", old))
+            listed.add(root / png)
+    return out
+
+
+def staged_siblings(name: str, root: Path) -> list[str]:
+    """The staged data files of the sheet ``name`` (``art/hero.json`` for ``art/hero.png``)."""
+    stem = Path(name).with_suffix("")
+    wanted = [f":(literal){stem.as_posix()}{s}" for s in SHEET_DATA_SUFFIXES]
+    raw = _git(root, "ls-files", "--cached", "-z", "--", *wanted)
+    return [n for n in raw.decode("utf-8", errors="surrogateescape").split("\0") if n]
 
 
 def staged_pngs(root: Path) -> list[str]:

@@ -120,7 +120,7 @@ def _card(r: FileResult, detail: Detail | None) -> str:
     e = html.escape
     lines = [
         f'<section class="card" data-status="{e(r.status)}">',
-        f'<h3><span class="badge {e(r.status)}">{e(STATUS_LABEL[r.status])}</span>{e(r.path)}</h3>',
+        f'<h3><span class="badge {e(r.status)}">{e(STATUS_LABEL[r.status])}</span>{e(r.label)}</h3>',
         f"<div>{e(r.message)}</div>",
     ]
     if r.score is not None:
@@ -141,7 +141,9 @@ def _card(r: FileResult, detail: Detail | None) -> str:
         from sprite_lint.panels import panel_png_bytes
 
         data = base64.b64encode(panel_png_bytes(detail)).decode()
-        alt = f"{r.path}: sprite, reconstruction, residual heatmap, worst region"
+        alt = f"{r.label}: sprite, reconstruction, residual heatmap, worst region" + (
+            ", the frame among its neighbours" if detail.context is not None else ""
+        )
         lines.append(f'<img src="data:image/png;base64,{data}" alt="{e(alt)}">')
         if detail.similar:
             names = ", ".join(e(n) for n, _ in detail.similar)
@@ -155,7 +157,7 @@ def render_html(
 ) -> str:
     """The whole page as one string; one score chart per baseline."""
     e = html.escape
-    by_path = {d.result.path: d for d in details}
+    by_path = {d.result.label: d for d in details}
     c = report.counts
     rows = sorted_results(report)
     sets = []
@@ -166,7 +168,7 @@ def render_html(
                 "name": base.path.as_posix(),
                 "threshold": base.calibration.threshold,
                 "calibration": calibration_scores(base),
-                "checked": [{"path": r.path, "score": r.score} for r in mine],
+                "checked": [{"path": r.label, "score": r.score} for r in mine],
             }
         )
     payload = (  # valid JSON that cannot close or open a tag
@@ -193,7 +195,7 @@ def render_html(
         f'<div class="stat {k}"><b>{c[k]}</b>{label}</div>'
         for k, label in (("fail", "failed"), ("error", "errors"), ("pass", "passed"))
     )
-    cards = "\n".join(_card(r, by_path.get(r.path)) for r in rows)
+    cards = "\n".join(_card(r, by_path.get(r.label) if r.score is not None else None) for r in rows)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

@@ -100,7 +100,33 @@ def render_panel(detail: Detail) -> Image.Image:
         draw.rectangle(
             [bx0 - pad, by0 - pad, bx1 + pad, by1 + pad], outline=BOX, width=max(1, min(3, z // 2))
         )
-    return canvas
+    return _with_neighbours(canvas, detail, z)
+
+
+def _with_neighbours(canvas: Image.Image, detail: Detail, z: int) -> Image.Image:
+    """A frame of a sheet gets a fifth pane: the sheet around it, the frame boxed, so its
+    neighbours (and anything bleeding between them) are in view."""
+    if detail.context is None or detail.context_box is None:
+        return canvas
+    ctx = detail.context
+    z = max(1, min(z, TARGET * 2 // max(ctx.shape[:2])))
+    pane = on_checkerboard(ctx, z)
+    out = Image.new(
+        "RGB",
+        (canvas.width + pane.shape[1] + GAP, max(canvas.height, pane.shape[0] + CAPTION + 2 * GAP)),
+        (32, 32, 40),
+    )
+    out.paste(canvas, (0, 0))
+    left = canvas.width
+    out.paste(Image.fromarray(pane, "RGB"), (left, GAP + CAPTION))
+    draw = ImageDraw.Draw(out)
+    draw.text((left, GAP - 2), "in the sheet", fill=(230, 230, 230))
+    x, y, w, h = detail.context_box
+    top = GAP + CAPTION
+    draw.rectangle(
+        [left + x * z - 1, top + y * z - 1, left + (x + w) * z, top + (y + h) * z], outline=BOX
+    )
+    return out
 
 
 def panel_filename(name: str) -> str:
@@ -125,7 +151,12 @@ def write_panels(details: Sequence[Detail], directory: Path) -> list[WrittenPane
     out: list[WrittenPanel] = []
     used: set[str] = set()
     for d in details:
-        fname = panel_filename(d.result.path)
+        frame = d.result.frame
+        fname = panel_filename(
+            d.result.path
+            if frame is None
+            else f"{d.result.path.removesuffix('.png')}#{frame.index}"
+        )
         base, n = fname[:-4], 2
         while fname in used:  # two names that flatten alike
             fname, n = f"{base}-{n}.png", n + 1
@@ -134,7 +165,7 @@ def write_panels(details: Sequence[Detail], directory: Path) -> list[WrittenPane
         tmp = directory / f".{fname}.tmp"
         render_panel(d).save(tmp, format="PNG")
         tmp.replace(target)
-        out.append(WrittenPanel(d.result.path, target))
+        out.append(WrittenPanel(d.result.label, target))
     return out
 
 

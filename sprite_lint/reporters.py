@@ -17,6 +17,7 @@ from sprite_lint import __version__
 from sprite_lint.check import BaselineInfo, CheckReport, FileResult
 from sprite_lint.errors import UsageError
 from sprite_lint.scoring import Region
+from sprite_lint.sheets import Frame
 
 JSON_VERSION = 1
 MAX_ROWS = 50  # a larger scan lists only its failing and unreadable files (at most this many)
@@ -51,7 +52,12 @@ def sorted_results(report: CheckReport) -> list[FileResult]:
     """Failing rows first, then errors, then passes; worst score first within each."""
     return sorted(
         report.results,
-        key=lambda r: (_ORDER[r.status], -(r.score if r.score is not None else 0.0), r.path),
+        key=lambda r: (
+            _ORDER[r.status],
+            -(r.score if r.score is not None else 0.0),
+            r.path,
+            r.frame.index if r.frame is not None else -1,
+        ),
     )
 
 
@@ -97,7 +103,7 @@ GAP = 3  # cells between columns (padding of one on each side and the box's divi
 def _table_columns(report: CheckReport, rows: list[FileResult]) -> list[tuple[str, list[Text]]]:
     """Every column (header, one cell per row) of the table, before fitting the width."""
     diff = any(r.change is not None for r in report.results)
-    cols: dict[str, list[Text]] = {"File": [Text(r.path) for r in rows]}
+    cols: dict[str, list[Text]] = {"File": [Text(r.label) for r in rows]}
     if diff:  # --changed-since: how the edit moved the score, instead of the signal
         cols["Change"] = [Text(r.change or "") for r in rows]
     cols["Result"] = [Text(STATUS_LABEL[r.status], style=_STYLE[r.status]) for r in rows]
@@ -150,13 +156,13 @@ def render_table(report: CheckReport, console: Console) -> None:
                 name, justify="right" if right else "left", no_wrap=True, min_width=width
             )
         for i, r in enumerate(shown):
-            cells = [Text(_short(r.path, file_width))] + [c[i] for _, c in columns[1:]]
+            cells = [Text(_short(r.label, file_width))] + [c[i] for _, c in columns[1:]]
             table.add_row(*cells)
         console.print(table)
     elif shown:  # too narrow for any table: one record per file
         for i, r in enumerate(shown):
             head = Text(f"{STATUS_LABEL[r.status]} ", style=_STYLE[r.status])
-            head.append(r.path)
+            head.append(r.label)
             _print_wrapped(console, head)
             detail = "  ".join(
                 f"{name.lower()} {c[i].plain}"
@@ -180,7 +186,7 @@ def render_table(report: CheckReport, console: Console) -> None:
         if r.status == "pass":
             continue
         line = Text(f"{STATUS_LABEL[r.status]} ", style=_STYLE[r.status])
-        line.append(f"{r.path}: ", style="bold")
+        line.append(f"{r.label}: ", style="bold")
         line.append(r.message)
         if r.status == "fail" and r.score is not None and r.threshold is not None:
             line.append(f" (score {fmt_num(r.score)} > limit {fmt_num(r.threshold)})", style="dim")
@@ -215,6 +221,7 @@ def result_dict(r: FileResult) -> dict[str, Any]:
         "region": None if r.region is None else r.region.to_dict(),
         "message": r.message,
         "baseline": r.baseline,
+        "frame": None if r.frame is None else r.frame.to_dict(),
     }
 
 
@@ -258,6 +265,7 @@ def from_json(text: str, name: str = "<report>") -> CheckReport:
                     previous_score=f.get("previous_score"),
                     region=None if reg is None else Region(reg["x"], reg["y"], reg["w"], reg["h"]),
                     baseline=f.get("baseline"),
+                    frame=None if f.get("frame") is None else Frame.from_dict(f["frame"]),
                 )
             )
             if results[-1].status not in _ORDER:
@@ -298,10 +306,11 @@ def merge_reports(paths: list[Path]) -> CheckReport:
     for p, r in zip(paths, reports):
         if r.baselines != first.baselines:
             raise UsageError(f"{p}: made with other baselines or alpha than {paths[0]}")
-    seen: dict[str, FileResult] = {}
+    seen: dict[tuple[str, int | None, str | None], FileResult] = {}
     for r in reports:
-        for f in r.results:
-            seen[f.path] = f
+        for f in r.results:  # a row per file, per frame of a sheet, per sheet fault
+            fault = f.driver if f.score is None and f.status == "fail" else None
+            seen[(f.path, f.frame.index if f.frame else None, fault)] = f
     merged = CheckReport(
         first.baseline,
         first.alpha,
@@ -370,7 +379,7 @@ def render_explain(detail: Any, console: Console, max_rows: int = 24) -> None:
 
     r: FileResult = detail.result
     head = Text(f"{STATUS_LABEL[r.status]} ", style=_STYLE[r.status])
-    head.append(f"{r.path}", style="bold")
+    head.append(f"{r.label}", style="bold")
     head.append(f"  {detail.rgba.shape[1]}x{detail.rgba.shape[0]}")
     console.print(head)
     console.print(

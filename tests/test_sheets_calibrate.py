@@ -1,0 +1,140 @@
+"""Calibrating on sheets, and --changed-since on a committed sheet in a real repository."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from sprite_lint.calibrate import CalibrateOptions, calibrate, grouped_folds, grouped_split
+from sprite_lint.cli import app
+from sprite_lint.sheets import GridSpec, SheetSettings
+from sprite_lint.synth import make_family
+from tests.conftest import write_rgba
+from tests.test_sheets import atlas_json, broken, grid_sheet, held_out
+
+ENV = {"COLUMNS": "200", "NO_COLOR": "1"}
+
+
+def test_folds_never_split_a_sheet() -> None:
+    groups = np.repeat(np.arange(3), 200)  # three tilesets of 200 tiles
+    order = np.random.default_rng(0).permutation(600)
+    held, train, one = grouped_split(order, groups, 120)
+    assert not one and len(held) == 200 and len(train) == 400
+    assert set(groups[held]).isdisjoint(groups[train])
+    folds, one = grouped_folds(order, groups, 5)
+    assert not one and len(folds) == 3  # as many folds as sheets, at most 5
+    assert sorted(np.concatenate(folds).tolist()) == list(range(600))
+    assert all(len(set(groups[f])) == 1 for f in folds)
+    mixed = np.array([0] * 30 + list(range(1, 21)))  # one sheet of 30 frames, 20 loose sprites
+    folds, _ = grouped_folds(np.random.default_rng(1).permutation(50), mixed, 5)
+    assert len(folds) == 5 and sum(0 in set(mixed[f]) for f in folds) == 1
+    assert max(len(f) for f in folds) - min(len(f) for f in folds) <= 25
+
+
+def test_one_sheet_is_cut_in_contiguous_blocks_and_warned_about() -> None:
+    groups = np.zeros(40, np.int64)
+    folds, one = grouped_folds(np.random.default_rng(0).permutation(40), groups, 5)
+    assert one and [f.tolist() for f in folds][0] == list(range(8))
+
+
+def test_calibrate_on_three_tilesets(tmp_path: Path) -> None:
+    tiles = [t for t in make_family("tiles", 120, seed=5) if t.shape[:2] == (32, 32)][:30]
+    for k in range(3):
+        write_rgba(
+            tmp_path / "approved" / f"terrain{k}.png", grid_sheet(tiles[k * 10 : k * 10 + 10], 5)
+        )
+    sheets = SheetSettings(grid=GridSpec(32, 32))
+    opts = CalibrateOptions(epochs=1, seed=0, width=8, sheets=sheets)
+    result = calibrate([tmp_path / "approved"], tmp_path / "baseline", opts)
+    assert result.n_sprites == 30 and result.split == "cross"
+    assert not any("one sheet" in w for w in result.warnings)
+    from sprite_lint.baseline import load_baseline
+
+    names = load_baseline(tmp_path / "baseline").arrays["sprite_names"].tolist()
+    assert names[:2] == ["approved/terrain0.png#0", "approved/terrain0.png#1"]
+    assert len(names) == 30
+    # without the grid, three PNGs are too few to calibrate
+    from sprite_lint.errors import CalibrationError
+
+    with pytest.raises(CalibrationError, match="found 3 approved"):
+        calibrate([tmp_path / "approved"], tmp_path / "b2", CalibrateOptions(epochs=1, width=8))
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+
+@pytest.fixture
+def repo(tmp_path: Path, tiny_baseline: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    repo = tmp_path / "game"
+    frames = held_out(8)
+    write_rgba(repo / "art" / "hero_run.png", grid_sheet(frames, 8))
+    rects = {f"hero {i}.aseprite": (24 * i, 0, 24, 24) for i in range(8)}
+    (repo / "art" / "hero_run.json").write_text(atlas_json(rects, "hash", size=(192, 24)))
+    write_rgba(repo / "art" / "single.png", held_out(9)[8])
+    shutil.copytree(tiny_baseline, repo / "baselines" / "default")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.email", "t@example.com")
+    git(repo, "config", "user.name", "t")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "approved art and baseline")
+    monkeypatch.chdir(repo / "art")
+    return repo
+
+
+def test_changed_since_reports_the_broken_frame_of_a_committed_sheet_only(repo: Path) -> None:
+    before = json.loads(CliRunner().invoke(app, ["check", "--all", "-f", "json"], env=ENV).stdout)
+    assert before["summary"]["fail"] == 0  # the committed sheet passes
+    write_rgba(repo / "art" / "hero_run.png", grid_sheet(broken(held_out(8), 5), 8))
+    r = CliRunner().invoke(app, ["check", "--changed-since", "HEAD", "-f", "json"], env=ENV)
+    assert r.exit_code == 1, r.output
+    rows = json.loads(r.stdout)["files"]
+    assert len(rows) == 1  # not single.png (unchanged), not the sheet's seven good frames
+    (row,) = rows
+    assert row["path"] == "art/hero_run.png" and row["change"] == "modified"
+    assert row["frame"] == {
+        "index": 5,
+        "name": "hero 5.aseprite",
+        "x": 120,
+        "y": 0,
+        "w": 24,
+        "h": 24,
+    }
+    assert row["previous_score"] is not None and row["previous_score"] < row["score"]
+
+
+def test_an_edited_data_file_rechecks_its_sheet(repo: Path) -> None:
+    rects = {f"hero {i}.aseprite": (24 * i, 0, 24, 24) for i in range(8)}
+    rects["hero 7.aseprite"] = (170, 0, 24, 24)  # now reaches past the image's edge
+    (repo / "art" / "hero_run.json").write_text(atlas_json(rects, "hash", size=(192, 24)))
+    r = CliRunner().invoke(app, ["check", "--changed-since", "HEAD", "-f", "json"], env=ENV)
+    assert r.exit_code == 2, r.output
+    (row,) = json.loads(r.stdout)["files"]
+    assert row["path"] == "art/hero_run.png" and row["status"] == "error"
+    assert "hero_run.json (Aseprite): frame 7 (hero 7.aseprite)" in row["message"]
+
+
+def test_staged_check_cuts_the_sheet_with_its_staged_data_file(repo: Path) -> None:
+    write_rgba(repo / "art" / "hero_run.png", grid_sheet(broken(held_out(8), 2), 8))
+    git(repo, "add", "art/hero_run.png")
+    (repo / "art" / "hero_run.json").unlink()  # the working tree's data file is gone
+    r = CliRunner().invoke(app, ["check", "--staged", "-f", "json"], env=ENV)
+    assert r.exit_code == 1, r.output
+    (row,) = json.loads(r.stdout)["files"]
+    assert row["frame"]["index"] == 2 and row["frame"]["name"] == "hero 2.aseprite"
+
+
+def test_three_tilesets_of_200_tiles_calibrate_with_whole_sheets_held_out(tmp_path: Path) -> None:
+    tiles = [t for t in make_family("tiles", 1400, seed=5) if t.shape[:2] == (32, 32)][:600]
+    for k in range(3):
+        write_rgba(tmp_path / "tiles" / f"t{k}.png", grid_sheet(tiles[k * 200 : (k + 1) * 200], 20))
+    opts = CalibrateOptions(epochs=1, width=8, sheets=SheetSettings(grid=GridSpec(32, 32)))
+    result = calibrate([tmp_path / "tiles"], tmp_path / "baseline", opts)
+    assert (result.n_sprites, result.split) == (600, "split")
+    assert result.calibration.n == 200  # one whole tileset held out, never a part of one
