@@ -284,6 +284,20 @@ def check(
             "tree): what a git pre-commit hook must judge.",
         ),
     ] = False,
+    baseline_ref: Annotated[
+        str | None,
+        typer.Option(
+            help="Read the baselines (and approved.json) as this git ref holds them, never "
+            "from the working tree: a pull request is judged by its target's baseline.",
+        ),
+    ] = None,
+    fail_on_baseline_change: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-baseline-change",
+            help="With --baseline-ref: exit 1 when the change edits a baseline or its approvals.",
+        ),
+    ] = False,
 ) -> None:
     """Score sprites against the baseline; exit 1 if any is anomalous, 2 on any error."""
     with handle_errors(), contextlib.ExitStack() as stack:
@@ -306,6 +320,8 @@ def check(
         project: Path | None = None  # what mapped globs are relative to (default: config's)
         if sum([changed_since is not None, all_files, staged]) > 1:
             raise UsageError("give one of --changed-since, --all and --staged")
+        if fail_on_baseline_change and baseline_ref is None:
+            raise UsageError("--fail-on-baseline-change needs --baseline-ref REF to compare with")
         if changed_since is not None or all_files or staged:
             from sprite_lint import gitfiles
 
@@ -356,14 +372,16 @@ def check(
         )
 
         shown = shown or root
+        # --baseline-ref: baselines are read at that commit, relative to the repository's top
+        ref_root = None if baseline_ref is None else root or _repo_root()
         if s.baselines:  # several baselines, mapped by glob
             groups, unmatched = route(paths, s.baseline_for, project or _project_dir(s, root))
         else:  # inside a repository, a relative baseline path is relative to its top
-            groups = {_single_baseline(s, root): list(paths)}
+            groups = {_single_baseline(s, root or ref_root): list(paths)}
             unmatched = []
         reports, loaded = [], []
         for folder, group in groups.items():
-            base = load_baseline(folder).with_alpha(check_alpha)
+            base = load_baseline(folder, baseline_ref, ref_root).with_alpha(check_alpha)
             part = check_files(
                 group,
                 base,
@@ -371,7 +389,7 @@ def check(
                 jobs=_effective_jobs(jobs, len(group)),
                 cache_root=None if no_cache else (root or Path.cwd()) / DEFAULT_DIR,
                 root=shown,
-                approvals=load_approvals(base.path),
+                approvals=load_approvals(base.path, base.files),
             )
             if changed_since is not None and root is not None:
                 add_previous_scores(part, changes, changed_since, root, base, s.max_pixels)
@@ -380,6 +398,13 @@ def check(
         report = join_reports(
             reports, [unmatched_result(display_path(p, shown), s.config_file) for p in unmatched]
         )
+        if baseline_ref is not None and ref_root is not None:
+            from sprite_lint.check import baseline_edits
+
+            folders = [f for _, f in s.baselines] or [_single_baseline(s, ref_root)]
+            report.notices = baseline_edits(
+                baseline_ref, folders, ref_root, fail_on_baseline_change
+            )
         if report_dir is not None or html is not None:
             _write_visual_reports(report, loaded, shown, s.max_pixels, report_dir, html)
         if shown is None and s.format in REPOSITORY_FORMATS:
@@ -640,6 +665,12 @@ def _status_of(base: Any) -> int:
         stale += state != "current"
         console.print(f"  {a.path}: {state}", highlight=False)
     return stale
+
+
+def _repo_root() -> Path:
+    from sprite_lint.gitfiles import repo_root
+
+    return repo_root()
 
 
 def _repo_root_or_none() -> Path | None:

@@ -19,6 +19,7 @@ from sprite_lint.signals import SIGNAL_HELP
 
 INFO_URI = "https://github.com/sprite-lint/sprite-lint"
 UNREADABLE = "unreadable"
+BASELINE_CHANGED = "baseline-changed"  # a notice: the change edits a baseline (--baseline-ref)
 RULES: dict[str, str] = {
     **{f"off-style/{s}": f"Sprite is off-style: {SIGNAL_LABELS[s]}" for s in SIGNALS},
     UNREADABLE: "File could not be read as a PNG sprite",
@@ -127,20 +128,51 @@ def to_sarif(report: CheckReport) -> str:
             }
         ],
     }
+    if report.notices:  # a notification of the run, and a run property for scripts
+        run = doc["runs"][0]
+        run["invocations"] = [
+            {
+                "executionSuccessful": True,
+                "toolExecutionNotifications": [
+                    {
+                        "descriptor": {"id": BASELINE_CHANGED},
+                        "level": "error" if n.fails else "warning",
+                        "message": {"text": n.message},
+                    }
+                    for n in report.notices
+                ],
+            }
+        ]
+        run["properties"] = {"spriteLintNotices": [n.to_dict() for n in report.notices]}
     return json.dumps(doc, indent=2) + "\n"
 
 
 def to_junit(report: CheckReport) -> str:
     """JUnit XML: one testcase per file; failure for an anomaly, error for bad input."""
     c = report.counts
+    failing_notices = sum(n.fails for n in report.notices)
     suite = ET.Element(
         "testsuite",
         name="sprite-lint",
-        tests=str(len(report.results)),
-        failures=str(c["fail"]),
+        tests=str(len(report.results) + failing_notices),
+        failures=str(c["fail"] + failing_notices),
         errors=str(c["error"]),
         skipped="0",
     )
+    if report.notices:  # first in the suite, as the JUnit schema orders it
+        props = ET.SubElement(suite, "properties")
+        for n in report.notices:
+            ET.SubElement(
+                props, "property", name=f"sprite-lint.{BASELINE_CHANGED}", value=n.message
+            )
+    for n in report.notices:
+        if n.fails:  # --fail-on-baseline-change: a failing case, so test reports show it
+            case = ET.SubElement(
+                suite, "testcase", classname="sprite-lint.baseline", name=n.path or ""
+            )
+            ET.SubElement(
+                case, "failure", message=n.message, type=BASELINE_CHANGED
+            ).text = n.message
     for r in report.results:
         case = ET.SubElement(suite, "testcase", classname="sprite-lint", name=r.path)
         if r.status == "fail":
@@ -162,7 +194,11 @@ def _escape_prop(s: str) -> str:
 
 def to_github(report: CheckReport) -> str:
     """GitHub Actions workflow commands: one ``::error`` annotation per problem file."""
-    lines = []
+    lines = [
+        f"::{'error' if n.fails else 'warning'} title={_escape_prop('sprite-lint: baseline changed')}"
+        f"::{_escape_data(n.message)}"
+        for n in report.notices
+    ]
     for r in _problems(report):
         title = (
             "sprite-lint: unreadable file"
@@ -177,7 +213,19 @@ def to_github(report: CheckReport) -> str:
 
 def to_gitlab(report: CheckReport) -> str:
     """GitLab Code Quality report (a JSON array of issues)."""
-    issues = [
+    notices = [
+        {
+            "description": n.message,
+            "check_name": BASELINE_CHANGED,
+            "fingerprint": hashlib.sha256(f"{n.path}\0{BASELINE_CHANGED}".encode()).hexdigest()[
+                :32
+            ],
+            "severity": "major" if n.fails else "info",
+            "location": {"path": f"{n.path}/manifest.json", "lines": {"begin": 1}},
+        }
+        for n in report.notices
+    ]
+    issues = notices + [
         {
             "description": f"{r.path}: {_detail(r)}",
             "check_name": _rule(r),
@@ -212,7 +260,10 @@ def to_markdown(report: CheckReport) -> str:
     def num(v: float | None) -> str:
         return "–" if v is None else f"{v:.3g}"
 
-    out = ["## sprite-lint", "", summary_line(report), ""]
+    out = ["## sprite-lint", ""]
+    for n in report.notices:
+        out += [f"> {'❌' if n.fails else '⚠️'} **{_md_text(n.message)}**", ""]
+    out += [summary_line(report), ""]
     out += [
         "| file | result | score | limit | p | what, where |",
         "| --- | --- | --- | --- | --- | --- |",
