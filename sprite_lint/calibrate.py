@@ -273,7 +273,7 @@ def calibrate(
     origin, for ``approve --recalibrate``.
     """
     require_train_extra()
-    from threadpoolctl import threadpool_limits  # comes with scikit-learn
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]  # with sklearn
 
     with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
         return _calibrate(paths, baseline_dir, options, on_phase, on_step, sources)

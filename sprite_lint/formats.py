@@ -98,7 +98,7 @@ def to_sarif(report: CheckReport) -> str:
                 "region": None if r.region is None else r.region.to_dict(),
             }
         results.append(res)
-    doc = {
+    doc: dict[str, Any] = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [
