@@ -668,9 +668,14 @@ def _status_of(base: Any) -> int:
 
 
 def _repo_root() -> Path:
-    from sprite_lint.gitfiles import repo_root
+    """The repository's top, for --baseline-ref; outside a repository, a usage error."""
+    from sprite_lint.errors import UsageError
+    from sprite_lint.gitfiles import repo_root_or_none
 
-    return repo_root()
+    root = repo_root_or_none()
+    if root is None:
+        raise UsageError("--baseline-ref reads the baseline with git: run it inside a repository")
+    return root
 
 
 def _repo_root_or_none() -> Path | None:

@@ -183,6 +183,16 @@ def test_a_ref_that_does_not_exist_is_exit_2(repo: Path, ref: str, expected: str
     assert r.exit_code == 2 and expected in r.output and "Traceback" not in r.output
 
 
+def test_outside_a_repository_is_exit_2(
+    tmp_path: Path, tiny_baseline: Path, sprites: list[np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sprite = write_rgba(tmp_path / "alone" / "s.png", sprites[0])
+    monkeypatch.chdir(sprite.parent)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    r = check(str(sprite), "-b", str(tiny_baseline), "--baseline-ref", "main")
+    assert r.exit_code == 2 and "inside a repository" in r.output, r.output
+
+
 def test_a_ref_without_a_baseline_is_exit_2(repo: Path) -> None:
     git(repo, "checkout", "-q", "--orphan", "bare")
     git(repo, "rm", "-q", "-r", "--cached", "baselines")
