@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from sprite_lint.baseline import BaselineFiles
 from sprite_lint.errors import BaselineError
 
 APPROVALS = "approved.json"
@@ -25,13 +26,22 @@ class Approval:
     reason: str
 
 
-def load_approvals(baseline_dir: Path) -> dict[str, Approval]:
-    """Approvals by path; a missing file means none, a damaged one is a BaselineError."""
-    target = baseline_dir / APPROVALS
-    if not target.exists():
+MAX_BYTES = 64 * 2**20
+
+
+def load_approvals(baseline_dir: Path, files: BaselineFiles | None = None) -> dict[str, Approval]:
+    """Approvals by path; a missing file means none, a damaged one is a BaselineError.
+
+    ``files``: where the baseline was read from (``Baseline.files``; at a git ref for
+    ``check --baseline-ref``); default: ``baseline_dir`` in the working tree.
+    """
+    files = files or BaselineFiles(baseline_dir)
+    target = f"{files.where}/{APPROVALS}"
+    raw = files.read(APPROVALS, MAX_BYTES)
+    if raw is None:
         return {}
     try:
-        doc = json.loads(target.read_text(encoding="utf-8"))
+        doc = json.loads(raw.decode("utf-8"))
         if not isinstance(doc, dict) or doc.get("version") != VERSION:
             raise ValueError(
                 f"unsupported version {doc.get('version') if isinstance(doc, dict) else doc!r}"
@@ -39,7 +49,7 @@ def load_approvals(baseline_dir: Path) -> dict[str, Approval]:
         entries = doc["approved"]
         if not isinstance(entries, list):
             raise ValueError("'approved' is not a list")
-    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise BaselineError(f"{target}: not a readable approvals file ({exc})") from None
     out: dict[str, Approval] = {}
     for i, e in enumerate(entries):

@@ -19,9 +19,10 @@ import io
 import json
 import os
 import shutil
+import stat
 import tempfile
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from sprite_lint import __version__
 from sprite_lint.calibration import Calibration
 from sprite_lint.errors import BaselineError, UsageError
 from sprite_lint.kde import GaussianKDE
+from sprite_lint.onnxfile import MAX_MODEL_BYTES, ModelFileError, validate_model
 from sprite_lint.scoring import Scorer
 from sprite_lint.standardize import Standardizer
 from sprite_lint.style import StyleProfile
@@ -149,6 +151,7 @@ class Baseline:
     arrays: dict[str, np.ndarray]
     sha256: str  # of the manifest: identifies this baseline (cache keys, reports)
     alpha: float | None = None  # check at this alpha instead of the calibrated one
+    files: BaselineFiles | None = field(default=None, repr=False)  # where it was read from
 
     @property
     def calibration(self) -> Calibration:
@@ -269,24 +272,120 @@ def _check_reference_arrays(
         raise bad("pair_counts", "does not match pair_keys")
 
 
-def load_baseline(directory: str | Path) -> Baseline:
-    """Read and verify a baseline; any mismatch or tampering raises :class:`BaselineError`."""
+MAX_FILE_BYTES = {  # read at most this much of each file: all of ours are far smaller
+    MANIFEST: 64 * 2**20,
+    MODEL: MAX_MODEL_BYTES,
+    REFERENCE: 1024 * 2**20,
+}
+
+
+class BaselineFiles:
+    """Where a baseline's files are read from: a folder in the working tree."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.where = str(directory)
+
+    def read(self, name: str, limit: int) -> bytes | None:
+        """The file's bytes; None when it is missing. Only a regular file of at most
+        ``limit`` bytes is read (never a device, a pipe or a folder)."""
+        path = self.directory / name
+        try:
+            st = os.stat(path)
+            if not stat.S_ISREG(st.st_mode):
+                raise BaselineError(f"{self.where}: {name} is not a regular file")
+            if st.st_size > limit:
+                raise _too_large(self.where, name, st.st_size, limit)
+            with open(path, "rb") as fh:
+                data = fh.read(limit + 1)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise BaselineError(
+                f"{self.where}: cannot read {name} ({exc.strerror or exc})"
+            ) from None
+        if len(data) > limit:
+            raise _too_large(self.where, name, len(data), limit)
+        return data
+
+
+class GitBaselineFiles(BaselineFiles):
+    """A baseline folder as commit ``ref`` holds it, read with git: never the working tree."""
+
+    def __init__(self, directory: Path, ref: str, root: Path) -> None:
+        from sprite_lint import gitfiles
+
+        super().__init__(directory)
+        folder = gitfiles.repo_relative(directory, root)
+        if folder is None:
+            raise BaselineError(
+                f"{directory} is outside the git repository at {root}, so it cannot be read "
+                f"at {ref}"
+            )
+        self.ref, self.root, self.folder = ref, root, folder
+        self.where = f"{ref}:{self.folder}"
+        gitfiles.verify_commit(ref, root)
+        self.entries = gitfiles.folder_at(ref, self.folder, root)
+
+    def read(self, name: str, limit: int) -> bytes | None:
+        from sprite_lint.gitfiles import read_object
+
+        entry = self.entries.get(name)
+        if entry is None:
+            return None
+        if entry.kind != "blob" or entry.mode not in ("100644", "100755"):
+            raise BaselineError(
+                f"{self.where}: {name} is not a regular file (git mode {entry.mode})"
+            )
+        if entry.size > limit:
+            raise _too_large(self.where, name, entry.size, limit)
+        return read_object(entry.oid, self.root)
+
+
+def _too_large(where: str, name: str, size: int, limit: int) -> BaselineError:
+    return BaselineError(
+        f"{where}: {name} is {size / 2**20:.1f} MiB, more than a baseline's {name} may take "
+        f"({limit // 2**20} MiB)"
+    )
+
+
+def load_baseline(
+    directory: str | Path, ref: str | None = None, root: Path | None = None
+) -> Baseline:
+    """Read and verify a baseline; any mismatch or tampering raises :class:`BaselineError`.
+
+    With ``ref``, the folder is read as that git commit holds it (``root``: the
+    repository's top), never from the working tree: ``check --baseline-ref``.
+    """
     directory = Path(directory)
-    where = str(directory)
-    old = directory.with_name(f".{directory.name}.old")
-    if not directory.exists() and (old / MANIFEST).is_file():
-        # calibrate was killed between its two renames: the previous baseline is whole here
-        directory = old
-    manifest_path = directory / MANIFEST
-    if not manifest_path.is_file():
+    files: BaselineFiles
+    if ref is not None:
+        if root is None:
+            raise UsageError("a baseline can be read at a git ref only inside a git repository")
+        files = GitBaselineFiles(directory, ref, root)
+    else:
+        old = directory.with_name(f".{directory.name}.old")
+        if not directory.exists() and (old / MANIFEST).is_file():
+            # calibrate was killed between its two renames: the previous baseline is whole here
+            directory = old
+        files = BaselineFiles(directory)
+    where = files.where
+    manifest_path = f"{where}/{MANIFEST}"
+    raw = files.read(MANIFEST, MAX_FILE_BYTES[MANIFEST])
+    if raw is None:
+        if isinstance(files, GitBaselineFiles):
+            raise BaselineError(
+                f"{ref} has no baseline at {files.folder} ({MANIFEST} not found "
+                f"there): a change cannot be judged by a baseline its target does not have. "
+                "Merge the baseline first, or check without --baseline-ref."
+            )
         raise BaselineError(
             f"no baseline at {where} ({MANIFEST} not found). Create one with: "
             f"sprite-lint calibrate PATH_TO_APPROVED_SPRITES --baseline {where}"
         )
     try:
-        raw = manifest_path.read_bytes()
         manifest = json.loads(raw.decode("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise BaselineError(f"{manifest_path}: not a readable JSON manifest ({exc})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
         raise BaselineError(f"{manifest_path}: not a sprite-lint baseline manifest")
@@ -303,18 +402,22 @@ def load_baseline(directory: str | Path) -> Baseline:
             f"{manifest_path}: manifest was edited after calibration (its checksum does not "
             "match). Restore it from git or re-run sprite-lint calibrate."
         )
-    files = manifest.get("files", {})
+    files_sha = manifest.get("files", {})
     blobs: dict[str, bytes] = {}
     for name in (MODEL, REFERENCE):
-        try:
-            blobs[name] = (directory / name).read_bytes()
-        except OSError:
-            raise BaselineError(f"{where}: {name} is missing from the baseline") from None
-        if sha256_bytes(blobs[name]) != files.get(name):
+        blob = files.read(name, MAX_FILE_BYTES[name])
+        if blob is None:
+            raise BaselineError(f"{where}: {name} is missing from the baseline")
+        if not isinstance(files_sha, dict) or sha256_bytes(blob) != files_sha.get(name):
             raise BaselineError(
                 f"{where}: {name} does not match the manifest's sha256 (changed or replaced "
                 "after calibration). Restore it from git or re-run sprite-lint calibrate."
             )
+        blobs[name] = blob
+    try:  # before onnxruntime ever sees it: only a model our exporter could have written
+        validate_model(blobs[MODEL])
+    except ModelFileError as exc:
+        raise BaselineError(f"{where}/{MODEL} {exc}") from None
     _check_reference_members(blobs[REFERENCE], where)
     try:
         with np.load(io.BytesIO(blobs[REFERENCE]), allow_pickle=False) as npz:
@@ -322,7 +425,9 @@ def load_baseline(directory: str | Path) -> Baseline:
     except (ValueError, KeyError, OSError, zipfile.BadZipFile, EOFError) as exc:
         raise BaselineError(f"{where}: {REFERENCE} is unreadable ({exc})") from None
     _check_reference_arrays(arrays, manifest, where)
-    baseline = Baseline(directory, manifest, blobs[MODEL], arrays, manifest["manifest_sha256"])
+    baseline = Baseline(
+        files.directory, manifest, blobs[MODEL], arrays, manifest["manifest_sha256"], files=files
+    )
     try:
         baseline.calibration  # noqa: B018 - validates the section
         baseline.standardizer  # noqa: B018

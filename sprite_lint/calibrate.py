@@ -31,6 +31,7 @@ from sprite_lint.errors import CalibrationError, ImageError, MissingExtraError
 from sprite_lint.gitfiles import project_root
 from sprite_lint.imageio import load_png, premultiply
 from sprite_lint.kde import GaussianKDE
+from sprite_lint.onnxfile import validate_model
 from sprite_lint.scoring import (
     CELL,
     MARGIN,
@@ -51,6 +52,7 @@ FOLDS = 5
 MAX_REFERENCE = 8192
 MIN_SPRITES = MIN_CALIBRATION_SCORES
 MIN_STYLE_GROUP = 10  # sprites: a smaller group is oddities, not a style
+BLAS_THREADS = 1  # numpy's BLAS while calibrating (KDE, bandwidth): the same sums anywhere
 
 PhaseCallback = Callable[[str], None]
 StepCallback = Callable[[int, int, float], None]
@@ -107,8 +109,8 @@ class Approved:
 
 
 def load_approved(paths: Sequence[str | Path], options: CalibrateOptions) -> Approved:
-    """Load every approved PNG, cutting sheets into their frames (fully transparent ones
-    skipped); refuse (listing them) if any cannot be read or cut."""
+    """Load every approved PNG, ordered by content hash, cutting sheets into their frames
+    (fully transparent ones skipped); refuse (listing them) if any cannot be read or cut."""
     files, seen = [], set()
     root = Path(options.exclude_root) if options.exclude_root else None
     for f in expand_paths(paths, options.exclude, root):
@@ -116,11 +118,9 @@ def load_approved(paths: Sequence[str | Path], options: CalibrateOptions) -> App
         if key not in seen:
             seen.add(key)
             files.append(f)
-    out = Approved([], [], [], np.zeros(0, np.int64), "")
-    groups: list[int] = []
+    loaded: list[tuple[str, str, Path, np.ndarray, object]] = []
     bad: list[str] = []
-    digest = hashlib.sha256()
-    for g, f in enumerate(files):
+    for f in files:
         try:
             im = load_png(f, options.max_pixels)
             layout = None
@@ -133,17 +133,24 @@ def load_approved(paths: Sequence[str | Path], options: CalibrateOptions) -> App
         except ImageError as exc:
             bad.append(str(exc))
             continue
+        loaded.append((im.sha256, f.as_posix(), f, im.rgba, layout))
+    # In the order of their content's sha256, not their names or the folder's listing:
+    # the same sprites under other names or in another order train the same model.
+    loaded.sort(key=lambda t: (t[0], t[1]))
+    out = Approved([], [], [], np.zeros(0, np.int64), "")
+    groups: list[int] = []
+    for g, (_, _, f, rgba, layout) in enumerate(loaded):
         samples = (
-            [("", im.rgba)]
+            [("", rgba)]
             if layout is None
-            else [(f"#{fr.index}", crop) for fr, crop in frame_images(layout, im.rgba)]
+            else [(f"#{fr.index}", crop) for fr, crop in frame_images(layout, rgba)]  # type: ignore[arg-type]
         )
         for suffix, image in samples:
             out.files.append(f)
             out.suffixes.append(suffix)
             out.images.append(image)
             groups.append(g)
-        digest.update(im.sha256.encode())
+    digest = hashlib.sha256("".join(t[0] for t in loaded).encode())
     if bad:
         listed = "\n  ".join(bad[:10]) + (
             f"\n  ... and {len(bad) - 10} more" if len(bad) > 10 else ""
@@ -277,6 +284,7 @@ def build_scorer(
     from sprite_lint.kde import select_bandwidth
 
     model_bytes = onnx_bytes(model)
+    validate_model(model_bytes)  # never write a model check would refuse (an exporter change)
     colour_bins, colour_counts, n_images = fit_document_frequency(train_images)
     pair_keys, pair_counts = fit_pair_frequency(train_images)
     d = model.config.latent_dim
@@ -355,6 +363,20 @@ def calibrate(
     origin, for ``approve --recalibrate``.
     """
     require_train_extra()
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]  # with sklearn
+
+    with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
+        return _calibrate(paths, baseline_dir, options, on_phase, on_step, sources)
+
+
+def _calibrate(
+    paths: Sequence[str | Path],
+    baseline_dir: Path,
+    options: CalibrateOptions,
+    on_phase: PhaseCallback | None,
+    on_step: StepCallback | None,
+    sources: Sequence[str | Path] | None,
+) -> CalibrateResult:
     from sprite_lint.model import ModelConfig
     from sprite_lint.train import (
         TrainConfig,
@@ -475,6 +497,7 @@ def calibrate(
             "crop": crop_size(images, tconf.max_crop),
             "n_train": n_train,
             "approved_set_sha256": set_digest,
+            "threads": {"torch": tconf.threads, "blas": BLAS_THREADS},
         },
         "sources": [display_path(Path(p), root) for p in (paths if sources is None else sources)],
         "split": {"method": split, "n_approved": n, "n_calibration": int(raw.shape[0])},

@@ -99,6 +99,19 @@ class BaselineInfo:
         }
 
 
+@dataclass(frozen=True)
+class Notice:
+    """Something about the whole check a reviewer must see first, above every file's row:
+    with ``check --baseline-ref``, that the change under review edits a baseline."""
+
+    message: str
+    fails: bool = False  # --fail-on-baseline-change: the check fails on it (exit 1)
+    path: str | None = None  # the repository folder it is about
+
+    def to_dict(self) -> dict[str, object]:
+        return {"message": self.message, "fails": self.fails, "path": self.path}
+
+
 @dataclass
 class CheckReport:
     """Verdicts on files. The scalar fields describe the (first) baseline; with several
@@ -111,6 +124,7 @@ class CheckReport:
     n_calibration: int
     results: list[FileResult]
     baselines: list[BaselineInfo] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.baselines:
@@ -136,7 +150,8 @@ class CheckReport:
         c = self.counts
         if c["error"]:
             return EXIT_ERROR
-        return EXIT_FINDINGS if c["fail"] else EXIT_PASS
+        failing_notice = any(n.fails for n in self.notices)
+        return EXIT_FINDINGS if c["fail"] or failing_notice else EXIT_PASS
 
 
 class Detector:
@@ -606,3 +621,28 @@ def join_reports(reports: Sequence[CheckReport], extra: Sequence[FileResult] = (
         results=[row for r in reports for row in r.results] + list(extra),
         baselines=[b for r in reports for b in r.baselines],
     )
+
+
+def baseline_edits(ref: str, folders: Sequence[str | Path], root: Path, fail: bool) -> list[Notice]:
+    """A notice for each baseline folder the change under review edits (the working tree
+    against where it forked from ``ref``: its files, ``approved.json`` included). Such a
+    change is judged by ``ref``'s baseline, never its own, and says so."""
+    from sprite_lint.gitfiles import edited_files, repo_relative
+
+    notices = []
+    for folder in dict.fromkeys(str(f) for f in folders):
+        rel = repo_relative(Path(folder), root)
+        if rel is None:
+            continue  # outside the repository: --baseline-ref cannot have read it either
+        edited = edited_files(ref, rel, root)
+        if edited:
+            names = ", ".join(e[len(rel) + 1 :] if rel != "." else e for e in edited)
+            notices.append(
+                Notice(
+                    f"this change edits {rel}: judged against {ref}'s; a reviewer must approve "
+                    f"the new baseline (changed: {names})",
+                    fail,
+                    rel,
+                )
+            )
+    return notices

@@ -307,6 +307,20 @@ def check(
         ),
     ] = False,
     grid: GridOpt = None,
+    baseline_ref: Annotated[
+        str | None,
+        typer.Option(
+            help="Read the baselines (and approved.json) as this git ref holds them, never "
+            "from the working tree: a pull request is judged by its target's baseline.",
+        ),
+    ] = None,
+    fail_on_baseline_change: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-baseline-change",
+            help="With --baseline-ref: exit 1 when the change edits a baseline or its approvals.",
+        ),
+    ] = False,
 ) -> None:
     """Score sprites against the baseline; exit 1 if any is anomalous, 2 on any error."""
     with handle_errors(), contextlib.ExitStack() as stack:
@@ -329,6 +343,8 @@ def check(
         project: Path | None = None  # what mapped globs are relative to (default: config's)
         if sum([changed_since is not None, all_files, staged]) > 1:
             raise UsageError("give one of --changed-since, --all and --staged")
+        if fail_on_baseline_change and baseline_ref is None:
+            raise UsageError("--fail-on-baseline-change needs --baseline-ref REF to compare with")
         if changed_since is not None or all_files or staged:
             from sprite_lint import gitfiles
 
@@ -382,14 +398,16 @@ def check(
 
         shown = shown or root
         sheets = _sheet_settings(s, grid, project)
+        # --baseline-ref: baselines are read at that commit, relative to the repository's top
+        ref_root = None if baseline_ref is None else root or _repo_root()
         if s.baselines:  # several baselines, mapped by glob
             groups, unmatched = route(paths, s.baseline_for, project or _project_dir(s, root))
         else:  # inside a repository, a relative baseline path is relative to its top
-            groups = {_single_baseline(s, root): list(paths)}
+            groups = {_single_baseline(s, root or ref_root): list(paths)}
             unmatched = []
         reports, loaded = [], []
         for folder, group in groups.items():
-            base = load_baseline(folder).with_alpha(check_alpha)
+            base = load_baseline(folder, baseline_ref, ref_root).with_alpha(check_alpha)
             part = check_files(
                 group,
                 base,
@@ -397,7 +415,7 @@ def check(
                 jobs=_effective_jobs(jobs, len(group)),
                 cache_root=None if no_cache else (root or Path.cwd()) / DEFAULT_DIR,
                 root=shown,
-                approvals=load_approvals(base.path),
+                approvals=load_approvals(base.path, base.files),
                 sheets=sheets,
             )
             if changed_since is not None and root is not None:
@@ -407,6 +425,13 @@ def check(
         report = join_reports(
             reports, [unmatched_result(display_path(p, shown), s.config_file) for p in unmatched]
         )
+        if baseline_ref is not None and ref_root is not None:
+            from sprite_lint.check import baseline_edits
+
+            folders = [f for _, f in s.baselines] or [_single_baseline(s, ref_root)]
+            report.notices = baseline_edits(
+                baseline_ref, folders, ref_root, fail_on_baseline_change
+            )
         if report_dir is not None or html is not None:
             _write_visual_reports(report, loaded, shown, s.max_pixels, report_dir, html, sheets)
         if shown is None and s.format in REPOSITORY_FORMATS:
@@ -686,6 +711,17 @@ def _status_of(base: Any) -> int:
         stale += state != "current"
         console.print(f"  {a.path}: {state}", highlight=False)
     return stale
+
+
+def _repo_root() -> Path:
+    """The repository's top, for --baseline-ref; outside a repository, a usage error."""
+    from sprite_lint.errors import UsageError
+    from sprite_lint.gitfiles import repo_root_or_none
+
+    root = repo_root_or_none()
+    if root is None:
+        raise UsageError("--baseline-ref reads the baseline with git: run it inside a repository")
+    return root
 
 
 def _repo_root_or_none() -> Path | None:

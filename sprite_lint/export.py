@@ -6,9 +6,8 @@ import io
 import warnings
 
 from sprite_lint.model import CELL, SpriteAutoencoder
+from sprite_lint.onnxfile import ONNX_INPUT, ONNX_OUTPUTS  # what check accepts, in one place
 
-ONNX_INPUT = "image"
-ONNX_OUTPUTS = ("reconstruction", "latent")
 OPSET = 18
 
 

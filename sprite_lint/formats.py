@@ -20,6 +20,7 @@ from sprite_lint.signals import SIGNAL_HELP
 
 INFO_URI = "https://github.com/sprite-lint/sprite-lint"
 UNREADABLE = "unreadable"
+BASELINE_CHANGED = "baseline-changed"  # a notice: the change edits a baseline (--baseline-ref)
 RULES: dict[str, str] = {
     **{f"off-style/{s}": f"Sprite is off-style: {SIGNAL_LABELS[s]}" for s in SIGNALS},
     **{f"sheet/{k}": f"Sprite sheet fault: {FAULT_LABELS[k]}" for k in FAULT_KINDS},
@@ -113,7 +114,7 @@ def to_sarif(report: CheckReport) -> str:
                 }
             )
         results.append(res)
-    doc = {
+    doc: dict[str, Any] = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [
@@ -143,20 +144,51 @@ def to_sarif(report: CheckReport) -> str:
             }
         ],
     }
+    if report.notices:  # a notification of the run, and a run property for scripts
+        run = doc["runs"][0]
+        run["invocations"] = [
+            {
+                "executionSuccessful": True,
+                "toolExecutionNotifications": [
+                    {
+                        "descriptor": {"id": BASELINE_CHANGED},
+                        "level": "error" if n.fails else "warning",
+                        "message": {"text": n.message},
+                    }
+                    for n in report.notices
+                ],
+            }
+        ]
+        run["properties"] = {"spriteLintNotices": [n.to_dict() for n in report.notices]}
     return json.dumps(doc, indent=2) + "\n"
 
 
 def to_junit(report: CheckReport) -> str:
     """JUnit XML: one testcase per file; failure for an anomaly, error for bad input."""
     c = report.counts
+    failing_notices = sum(n.fails for n in report.notices)
     suite = ET.Element(
         "testsuite",
         name="sprite-lint",
-        tests=str(len(report.results)),
-        failures=str(c["fail"]),
+        tests=str(len(report.results) + failing_notices),
+        failures=str(c["fail"] + failing_notices),
         errors=str(c["error"]),
         skipped="0",
     )
+    if report.notices:  # first in the suite, as the JUnit schema orders it
+        props = ET.SubElement(suite, "properties")
+        for n in report.notices:
+            ET.SubElement(
+                props, "property", name=f"sprite-lint.{BASELINE_CHANGED}", value=n.message
+            )
+    for n in report.notices:
+        if n.fails:  # --fail-on-baseline-change: a failing case, so test reports show it
+            case = ET.SubElement(
+                suite, "testcase", classname="sprite-lint.baseline", name=n.path or ""
+            )
+            ET.SubElement(
+                case, "failure", message=n.message, type=BASELINE_CHANGED
+            ).text = n.message
     for r in report.results:
         case = ET.SubElement(suite, "testcase", classname="sprite-lint", name=r.label)
         if r.status == "fail":
@@ -178,7 +210,11 @@ def _escape_prop(s: str) -> str:
 
 def to_github(report: CheckReport) -> str:
     """GitHub Actions workflow commands: one ``::error`` annotation per problem file."""
-    lines = []
+    lines = [
+        f"::{'error' if n.fails else 'warning'} title={_escape_prop('sprite-lint: baseline changed')}"
+        f"::{_escape_data(n.message)}"
+        for n in report.notices
+    ]
     for r in _problems(report):
         title = (
             "sprite-lint: unreadable file"
@@ -193,7 +229,19 @@ def to_github(report: CheckReport) -> str:
 
 def to_gitlab(report: CheckReport) -> str:
     """GitLab Code Quality report (a JSON array of issues)."""
-    issues = [
+    notices = [
+        {
+            "description": n.message,
+            "check_name": BASELINE_CHANGED,
+            "fingerprint": hashlib.sha256(f"{n.path}\0{BASELINE_CHANGED}".encode()).hexdigest()[
+                :32
+            ],
+            "severity": "major" if n.fails else "info",
+            "location": {"path": f"{n.path}/manifest.json", "lines": {"begin": 1}},
+        }
+        for n in report.notices
+    ]
+    issues = notices + [
         {
             "description": f"{r.label}: {_detail(r)}",
             "check_name": _rule(r),
@@ -228,7 +276,10 @@ def to_markdown(report: CheckReport) -> str:
     def num(v: float | None) -> str:
         return "–" if v is None else f"{v:.3g}"
 
-    out = ["## sprite-lint", "", summary_line(report), ""]
+    out = ["## sprite-lint", ""]
+    for n in report.notices:
+        out += [f"> {'❌' if n.fails else '⚠️'} **{_md_text(n.message)}**", ""]
+    out += [summary_line(report), ""]
     out += [
         "| file | result | score | limit | p | what, where |",
         "| --- | --- | --- | --- | --- | --- |",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,3 +135,72 @@ def read_at(ref: str, repo_path: str, root: Path) -> bytes:
     """The bytes of ``repo_path`` at ``ref``, read with git (never from the working tree);
     ``ref`` "" reads the index (the staged version)."""
     return _git(root, "show", f"{ref}:{repo_path}")
+
+
+def repo_relative(path: Path, root: Path) -> str | None:
+    """``path`` relative to the repository's top ("." for the top itself, forward
+    slashes), or None when it lies outside; links in the folders resolved."""
+    import os
+
+    top, here = os.path.realpath(root), os.path.realpath(path)
+    if here != top and not here.startswith(top + os.sep):
+        return None
+    return os.path.relpath(here, top).replace(os.sep, "/")
+
+
+def verify_commit(ref: str, root: Path) -> str:
+    """The commit ``ref`` names, or a UsageError that says how to get it."""
+    try:
+        out = _git(
+            root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"
+        )
+    except UsageError:
+        raise UsageError(
+            f"{ref!r} is not a commit in this repository (in CI, fetch it first: "
+            f"git fetch origin <branch>, or check out with fetch-depth 0)"
+        ) from None
+    return out.decode().strip()
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    """One file of a folder as a commit holds it (``git ls-tree -l``)."""
+
+    mode: str  # "100644", "100755" (files), "120000" (a link), "160000" (a submodule)
+    kind: str  # "blob", "tree" or "commit"
+    oid: str
+    size: int  # -1 for anything but a blob
+
+
+def folder_at(ref: str, folder: str, root: Path) -> dict[str, TreeEntry]:
+    """The entries directly inside ``folder`` (repository-relative, "" = the top) at
+    ``ref``, by name; empty when the folder does not exist there."""
+    spec = [f"{folder.rstrip('/')}/"] if folder not in ("", ".") else []
+    raw = _git(root, "ls-tree", "-z", "-l", "--full-tree", ref, "--", *spec)
+    out: dict[str, TreeEntry] = {}
+    for record in raw.decode("utf-8", errors="surrogateescape").split("\0"):
+        if not record:
+            continue
+        meta, _, path = record.partition("\t")
+        mode, kind, oid, size = meta.split()
+        out[path.rsplit("/", 1)[-1]] = TreeEntry(mode, kind, oid, -1 if size == "-" else int(size))
+    return out
+
+
+def read_object(oid: str, root: Path) -> bytes:
+    """The bytes of one blob, by object id."""
+    return _git(root, "cat-file", "blob", oid)
+
+
+def edited_files(ref: str, folder: str, root: Path) -> list[str]:
+    """Files under ``folder`` that the change under review edits: what differs between the
+    working tree and where it forked from ``ref`` (their merge base, so a baseline changed
+    on ``ref`` since is not blamed on the change), plus untracked files there."""
+    base = ref
+    with contextlib.suppress(UsageError):  # unrelated histories: compare with ref itself
+        base = _git(root, "merge-base", ref, "HEAD").decode().strip() or ref
+    spec = folder.rstrip("/") or "."
+    raw = _git(root, "diff", "--name-only", "--no-renames", "-z", base, "--", spec)
+    raw += b"\0" + _git(root, "ls-files", "--others", "--exclude-standard", "-z", "--", spec)
+    names = raw.decode("utf-8", errors="surrogateescape").split("\0")
+    return sorted({n for n in names if n})

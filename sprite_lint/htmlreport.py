@@ -46,6 +46,8 @@ h1{font-size:22px;margin:8px 0}h2{font-size:17px;margin:24px 0 8px}
 #dist svg{background:#23232e;border-radius:8px}
 table{border-collapse:collapse}td,th{padding:2px 10px;text-align:right}
 .muted{color:#8d8da0}
+.notice{border-radius:8px;padding:10px 14px;margin:8px 0;font-weight:600;background:#3a3020;color:#ffc857}
+.notice.fail{background:#3a2024;color:#ff5f6d}
 """
 
 _JS = """
@@ -196,12 +198,17 @@ def render_html(
         for k, label in (("fail", "failed"), ("error", "errors"), ("pass", "passed"))
     )
     cards = "\n".join(_card(r, by_path.get(r.label) if r.score is not None else None) for r in rows)
+    notices = "".join(
+        f'<div class="notice {"fail" if n.fails else "warn"}" role="alert">{e(n.message)}</div>'
+        for n in report.notices
+    )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>sprite-lint report</title><style>{_CSS}</style></head>
 <body><header>
 <h1>sprite-lint report</h1>
+{notices}
 <div class="muted">{e(summary_line(report))}<br>baseline {e(report.baseline or "none")} ·
 sprite-lint {e(__version__)}</div>
 <div class="summary" id="summary">{stats}</div>

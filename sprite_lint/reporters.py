@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sprite_lint import __version__
-from sprite_lint.check import BaselineInfo, CheckReport, FileResult
+from sprite_lint.check import BaselineInfo, CheckReport, FileResult, Notice
 from sprite_lint.errors import UsageError
 from sprite_lint.scoring import Region
 from sprite_lint.sheets import Frame
@@ -132,6 +132,8 @@ def render_table(report: CheckReport, console: Console) -> None:
     """
     from rich.cells import cell_len
 
+    for notice in report.notices:  # above everything: the baseline itself is in question
+        _print_wrapped(console, notice_text(notice))
     rows = sorted_results(report)
     shown = rows if len(rows) <= MAX_ROWS else [r for r in rows if r.status != "pass"][:MAX_ROWS]
     columns = _table_columns(report, shown)
@@ -195,6 +197,12 @@ def render_table(report: CheckReport, console: Console) -> None:
     _print_wrapped(console, Text(summary_line(report), style=style))
 
 
+def notice_text(notice: Notice) -> Text:
+    """``FAIL: ...`` (with --fail-on-baseline-change) or ``warning: ...``, for the terminal."""
+    label = ("FAIL: ", "bold red") if notice.fails else ("warning: ", "bold yellow")
+    return Text.assemble(label, notice.message)
+
+
 def _print_wrapped(console: Console, text: Text) -> None:
     """Word-wrapped to the console's width with no trailing spaces on any line (rich keeps
     the space it broke at; logs and pre-commit show it)."""
@@ -230,6 +238,7 @@ def to_json(report: CheckReport) -> str:
     doc = {
         "version": JSON_VERSION,
         "tool_version": __version__,
+        "notices": [n.to_dict() for n in report.notices],
         "baseline": report.baseline,
         "alpha": report.alpha,
         "threshold": report.threshold,
@@ -278,6 +287,10 @@ def from_json(text: str, name: str = "<report>") -> CheckReport:
             n_calibration=int(doc["calibration"]["n"]),
             results=results,
         )
+        report.notices = [
+            Notice(str(n["message"]), bool(n["fails"]), n.get("path"))
+            for n in doc.get("notices", [])
+        ]
         if "baselines" in doc:
             report.baselines = [
                 BaselineInfo(
@@ -320,6 +333,7 @@ def merge_reports(paths: list[Path]) -> CheckReport:
         list(seen.values()),
     )
     merged.baselines = list(first.baselines)
+    merged.notices = list(dict.fromkeys(n for r in reports for n in r.notices))
     return merged
 
 

@@ -35,6 +35,11 @@ class TrainConfig:
     copy_weight: float = 0.5  # weight of the latent read-out loss (see model.copy_head)
     seed: int = 0
     device: str = "auto"
+    # torch's CPU threads while training. Fixed, not the machine's core count: oneDNN splits
+    # the convolutions' sums by thread, so 1 and 2 threads give different models (measured).
+    # Two is what the speed benchmark's machine has; more cores are left idle for the sake
+    # of the same model on any machine. Recorded in the manifest (training.threads).
+    threads: int = 2
 
 
 def resolve_device(device: str) -> str:
@@ -142,6 +147,26 @@ def train_autoencoder(
     if not images:
         raise UsageError("no sprites to train on")
     device = resolve_device(config.device)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(config.threads)
+    try:
+        return _train(images, model_config, config, device, progress)
+    finally:
+        torch.set_num_threads(threads)  # a library call leaves the caller's setting as it was
+
+
+def _train(
+    images: Sequence[np.ndarray],
+    model_config: ModelConfig,
+    config: TrainConfig,
+    device: str,
+    progress: ProgressCallback | None,
+) -> SpriteAutoencoder:
+    import torch
+
+    if device.startswith("cuda"):  # as deterministic as cuDNN allows (README: reproducible)
+        torch.backends.cudnn.deterministic = True
+        torch.backends.cudnn.benchmark = False
     random.seed(config.seed)
     np.random.seed(config.seed)
     torch.manual_seed(config.seed)

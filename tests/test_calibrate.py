@@ -33,6 +33,60 @@ def test_same_seed_same_baseline_other_seed_other(approved: Path, tmp_path: Path
     assert one != (tmp_path / "three" / "manifest.json").read_bytes()
 
 
+BASELINE_FILES = ("manifest.json", "model.onnx", "reference.npz")
+
+
+def test_same_sprites_give_byte_identical_baseline_files_whatever_the_threads(
+    approved: Path, tmp_path: Path
+) -> None:
+    import torch
+
+    opts = CalibrateOptions(epochs=2, seed=3, width=8)
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)  # the caller's setting (or the machine's cores) ...
+        calibrate([approved], tmp_path / "one", opts)
+        torch.set_num_threads(2)
+        calibrate([approved], tmp_path / "two", opts)
+        assert torch.get_num_threads() == 2  # ... is left as it was
+    finally:
+        torch.set_num_threads(threads)
+    for name in BASELINE_FILES:  # ... and changes nothing: training threads are fixed
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+    manifest = load_baseline(tmp_path / "one").manifest
+    assert manifest["training"]["threads"] == {"torch": 2, "blas": 1}
+
+
+def test_other_names_and_order_give_the_same_model_and_scores(
+    approved: Path, tmp_path: Path
+) -> None:
+    import numpy as np
+
+    from sprite_lint.check import Detector
+
+    files = sorted(approved.iterdir())
+    renamed = tmp_path / "renamed"
+    renamed.mkdir()
+    for k, f in enumerate(reversed(files)):  # other names, sorting in another order
+        (renamed / f"sprite_{k:03d}_{random.Random(k).random():.6f}.png").write_bytes(
+            f.read_bytes()
+        )
+    opts = CalibrateOptions(epochs=2, seed=3, width=8)
+    calibrate([approved], tmp_path / "one", opts)
+    calibrate([renamed], tmp_path / "two", opts)
+    one, two = load_baseline(tmp_path / "one"), load_baseline(tmp_path / "two")
+    assert one.model_bytes == two.model_bytes
+    for key in ("calibration", "calibration_raw", "standardizer", "kde", "training"):
+        assert one.manifest[key] == two.manifest[key], key
+    for key, value in one.arrays.items():
+        if key != "sprite_names":  # the names themselves differ, of course
+            assert np.array_equal(value, two.arrays[key]), key
+    probe = make_family("icons", 30, seed=8)[22:] + make_family("creatures", 4, seed=1)
+    a = Detector(one).judge_many([str(i) for i in range(len(probe))], probe)
+    b = Detector(two).judge_many([str(i) for i in range(len(probe))], probe)
+    assert [(r.score, r.status) for r in a] == [(r.score, r.status) for r in b]
+
+
 def test_cross_conformal_below_split_size(approved: Path, tmp_path: Path) -> None:
     result = calibrate([approved], tmp_path / "b", CalibrateOptions(epochs=1, width=8))
     assert result.split == "cross" and result.calibration.n == 22

@@ -104,3 +104,22 @@ def test_check_staged_reads_the_index_and_any_file_name(
     assert report["files"][0]["status"] == "fail" and res.exit_code == 1
     both = CliRunner().invoke(app, ["check", "--staged", "--all", "-b", str(tiny_baseline)])
     assert both.exit_code == 2
+
+
+def _check_commands(text: str) -> list[str]:
+    """Each ``sprite-lint check`` command line of a CI file, YAML folding undone."""
+    flat = " ".join(text.split())
+    parts = [p for p in flat.split("sprite-lint check ")[1:] if p.startswith("--")]  # not a name
+    return [p.split(" - ")[0].split("||")[0].split(" artifacts:")[0] for p in parts]
+
+
+def test_ci_jobs_judge_by_the_target_branch_s_baseline() -> None:
+    jobs = {
+        "github/sprite-lint.yml": '--baseline-ref "origin/${{ github.base_ref }}"',
+        "gitlab-ci.yml": '--baseline-ref "origin/$CI_MERGE_REQUEST_TARGET_BRANCH_NAME"',
+    }
+    for name, option in jobs.items():
+        commands = _check_commands((ROOT / "hooks" / name).read_text())
+        assert commands, name
+        for command in commands:
+            assert option in command, (name, command)
