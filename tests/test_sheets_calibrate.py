@@ -16,7 +16,13 @@ from sprite_lint.cli import app
 from sprite_lint.sheets import GridSpec, SheetSettings
 from sprite_lint.synth import make_family
 from tests.conftest import write_rgba
-from tests.test_sheets import atlas_json, broken, grid_sheet, held_out
+from tests.test_sheets import (  # noqa: F401 (the autouse fixture applies here too)
+    _frames_the_tiny_baseline_passes,
+    atlas_json,
+    broken,
+    grid_sheet,
+    held_out,
+)
 
 ENV = {"COLUMNS": "200", "NO_COLOR": "1"}
 
@@ -57,8 +63,14 @@ def test_calibrate_on_three_tilesets(tmp_path: Path) -> None:
     from sprite_lint.baseline import load_baseline
 
     names = load_baseline(tmp_path / "baseline").arrays["sprite_names"].tolist()
-    assert names[:2] == ["approved/terrain0.png#0", "approved/terrain0.png#1"]
-    assert len(names) == 30
+    # sheets in the order of their content's hash, each sheet's frames together and in order
+    assert sorted(names) == sorted(
+        f"approved/terrain{k}.png#{i}" for k in range(3) for i in range(10)
+    )
+    for k in range(3):
+        pos = [j for j, n in enumerate(names) if n.startswith(f"approved/terrain{k}.png#")]
+        assert pos == list(range(pos[0], pos[0] + 10))
+        assert [names[j] for j in pos] == [f"approved/terrain{k}.png#{i}" for i in range(10)]
     # without the grid, three PNGs are too few to calibrate
     from sprite_lint.errors import CalibrationError
 
