@@ -325,8 +325,24 @@ _DCT8 = np.sqrt(2 / 8) * np.cos((2 * _n[None, :] + 1) * _n[:, None] * np.pi / 16
 _DCT8[0] /= np.sqrt(2)  # the orthonormal DCT-II, as JPEG's forward DCT
 _DCT8 = _DCT8.astype(np.float32)
 JPEG_MAX_BLOCKS = 256  # blocks examined at most: evidence enough, bounded cost on a sheet
-JPEG_MAX_COEFFICIENTS = 4096  # coefficients tested against each table at most (evenly spread)
+JPEG_MAX_COEFFICIENTS = 4096  # coefficients tested at most (evenly spread)
+JPEG_SCREEN, JPEG_FINALISTS = 384, 3  # every table on this many; the likeliest on all
 _UNIFORM_SD = 0.5 / np.sqrt(12)  # sd of a residual uniform on [0, 0.5]
+
+
+def _lattice_fit(values: np.ndarray, positions: np.ndarray, tables: np.ndarray) -> np.ndarray:
+    """Per table (rows of ``tables``, AC steps by position), the evidence in standard
+    errors that ``values`` (AC coefficients at ``positions``) sit on its multiples."""
+    steps = tables[:, positions]  # (n_tables, K)
+    r = values / steps
+    fit = (np.abs(r) >= 0.5) & (steps >= 4)  # quantised to a non-zero level of a real step
+    m = np.count_nonzero(fit, axis=1)
+    off = r - np.rint(r)
+    np.abs(off, out=off)
+    off *= fit
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (0.25 * m - off.sum(axis=1)) / (_UNIFORM_SD * np.sqrt(m))
+    return np.where(m >= 8, z, 0.0)
 
 
 def jpeg_quantisation(rgba: np.ndarray) -> tuple[float, Box]:
@@ -367,16 +383,14 @@ def jpeg_quantisation(rgba: np.ndarray) -> tuple[float, Box]:
     if rows.size > JPEG_MAX_COEFFICIENTS:
         pick = np.linspace(0, rows.size - 1, JPEG_MAX_COEFFICIENTS).astype(np.int64)
         rows, cols = rows[pick], cols[pick]
-    steps = _JPEG_AC[:, cols]  # (n_tables, K)
-    r = coef[rows, cols] / steps
-    fit = (np.abs(r) >= 0.5) & (steps >= 4)
-    m = np.count_nonzero(fit, axis=1)  # (n_tables,)
-    off = r - np.rint(r)
-    np.abs(off, out=off)
-    off *= fit
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = (0.25 * m - off.sum(axis=1)) / (_UNIFORM_SD * np.sqrt(m))
-    z = np.where(m >= 8, z, 0.0)
+    values = coef[rows, cols]
+    # every table on an even sample of the coefficients, then the likeliest on all of them:
+    # a JPEG's own table stands out on a few hundred coefficients already
+    sample = np.linspace(0, values.size - 1, min(values.size, JPEG_SCREEN)).astype(np.int64)
+    z = _lattice_fit(values[sample], cols[sample], _JPEG_AC)
+    if values.size > JPEG_SCREEN:
+        likely = _JPEG_AC[np.argsort(z)[-JPEG_FINALISTS:]]
+        z = _lattice_fit(values, cols, likely)
     best = max(0.0, float(z.max()))
     where = np.zeros(used.shape, dtype=bool)
     where[by[detailed], bx[detailed]] = True
