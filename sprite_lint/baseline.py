@@ -38,7 +38,7 @@ from sprite_lint.standardize import Standardizer
 from sprite_lint.style import StyleProfile
 
 FORMAT_NAME = "sprite-lint-baseline"
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 MANIFEST = "manifest.json"
 MODEL = "model.onnx"
 REFERENCE = "reference.npz"

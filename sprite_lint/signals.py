@@ -28,6 +28,8 @@ CRAFT_SIGNALS = (
 SET_SIGNALS = ("palette", "style")
 SIGNALS = MODEL_SIGNALS + CRAFT_SIGNALS + SET_SIGNALS
 TWO_SIDED = frozenset({"fringe"})  # darker or lighter edges are both wrong
+# shares whose tail is fitted on the log-odds scale (sprite_lint.standardize)
+LOGIT_SCALE = frozenset({"palette"})
 
 # Which signal explains a failure when several are over the limit: the most specific
 # (a craft mark says what to fix), then where the model sees it, then the set-wide ones
@@ -69,7 +71,7 @@ SCALE_FLOOR = {
     "few_colours": 0.15,  # log of the number of colours
     "off_centre": 1.0,  # pixels
     "cut": 0.05,  # share of one image edge that is opaque
-    "palette": 0.02,  # share of solid pixels in colours no approved sprite uses
+    "palette": 0.25,  # log-odds of the share of solid pixels in colours no approved sprite uses
     "style": 1e-6,
 }
 

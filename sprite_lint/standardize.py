@@ -15,7 +15,11 @@ approved art never shows (an opaque background) is expanded, down to ``SCALE_FLO
 smallest change in the signal's own unit that an artist would call a defect (for signals
 with no natural unit, RELATIVE_FLOOR of their tail start). Two-sided
 signals (``fringe``: darker *or* lighter edges) are measured as the distance from the
-approved median first. The decision score is the largest ``z``.
+approved median first. A share whose tail on approved art is heavy (``palette``: a new
+sprite of a flat-palette set may bring a new colour for most of its area) is taken on
+its log-odds scale ``log((p + e) / (1 + e - p))``, ``e = LOGIT_EPS``, before its tail is
+fitted: an exponential tail there is a heavy one on the share itself. The decision score
+is the largest ``z``.
 """
 
 from __future__ import annotations
@@ -26,11 +30,13 @@ from typing import Any
 import numpy as np
 
 from sprite_lint.errors import BaselineError
-from sprite_lint.signals import SCALE_FLOOR, SIGNALS, TWO_SIDED
+from sprite_lint.signals import LOGIT_SCALE, SCALE_FLOOR, SIGNALS, TWO_SIDED
 
 TAIL_QUANTILE = 0.8
 RELATIVE_FLOOR = 0.05  # of the tail start |u|, for signals measured in no natural unit
 RELATIVE_SIGNALS = frozenset(s for s in SIGNALS if SCALE_FLOOR[s] <= 1e-6)
+LOGIT_EPS = 0.01  # keeps a share of 0 or 1 finite on the log-odds scale
+_LOGIT = np.array([s in LOGIT_SCALE for s in SIGNALS])
 
 
 @dataclass(frozen=True)
@@ -45,7 +51,7 @@ class Standardizer:
     @classmethod
     def fit(cls, raw: np.ndarray) -> Standardizer:
         """``raw``: ``(n, len(SIGNALS))`` raw scores of approved sprites not trained on."""
-        raw = np.asarray(raw, dtype=np.float64)
+        raw = cls._scaled(np.asarray(raw, dtype=np.float64))
         centre = np.array(
             [float(np.median(raw[:, j])) if s in TWO_SIDED else 0.0 for j, s in enumerate(SIGNALS)]
         )
@@ -74,9 +80,17 @@ class Standardizer:
         two = np.array([s in TWO_SIDED for s in SIGNALS])
         return np.where(two, np.abs(raw - centre), raw)
 
+    @staticmethod
+    def _scaled(raw: np.ndarray) -> np.ndarray:
+        """Shares in LOGIT_SCALE on their log-odds scale; the other signals as they are."""
+        p = np.clip(raw, 0.0, 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            odds = np.log((p + LOGIT_EPS) / (1.0 + LOGIT_EPS - p))
+        return np.where(_LOGIT, odds, raw)
+
     def transform(self, raw: np.ndarray) -> np.ndarray:
         """Raw ``(..., len(SIGNALS))`` -> standardized, same shape; higher = more anomalous."""
-        raw = np.asarray(raw, dtype=np.float64)
+        raw = self._scaled(np.asarray(raw, dtype=np.float64))
         folded = self._fold(raw, np.asarray(self.centre))
         return (folded - np.asarray(self.loc)) / np.asarray(self.scale)
 

@@ -72,3 +72,23 @@ def test_the_most_specific_signal_over_the_limit_explains_a_failure() -> None:
     z[SIGNALS.index("background")] = 5.0
     assert explaining_signal(z, 6.0) == "kde"  # next tier: where the model sees it
     assert explaining_signal(np.full(J, 1.0) + np.eye(J)[3], 6.0) == SIGNALS[3]  # none over
+
+
+def test_palette_tail_is_fitted_on_the_log_odds_scale() -> None:
+    from sprite_lint.standardize import LOGIT_EPS
+
+    rng = np.random.default_rng(0)
+    raw = np.zeros((60, len(SIGNALS)))
+    j = SIGNALS.index("palette")
+    raw[:, j] = np.minimum(rng.pareto(1.5, 60) * 0.02, 1.0)  # a heavy tail of new colours
+    st = Standardizer.fit(raw)
+    logit = lambda p: np.log((p + LOGIT_EPS) / (1 + LOGIT_EPS - p))  # noqa: E731
+    probe = np.zeros(len(SIGNALS))
+    probe[j] = 0.7
+    z = st.transform(probe)[j]
+    assert z == pytest.approx((logit(0.7) - st.loc[j]) / st.scale[j])
+    assert st.loc[j] == pytest.approx(np.quantile(logit(raw[:, j]), 0.8))
+    # monotone in the share, finite at 0 and 1
+    shares = np.linspace(0, 1, 11)
+    zs = [st.transform(np.where(np.arange(len(SIGNALS)) == j, p, 0.0))[j] for p in shares]
+    assert np.all(np.isfinite(zs)) and np.all(np.diff(zs) > 0)
