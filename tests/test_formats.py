@@ -116,6 +116,25 @@ def test_junit_parses_with_one_testcase_per_file(tiny_baseline: Path, files: Pat
     assert list(cases["good.png"]) == []
 
 
+def test_junit_validates_against_the_ant_schema(tiny_baseline: Path, files: Path) -> None:
+    """The Ant JUnit schema is the strictest common one: required timestamp, hostname,
+    time, id, package, properties, system-out and system-err, and nothing else."""
+    import xmlschema
+
+    schema = xmlschema.XMLSchema(str(Path(__file__).parent / "assets" / "junit-ant.xsd"))
+    code, out = run("junit", tiny_baseline, files)
+    schema.validate(out)  # raises with the offending element and attribute
+    suite = ET.fromstring(out.encode()).find("testsuite")
+    assert suite is not None
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", suite.get("timestamp", ""))
+    assert float(suite.get("time", "-1")) > 0  # the check's wall time
+    assert [child.tag for child in suite][0] == "properties"
+    assert [child.tag for child in suite][-2:] == ["system-out", "system-err"]
+    # the validator is strict: what Jenkins accepts but Ant does not is refused
+    assert not schema.is_valid(out.replace("<testsuites>", '<testsuites name="sprite-lint">'))
+    assert not schema.is_valid(re.sub(r' hostname="[^"]*"', "", out))
+
+
 def test_github_annotations_and_step_summary(
     tiny_baseline: Path, files: Path, tmp_path: Path
 ) -> None:
