@@ -1,4 +1,6 @@
-"""The ready-to-copy integrations in hooks/ and .pre-commit-hooks.yaml."""
+"""The ready-to-copy integrations in hooks/ and .pre-commit-hooks.yaml, run by the real
+clients: git with hooks/pre-commit, the pre-commit framework with this checkout as its hook
+repository (``-m clients``), the CI templates' own commands."""
 
 from __future__ import annotations
 
@@ -6,14 +8,21 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from sprite_lint.synth import inject, make_family
-from tests.conftest import write_rgba
+from tests.conftest import ROOT, GitRepo, client_env, write_rgba
 
-ROOT = Path(__file__).resolve().parent.parent
+GOOD = make_family("creatures", 30, seed=3)[24:]  # held out from the tiny baseline's sprites
+
+
+def broken(i: int) -> np.ndarray:
+    """A good sprite flattened onto a checkerboard: every baseline fails it."""
+    return inject(GOOD[i], "checkerboard", np.random.default_rng(i))
 
 
 def test_pre_commit_hook_definition() -> None:
@@ -28,53 +37,155 @@ def test_pre_commit_hook_definition() -> None:
         assert needle in text
 
 
-def test_plain_git_hook_blocks_an_off_style_commit(tmp_path: Path, tiny_baseline: Path) -> None:
-    repo = tmp_path / "game"
-    repo.mkdir()
-    env = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "NO_COLOR": "1",
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.com",
-    }
+def _need(program: str) -> None:
+    if shutil.which(program) is None:
+        pytest.skip(f"{program} is not installed (it is needed to run this client)")
 
-    def git(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["git", "-C", str(repo), *args], capture_output=True, text=True, env=env
-        )
 
-    git("init", "-q")
-    shutil.copytree(tiny_baseline, repo / "baselines" / "default")
-    shutil.copy(ROOT / "hooks" / "pre-commit", repo / ".git" / "hooks" / "pre-commit")
-    good = make_family("creatures", 30, seed=3)[24:]
-    write_rgba(repo / "art" / "hero one.png", good[0])
-    git("add", "-A")
-    ok = git("commit", "-q", "-m", "good sprite")
-    assert ok.returncode == 0, ok.stdout + ok.stderr
-    write_rgba(
-        repo / "art" / "placeholder.png", inject(good[1], "checkerboard", np.random.default_rng(0))
+# -- the two hooks on the same cases ------------------------------------------------------
+
+
+def _case_good(repo: GitRepo) -> None:
+    repo.put("art/hero.png", GOOD[0])
+    assert repo.commit("good")[0]
+
+
+def _case_broken(repo: GitRepo) -> None:
+    repo.put("art/placeholder.png", broken(1))
+    landed, out = repo.commit("broken")
+    assert not landed and "placeholder.png" in out and "FAIL" in out
+
+
+def _case_staged_broken_working_tree_good(repo: GitRepo) -> None:
+    repo.put("art/hero.png", broken(2))
+    repo.put("art/hero.png", GOOD[2], stage=False)  # what is on disk is fine...
+    on_disk = (repo.path / "art" / "hero.png").read_bytes()
+    landed, out = repo.commit("sneaky")  # ...but the index is what would be committed
+    assert not landed and "hero.png" in out
+    assert (repo.path / "art" / "hero.png").read_bytes() == on_disk  # left as it was
+
+
+def _case_staged_good_working_tree_broken(repo: GitRepo) -> None:
+    repo.put("art/hero.png", GOOD[3])
+    repo.put("art/hero.png", broken(3), stage=False)  # not staged: not this commit's
+    assert repo.commit("good, broken edit unstaged")[0]
+    assert repo.git("status", "--porcelain").stdout.strip() == "M art/hero.png"
+
+
+def _case_renamed(repo: GitRepo) -> None:
+    repo.put("art/old.png", GOOD[4])
+    repo.git("commit", "-q", "--no-verify", "-m", "before")
+    repo.git("mv", "art/old.png", "art/new.png")
+    assert repo.commit("rename")[0]  # the same good sprite under a new name
+    repo.git("mv", "art/new.png", "art/newer.png")
+    repo.put("art/newer.png", broken(4))  # renamed and broken in one commit
+    landed, out = repo.commit("rename and break")
+    assert not landed and "newer.png" in out
+
+
+def _odd_name_case(name: str) -> Callable[[GitRepo], None]:
+    def case(repo: GitRepo) -> None:
+        repo.put(name, GOOD[5])
+        landed, out = repo.commit("odd name, good")
+        assert landed, out  # read as a file name, never as an option
+        repo.put(name, broken(5))
+        landed, out = repo.commit("odd name, broken")
+        assert not landed and name.split("/")[-1] in out, out
+
+    return case
+
+
+HOOK_CASES: dict[str, Callable[[GitRepo], None]] = {
+    "good": _case_good,
+    "broken": _case_broken,
+    "staged-broken-working-tree-good": _case_staged_broken_working_tree_good,
+    "staged-good-working-tree-broken": _case_staged_good_working_tree_broken,
+    "renamed": _case_renamed,
+    "space": _odd_name_case("art/a hero.png"),
+    "unicode": _odd_name_case("art/héros été.png"),
+    "leading-dash": _odd_name_case("-ohero.png"),
+}
+
+
+@pytest.fixture(scope="session")
+def hook_repository(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """This checkout as a hook repository: its files (tracked, and new ones git would add)
+    committed to a scratch repository, as ``pre-commit try-repo`` does, so the hook runs
+    the code under test even before it is committed. Returns (path, commit)."""
+    _need("git")
+    path = tmp_path_factory.mktemp("hook-repository")
+    names = subprocess.run(
+        ["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        capture_output=True,
+        check=True,
+    ).stdout.split(b"\0")
+    for raw in filter(None, names):
+        name = os.fsdecode(raw)
+        if (ROOT / name).is_file():
+            (path / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, path / name)
+    env = client_env()
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "snapshot"]):
+        subprocess.run(["git", "-C", str(path), *args], check=True, env=env, capture_output=True)
+    rev = subprocess.run(
+        ["git", "-C", str(path), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    return path, rev
+
+
+@pytest.fixture(scope="session")
+def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One pre-commit cache for the session: the hook's environment is built once."""
+    try:
+        import pre_commit  # noqa: F401
+    except ImportError:
+        pytest.skip("the pre-commit framework is not installed: pip install -e '.[dev]'")
+    return tmp_path_factory.mktemp("pre-commit-home")
+
+
+@pytest.mark.clients
+@pytest.mark.parametrize("case", list(HOOK_CASES))
+def test_pre_commit_framework(
+    case: str,
+    tmp_path: Path,
+    tiny_baseline: Path,
+    hook_repository: tuple[Path, str],
+    pre_commit_home: Path,
+) -> None:
+    """README's snippet, with this checkout as ``repo:`` and a commit of it as ``rev:``."""
+    hook_path, rev = hook_repository
+    env = client_env(PRE_COMMIT_HOME=str(pre_commit_home))
+    repo = GitRepo(tmp_path / "game", tiny_baseline, env)
+    (repo.path / ".pre-commit-config.yaml").write_text(
+        f"repos:\n  - repo: {hook_path}\n    rev: {rev}\n    hooks:\n      - id: sprite-lint\n"
     )
-    git("add", "-A")
-    blocked = git("commit", "-q", "-m", "placeholder")
-    assert blocked.returncode != 0
-    assert "placeholder.png" in blocked.stdout + blocked.stderr
-    assert git("log", "--oneline").stdout.count("\n") == 1  # the bad commit did not land
-    # staged broken, working tree good: the hook judges what would be committed
-    write_rgba(repo / "art" / "hero one.png", good[2])
-    git("add", "-A")
-    write_rgba(
-        repo / "art" / "hero one.png", inject(good[2], "checkerboard", np.random.default_rng(1))
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "-m", "baseline and hook configuration")
+    install = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "install", "--install-hooks"],
+        cwd=repo.path,
+        capture_output=True,
+        text=True,
+        env=env,
     )
-    git("add", "-A")  # the broken version is staged...
-    write_rgba(repo / "art" / "hero one.png", good[2])  # ...and a good one is on disk
-    git("rm", "-q", "--cached", "art/placeholder.png")
-    (repo / "art" / "placeholder.png").unlink()
-    sneaky = git("commit", "-q", "-m", "sneaky")
-    assert sneaky.returncode != 0, sneaky.stdout + sneaky.stderr
-    assert "hero one.png" in sneaky.stdout + sneaky.stderr
+    assert install.returncode == 0, install.stdout + install.stderr
+    HOOK_CASES[case](repo)
+    for out in repo.outputs:  # the framework ran the hook on each: its status line
+        assert any(
+            line.startswith("sprite-lint.") and line.endswith(("Passed", "Failed"))
+            for line in out.splitlines()
+        ), out
+
+
+@pytest.mark.parametrize("case", list(HOOK_CASES))
+def test_plain_git_hook(case: str, tmp_path: Path, tiny_baseline: Path) -> None:
+    """``cp hooks/pre-commit .git/hooks/pre-commit``, as README says, on the same cases."""
+    _need("git")
+    repo = GitRepo(tmp_path / "game", tiny_baseline, client_env())
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "-m", "baseline")
+    shutil.copy(ROOT / "hooks" / "pre-commit", repo.path / ".git" / "hooks" / "pre-commit")
+    HOOK_CASES[case](repo)
 
 
 def test_check_staged_reads_the_index_and_any_file_name(
