@@ -234,3 +234,128 @@ def test_ci_jobs_judge_by_the_target_branch_s_baseline() -> None:
         assert commands, name
         for command in commands:
             assert option in command, (name, command)
+
+
+REPOSITORY = "https://github.com/sprite-lint/sprite-lint"  # README's placeholder, everywhere
+
+
+def _version() -> str:
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+
+
+def _pinned_install(extra: str = "") -> str:
+    return f'pip install "sprite-lint{extra} @ git+{REPOSITORY}@v{_version()}"'
+
+
+def test_install_commands_and_hook_rev_name_the_same_release() -> None:
+    """README's pre-commit ``rev:``, its install commands and both CI templates name one
+    source and one release: the tag ``v`` + pyproject.toml's version."""
+    import yaml
+
+    readme = (ROOT / "README.md").read_text()
+    assert f"- repo: {REPOSITORY}\n       rev: v{_version()}\n" in readme
+    assert _pinned_install() in readme and _pinned_install("[train]") in readme
+    assert "pip install sprite-lint" not in readme  # not on PyPI: that would be someone else's
+    github = yaml.safe_load((ROOT / "hooks" / "github" / "sprite-lint.yml").read_text())
+    job = github["jobs"]["sprite-lint"]
+    runs = [s["run"].strip() for s in job["steps"] if "run" in s]
+    assert runs[0] == _pinned_install()
+    assert job["timeout-minutes"] > 0
+    assert github["permissions"] == {
+        "actions": "read",  # upload-sarif on a private repository
+        "contents": "read",
+        "security-events": "write",
+    }
+    gitlab = yaml.safe_load((ROOT / "hooks" / "gitlab-ci.yml").read_text())["sprite-lint"]
+    assert _pinned_install().replace("install", "install --quiet") in gitlab["before_script"]
+    assert gitlab["timeout"]
+
+
+@pytest.fixture
+def pull_request(tmp_path: Path, tiny_baseline: Path) -> GitRepo:
+    """A clone whose ``origin/main`` holds the art and the baseline, on a branch that adds a
+    broken sprite and edits a good one: what a CI job checks out for a pull request."""
+    upstream = GitRepo(tmp_path / "upstream", tiny_baseline, client_env())
+    upstream.put("art/hero.png", GOOD[0])
+    upstream.put("art/villain.png", GOOD[1])
+    upstream.git("add", "-A")
+    upstream.git("commit", "-q", "-m", "art and baseline")
+    env = client_env()
+    subprocess.run(
+        ["git", "clone", "-q", str(upstream.path), str(tmp_path / "ci")], check=True, env=env
+    )
+    repo = GitRepo.__new__(GitRepo)
+    repo.path, repo.env, repo.outputs = tmp_path / "ci", env, []
+    repo.git("checkout", "-q", "-b", "pr")
+    repo.put("art/villain.png", GOOD[2])
+    repo.put("art/placeholder.png", broken(1))
+    repo.git("commit", "-q", "-m", "new art")
+    return repo
+
+
+def _run_lines(lines: list[str], repo: GitRepo, shell: list[str], env: dict[str, str]) -> list[int]:
+    """Each line as the CI runner runs it; the pinned ``pip install`` is this checkout,
+    already installed (the test runs offline)."""
+    codes = []
+    for line in lines:
+        if line.strip().startswith("pip install"):
+            assert "sprite-lint @ git+" in line
+            codes.append(0)
+            continue
+        res = subprocess.run([*shell, line], cwd=repo.path, env=env, capture_output=True)
+        repo.outputs.append(res.stdout.decode() + res.stderr.decode())
+        codes.append(res.returncode)
+    return codes
+
+
+@pytest.mark.clients
+def test_github_workflow_runs_verbatim(pull_request: GitRepo) -> None:
+    """hooks/github/sprite-lint.yml's ``run:`` steps, in bash as GitHub runs them: the
+    first fails on the broken sprite, the SARIF step still writes a report, and neither
+    reports on the panels and HTML the first step wrote."""
+    import json
+
+    import yaml
+
+    _need("bash")
+    workflow = yaml.safe_load((ROOT / "hooks" / "github" / "sprite-lint.yml").read_text())
+    steps = workflow["jobs"]["sprite-lint"]["steps"]
+    lines = [s["run"].replace("${{ github.base_ref }}", "main") for s in steps if "run" in s]
+    summary = pull_request.path.parent / "summary.md"
+    env = {**pull_request.env, "GITHUB_STEP_SUMMARY": str(summary)}
+    codes = _run_lines(
+        lines, pull_request, ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c"], env
+    )
+    assert codes == [0, 1, 0], pull_request.outputs
+    assert "::error file=art/placeholder.png" in pull_request.outputs[0]
+    assert (pull_request.path / "sprite-lint-report" / "index.html").is_file()
+    assert "placeholder.png" in summary.read_text()
+    sarif = json.loads((pull_request.path / "sprite-lint.sarif").read_text())
+    uris = [
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for r in sarif["runs"][0]["results"]
+    ]
+    assert uris == ["art/placeholder.png"]  # its own panels are never scanned
+
+
+@pytest.mark.clients
+def test_gitlab_job_runs_verbatim(pull_request: GitRepo) -> None:
+    """hooks/gitlab-ci.yml's commands, in sh as the runner runs them (the image's apt-get
+    line aside): the Code Quality report names the broken sprite and nothing it wrote."""
+    import json
+
+    import yaml
+
+    job = yaml.safe_load((ROOT / "hooks" / "gitlab-ci.yml").read_text())["sprite-lint"]
+    before = [line for line in job["before_script"] if not line.startswith("apt-get")]
+    env = {**pull_request.env, "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main"}
+    codes = _run_lines([*before, *job["script"]], pull_request, ["sh", "-e", "-c"], env)
+    assert codes[-1] == 1 and not any(codes[:-1]), pull_request.outputs
+    issues = json.loads((pull_request.path / "gl-code-quality.json").read_text())
+    assert [i["location"]["path"] for i in issues] == ["art/placeholder.png"]
+    for path in job["artifacts"]["paths"]:
+        assert (pull_request.path / path).exists()
