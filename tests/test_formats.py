@@ -350,6 +350,30 @@ def test_markdown_table_survives_any_file_name(name: str) -> None:
     assert "<b>" not in html and "x=1 | y=2" in h.unescape(html)
 
 
+@pytest.mark.parametrize("fmt", ["markdown", "github"])
+def test_markdown_of_a_real_run_renders_one_row_per_file(
+    fmt: str, tiny_baseline: Path, files: Path, tmp_path: Path
+) -> None:
+    """``-f markdown`` and the job summary of ``-f github``, through a CommonMark renderer
+    with GFM tables (markdown-it-py), on names with ``|``, backticks and ``*``."""
+    import html as h
+
+    from markdown_it import MarkdownIt
+
+    good = make_family("creatures", 26, seed=3)[24:]
+    odd = ["a|b.png", "back`tick`.png", "*star*.png"]
+    for name in odd:
+        write_rgba(files / name, inject(good[0], "checkerboard", np.random.default_rng(1)))
+    summary = tmp_path / "summary.md"
+    _, out = run(fmt, tiny_baseline, files, {"GITHUB_STEP_SUMMARY": str(summary)})
+    md = summary.read_text() if fmt == "github" else out
+    rendered = MarkdownIt("commonmark").enable("table").render(md)
+    assert rendered.count("<tr>") == 1 + 3 + len(odd)  # the header and a row per file
+    first_cells = re.findall(r"<tr>\s*<td>(.*?)</td>", rendered, re.S)
+    names = {h.unescape(re.sub("</?code>", "", c)).split("/")[-1] for c in first_cells}
+    assert set(odd) <= names, names
+
+
 def test_machine_formats_are_repository_relative_from_a_subfolder(
     tiny_baseline: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
