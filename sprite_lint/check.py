@@ -125,6 +125,7 @@ class CheckReport:
     results: list[FileResult]
     baselines: list[BaselineInfo] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
+    elapsed: float | None = None  # seconds the whole check took, when measured (JUnit's time)
 
     def __post_init__(self) -> None:
         if not self.baselines:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -323,6 +324,7 @@ def check(
     ] = False,
 ) -> None:
     """Score sprites against the baseline; exit 1 if any is anomalous, 2 on any error."""
+    started = time.monotonic()
     with handle_errors(), contextlib.ExitStack() as stack:
         from sprite_lint.baseline import load_baseline
         from sprite_lint.cache import DEFAULT_DIR
@@ -436,6 +438,7 @@ def check(
             _write_visual_reports(report, loaded, shown, s.max_pixels, report_dir, html, sheets)
         if shown is None and s.format in REPOSITORY_FORMATS:
             _repository_relative(report)
+        report.elapsed = time.monotonic() - started
         _emit(report, s.format, output)
         raise typer.Exit(report.exit_code)
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import socket
 import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
@@ -163,10 +165,20 @@ def to_sarif(report: CheckReport) -> str:
     return json.dumps(doc, indent=2) + "\n"
 
 
-def to_junit(report: CheckReport) -> str:
-    """JUnit XML: one testcase per file; failure for an anomaly, error for bad input."""
+def to_junit(
+    report: CheckReport, *, timestamp: datetime | None = None, hostname: str | None = None
+) -> str:
+    """JUnit XML: one testcase per file; failure for an anomaly, error for bad input.
+
+    Valid under the Apache Ant JUnit schema, the strictest common one (Jenkins, GitLab and
+    the others accept it): the suite has a ``timestamp`` (UTC, no zone), ``hostname``,
+    ``time``, ``id`` and ``package``, and always a ``properties``, ``system-out`` and
+    ``system-err``; every case has a ``time``. Files are scored in batches, so a case's
+    time is 0 and the suite's is the whole check's (``report.elapsed``).
+    """
     c = report.counts
     failing_notices = sum(n.fails for n in report.notices)
+    when = (timestamp or datetime.now(timezone.utc)).astimezone(timezone.utc)
     suite = ET.Element(
         "testsuite",
         name="sprite-lint",
@@ -174,28 +186,32 @@ def to_junit(report: CheckReport) -> str:
         failures=str(c["fail"] + failing_notices),
         errors=str(c["error"]),
         skipped="0",
+        time=f"{report.elapsed or 0.0:.3f}",
+        timestamp=when.strftime("%Y-%m-%dT%H:%M:%S"),
+        hostname=hostname or socket.gethostname() or "localhost",
+        id="0",
+        package="sprite-lint",
     )
-    if report.notices:  # first in the suite, as the JUnit schema orders it
-        props = ET.SubElement(suite, "properties")
-        for n in report.notices:
-            ET.SubElement(
-                props, "property", name=f"sprite-lint.{BASELINE_CHANGED}", value=n.message
-            )
+    props = ET.SubElement(suite, "properties")  # first in the suite, as the schemas order it
+    for n in report.notices:
+        ET.SubElement(props, "property", name=f"sprite-lint.{BASELINE_CHANGED}", value=n.message)
     for n in report.notices:
         if n.fails:  # --fail-on-baseline-change: a failing case, so test reports show it
             case = ET.SubElement(
-                suite, "testcase", classname="sprite-lint.baseline", name=n.path or ""
+                suite, "testcase", classname="sprite-lint.baseline", name=n.path or "", time="0"
             )
             ET.SubElement(
                 case, "failure", message=n.message, type=BASELINE_CHANGED
             ).text = n.message
     for r in report.results:
-        case = ET.SubElement(suite, "testcase", classname="sprite-lint", name=r.label)
+        case = ET.SubElement(suite, "testcase", classname="sprite-lint", name=r.label, time="0")
         if r.status == "fail":
             ET.SubElement(case, "failure", message=r.message, type=_rule(r)).text = _detail(r)
         elif r.status == "error":
             ET.SubElement(case, "error", message=r.message, type=UNREADABLE).text = r.message
-    suites = ET.Element("testsuites", name="sprite-lint")
+    ET.SubElement(suite, "system-out").text = ""
+    ET.SubElement(suite, "system-err").text = ""
+    suites = ET.Element("testsuites")  # the Ant schema allows no attributes here
     suites.append(suite)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 

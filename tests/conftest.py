@@ -1,6 +1,10 @@
 from __future__ import annotations
 
 import io
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -8,6 +12,8 @@ import pytest
 from PIL import Image
 
 from sprite_lint.synth import make_family
+
+ROOT = Path(__file__).resolve().parent.parent  # this checkout
 
 
 def png_bytes(img: Image.Image, **save_args: object) -> bytes:
@@ -46,3 +52,59 @@ def tiny_baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _isolated_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Run every test in its own folder: the result cache and reports land there."""
     monkeypatch.chdir(tmp_path)
+
+
+def client_env(**extra: str) -> dict[str, str]:
+    """The environment a developer's shell would give: this Python's scripts on PATH, this
+    checkout importable, a fixed git identity, no user or system git configuration."""
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "PYTHONPATH": os.pathsep.join(
+            p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p
+        ),
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "NO_COLOR": "1",
+    }
+    env.pop("PRE_COMMIT", None)
+    env.update(extra)
+    return env
+
+
+class GitRepo:
+    """A throw-away git repository with the tiny baseline configured."""
+
+    def __init__(self, path: Path, baseline: Path, env: dict[str, str]) -> None:
+        self.path, self.env = path, env
+        self.outputs: list[str] = []  # what each hooked commit printed
+        path.mkdir(parents=True)
+        self.git("init", "-q", "-b", "main")
+        shutil.copytree(baseline, path / "baselines" / "default")
+        (path / "pyproject.toml").write_text('[tool.sprite-lint]\nbaseline = "baselines/default"\n')
+
+    def git(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        res = subprocess.run(
+            ["git", "-C", str(self.path), *args], capture_output=True, text=True, env=self.env
+        )
+        if check and res.returncode:
+            raise AssertionError(f"git {args}: {res.stdout}{res.stderr}")
+        return res
+
+    def put(self, name: str, rgba: np.ndarray, stage: bool = True) -> None:
+        write_rgba(self.path / name, rgba)
+        if stage:
+            self.git("add", "--", name)
+
+    def commit(self, message: str) -> tuple[bool, str]:
+        """``git commit`` through whatever hook is installed: (landed, the hook's output)."""
+        before = self.git("rev-list", "--all", "--count").stdout
+        res = self.git("commit", "-q", "-m", message, check=False)
+        landed = self.git("rev-list", "--all", "--count").stdout != before
+        assert landed == (res.returncode == 0), res.stdout + res.stderr
+        self.outputs.append(res.stdout + res.stderr)
+        return landed, res.stdout + res.stderr

@@ -328,3 +328,116 @@ def test_table_never_cuts_a_number_or_verdict(
         assert STATUS_LABEL[f["status"]] in words
         assert fmt_num(f["score"]) in words  # whole, never "3071…"
     assert "…" not in "".join(w for w in words if any(ch.isdigit() for ch in w[:1]))
+
+
+def _in_tmux(args: list[str], width: int, cwd: Path) -> str:
+    """``sprite-lint ARGS`` in a real terminal of ``width`` columns (tmux): the screen, its
+    wrapped lines joined and the spaces the program wrote kept."""
+    import os
+    import shlex
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import client_env
+
+    env = client_env()
+    del env["NO_COLOR"]  # a colour terminal, as an artist's
+    socket = f"sprite-lint-{os.getpid()}-{width}"
+    command = shlex.join([sys.executable, "-m", "sprite_lint", *args])
+    script = f"cd {shlex.quote(str(cwd))} && {command}; echo END-OF-RUN; sleep 600"
+    tmux = ["tmux", "-L", socket, "-f", os.devnull]
+    subprocess.run(
+        [*tmux, "new-session", "-d", "-x", str(width), "-y", "60", script], check=True, env=env
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            screen = subprocess.run(
+                [*tmux, "capture-pane", "-p", "-J", "-N", "-t", "0"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            if "END-OF-RUN" in screen:
+                return screen[: screen.index("END-OF-RUN")]
+            time.sleep(0.2)
+        raise AssertionError(f"no result in tmux after 120 s:\n{screen}")
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True)
+
+
+@pytest.fixture
+def changed_repo(tmp_path: Path, tiny_baseline: Path) -> Path:
+    """A repository with a committed sprite modified, one renamed and one added, one
+    failing and one unreadable, under long names with spaces and non-ASCII letters."""
+    from tests.conftest import GitRepo, client_env
+
+    repo = GitRepo(tmp_path / "game", tiny_baseline, client_env())
+    good = make_family("creatures", 30, seed=3)[24:]
+    art = "art/characters/heroes"
+    repo.put(f"{art}/hero run cycle frame é.png", good[0])
+    repo.put(f"{art}/villain idle.png", good[1])
+    repo.put(f"{art}/placeholder knight.png", good[2])
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "-m", "art")
+    repo.put(f"{art}/hero run cycle frame é.png", good[3])  # modified
+    repo.git("mv", f"{art}/villain idle.png", f"{art}/villain idle renamed.png")
+    bad = inject(good[2], "checkerboard", np.random.default_rng(0))
+    repo.put(f"{art}/placeholder knight.png", bad)  # modified, now failing
+    repo.put(f"{art}/a brand new sprite ü.png", good[4], stage=False)  # untracked: new
+    (repo.path / art / "empty.png").write_bytes(b"")  # new and unreadable
+    return repo.path
+
+
+@pytest.mark.clients
+@pytest.mark.parametrize("mode", ["files", "changed-since"])
+@pytest.mark.parametrize("width", [60, 80, 100, 120])
+def test_table_in_a_real_terminal_keeps_every_number(
+    runner: CliRunner, changed_repo: Path, width: int, mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tmux at 60-120 columns: every number and verdict whole, each in its row; no line
+    indented, none with trailing spaces, none wider than the terminal."""
+    import shutil as _shutil
+
+    from sprite_lint.reporters import STATUS_LABEL, fmt_num, fmt_p, fmt_signed
+
+    if _shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed (apt-get install tmux): no real terminal to test")
+    args = ["check", "--changed-since", "HEAD"] if mode == "changed-since" else ["check", "art"]
+    screen = _in_tmux([*args, "--no-cache"], width, changed_repo)
+    monkeypatch.chdir(changed_repo)
+    report = json.loads(runner.invoke(app, [*args, "-f", "json"], env=ENV).stdout)
+    lines = screen.rstrip("\n").splitlines()
+    assert lines[0].startswith("File"), screen  # no blank line above, no indent
+    assert all(line == line.rstrip() and len(line) <= width for line in lines), screen
+    header = lines[0].split()
+    rows = [line.split() for line in lines[2 : 2 + len(report["files"])]]
+    assert len(rows) == len(report["files"]) == 5
+    for f in report["files"]:
+        expected = {
+            "Result": STATUS_LABEL[f["status"]],
+            "Score": fmt_num(f["score"]),
+            "Limit": fmt_num(f["threshold"]),
+            "p": fmt_p(f["p_value"]),
+            "Margin": fmt_signed(f["margin"]),
+            "Change": f["change"] or "",
+            "Was": fmt_num(f["previous_score"]),
+            "Δ": "-"
+            if f["score"] is None or f["previous_score"] is None
+            else fmt_signed(f["score"] - f["previous_score"]),
+        }
+        want = [v for k, v in expected.items() if k in header and v]
+        # the row that ends with this file's values, in the header's order
+        matches = [r for r in rows if all(v in r for v in want)]
+        assert matches, (f["path"], want, screen)
+        # the row's name (before its Change and Result), shortened or not, ends the path
+        row = matches[0]
+        lead = [expected[k] for k in header if k in ("Change", "Result")]
+        at = next(i for i in range(len(row)) if row[i : i + len(lead)] == lead)
+        assert f["path"].endswith(" ".join(row[:at]).lstrip("…")), (row, f["path"])
+    numbers = [w for r in rows for w in r if w[:1].isdigit() or w[:1] in "+-<"]
+    assert not any("…" in w for w in numbers), screen
+    assert {"Score", "Result"} <= set(header)
+    if mode == "changed-since":
+        assert "Δ" in header  # the last column to give way

