@@ -624,6 +624,51 @@ def join_reports(reports: Sequence[CheckReport], extra: Sequence[FileResult] = (
     )
 
 
+def settings_edits(ref: str, config_file: str | None, root: Path, fail: bool) -> list[Notice]:
+    """A notice when the change under review edits the sprite-lint settings (the
+    ``[tool.sprite-lint]`` table of pyproject.toml, or .sprite-lint.toml) against where it
+    forked from ``ref``: ``alpha``, ``exclude`` or the baselines map loosen the gate as
+    surely as a baseline does, and a reviewer must see it. Names the keys that differ."""
+    import tomllib
+
+    from sprite_lint.gitfiles import edited_files, fork_point, read_at, repo_relative
+
+    if config_file is None:
+        return []
+    rel = repo_relative(Path(config_file), root)
+    if rel is None or rel not in edited_files(ref, rel, root):
+        return []
+
+    def table(text: bytes) -> dict[str, object]:
+        try:
+            doc = tomllib.loads(text.decode("utf-8"))
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+            return {"(unreadable)": True}
+        if not rel.endswith("pyproject.toml"):
+            return doc
+        section = doc.get("tool", {}).get("sprite-lint", {})
+        return section if isinstance(section, dict) else {"(not a table)": True}
+
+    from sprite_lint.errors import UsageError
+
+    try:
+        before = table(read_at(fork_point(ref, root), rel, root))
+    except UsageError:
+        before = {}  # the file is new in this change
+    after = table(Path(config_file).read_bytes())
+    keys = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    if not keys:
+        return []
+    return [
+        Notice(
+            f"this change edits the sprite-lint settings in {rel} ({', '.join(keys)}): they "
+            "can loosen the gate as a baseline can; a reviewer must approve them",
+            fail,
+            rel,
+        )
+    ]
+
+
 def baseline_edits(ref: str, folders: Sequence[str | Path], root: Path, fail: bool) -> list[Notice]:
     """A notice for each baseline folder the change under review edits (the working tree
     against where it forked from ``ref``: its files, ``approved.json`` included). Such a

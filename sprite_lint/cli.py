@@ -428,12 +428,12 @@ def check(
             reports, [unmatched_result(display_path(p, shown), s.config_file) for p in unmatched]
         )
         if baseline_ref is not None and ref_root is not None:
-            from sprite_lint.check import baseline_edits
+            from sprite_lint.check import baseline_edits, settings_edits
 
             folders = [f for _, f in s.baselines] or [_single_baseline(s, ref_root)]
             report.notices = baseline_edits(
                 baseline_ref, folders, ref_root, fail_on_baseline_change
-            )
+            ) + settings_edits(baseline_ref, s.config_file, ref_root, fail_on_baseline_change)
         if report_dir is not None or html is not None:
             _write_visual_reports(report, loaded, shown, s.max_pixels, report_dir, html, sheets)
         if shown is None and s.format in REPOSITORY_FORMATS:

@@ -192,13 +192,19 @@ def read_object(oid: str, root: Path) -> bytes:
     return _git(root, "cat-file", "blob", oid)
 
 
+def fork_point(ref: str, root: Path) -> str:
+    """Where the change under review forked from ``ref``: their merge base (``ref`` itself
+    for unrelated histories)."""
+    with contextlib.suppress(UsageError):
+        return _git(root, "merge-base", ref, "HEAD").decode().strip() or ref
+    return ref
+
+
 def edited_files(ref: str, folder: str, root: Path) -> list[str]:
     """Files under ``folder`` that the change under review edits: what differs between the
     working tree and where it forked from ``ref`` (their merge base, so a baseline changed
     on ``ref`` since is not blamed on the change), plus untracked files there."""
-    base = ref
-    with contextlib.suppress(UsageError):  # unrelated histories: compare with ref itself
-        base = _git(root, "merge-base", ref, "HEAD").decode().strip() or ref
+    base = fork_point(ref, root)
     spec = folder.rstrip("/") or "."
     raw = _git(root, "diff", "--name-only", "--no-renames", "-z", base, "--", spec)
     raw += b"\0" + _git(root, "ls-files", "--others", "--exclude-standard", "-z", "--", spec)

@@ -300,3 +300,32 @@ def test_merged_shards_keep_the_notice_and_its_exit_code(
     assert r.exit_code == 1, r.output
     notices = json.loads(r.stdout)["notices"]
     assert len(notices) == 1 and notices[0]["fails"] is True
+
+
+def test_a_change_to_the_settings_is_a_notice_naming_the_keys(
+    repo: Path, sprites: list[np.ndarray]
+) -> None:
+    git(repo, "checkout", "-q", "main")
+    (repo / "pyproject.toml").write_text(
+        '[project]\nname = "game"\nversion = "1.0"\n\n[tool.sprite-lint]\nalpha = 0.01\n'
+    )
+    commit_all(repo, "settings")
+    git(repo, "checkout", "-q", "-B", "pr")
+    write_rgba(repo / "art" / "new.png", sprites[5])
+    # an edit outside sprite-lint's table says nothing
+    (repo / "pyproject.toml").write_text(
+        '[project]\nname = "game"\nversion = "1.1"\n\n[tool.sprite-lint]\nalpha = 0.01\n'
+    )
+    r = check("--changed-since", "main", "--baseline-ref", "main", "--fail-on-baseline-change")
+    assert r.exit_code == 0 and "warning" not in r.stdout, r.output
+    # a looser alpha and an exclude that hides the art: a reviewer must see both
+    (repo / "pyproject.toml").write_text(
+        '[project]\nname = "game"\nversion = "1.1"\n\n[tool.sprite-lint]\nalpha = 0.5\n'
+        'exclude = ["art/**"]\n'
+    )
+    r = check("--changed-since", "main", "--baseline-ref", "main", "-f", "json")
+    notices = json.loads(r.stdout)["notices"]
+    assert [n["path"] for n in notices] == ["pyproject.toml"]
+    assert "sprite-lint settings in pyproject.toml (alpha, exclude)" in notices[0]["message"]
+    r = check("--changed-since", "main", "--baseline-ref", "main", "--fail-on-baseline-change")
+    assert r.exit_code == 1 and r.stdout.startswith("FAIL: this change edits the sprite-lint")
