@@ -12,12 +12,15 @@ the baseline that script calibrated on the family's loose approved sprites:
   grid rule;
 * ``atlas``: the same sprites trimmed to their visible pixels and packed in shelves with
   1 px padding, described by a TexturePacker-style JSON hash beside the PNG (``trimmed``,
-  ``spriteSourceSize``, ``sourceSize``), found by its name.
+  ``spriteSourceSize``, ``sourceSize``), found by its name. Trimming drops the colour of
+  the clear pixels around each sprite, so its frames are compared with those pixels
+  judged as loose files.
 
 A frame counts as caught when the report has a failing row for it; false alarms are the
 normal frames with a failing row. Rows for sheet faults (bleeding, a frame off the
 others' edge or baseline, a repeated frame) are counted apart: they judge the packing,
-not one frame. ``differ`` counts frames whose verdict is not the loose file's.
+not one frame. ``differ`` counts frames whose verdict is not that of the same pixels as
+a loose file.
 """
 
 from __future__ import annotations
@@ -88,6 +91,17 @@ def atlas(frames: list[np.ndarray]) -> tuple[np.ndarray, dict]:
     return out, doc
 
 
+def restore(frame: np.ndarray) -> np.ndarray:
+    """The frame as a trimmed atlas holds it: its visible box, clear pixels around it
+    zeroed (a packer keeps no colour outside the box)."""
+    out = np.zeros_like(frame)
+    vis = frame[..., 3] > 0
+    rows, cols = np.flatnonzero(vis.any(axis=1)), np.flatnonzero(vis.any(axis=0))
+    box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+    out[box] = frame[box]
+    return out
+
+
 def frame_verdicts(rows, n: int) -> tuple[np.ndarray, int]:
     """Per frame, whether a failing row names it; and the number of sheet-fault rows."""
     caught = np.zeros(n, dtype=bool)
@@ -124,29 +138,36 @@ def run_family(family: str, args: argparse.Namespace) -> dict:
             rules=(("grid_*.png", SheetRule(grid=GridSpec(w, h, 0, SPACING))),),
             project_dir=str(work),
         )
+
+        def judged(images: list[np.ndarray]) -> np.ndarray:
+            rows = det.judge_many([f"s{i}" for i in range(len(images))], images)
+            return np.array([r.status == "fail" for r in rows])
+
         for name, ims in groups.items():
-            loose = np.array(
-                [
-                    r.status == "fail"
-                    for r in det.judge_many([f"{name}{i}" for i in range(len(ims))], ims)
-                ]
-            )
-            Image.fromarray(grid_sheet(ims), "RGBA").save(work / f"grid_{name}.png")
+            loose = judged(ims)
+            cell: dict = {"n": len(ims), "loose": float(loose.mean())}
+            sheets = {}
+            if len({im.shape for im in ims}) == 1:  # a grid needs one frame size
+                Image.fromarray(grid_sheet(ims), "RGBA").save(work / f"grid_{name}.png")
+                sheets["grid"] = loose
             sheet, doc = atlas(ims)
             Image.fromarray(sheet, "RGBA").save(work / f"atlas_{name}.png")
             (work / f"atlas_{name}.json").write_text(json.dumps(doc))
-            cell: dict = {"n": len(ims), "loose": float(loose.mean())}
-            for kind in ("grid", "atlas"):
+            # trimming drops the colour of the clear pixels around each sprite: the atlas
+            # holds these pixels, and they are what its frames must be judged as
+            sheets["atlas"] = judged([restore(im) for im in ims])
+            cell["trimmed"] = float(sheets["atlas"].mean())
+            for kind, expected in sheets.items():
                 rep = check_files([work / f"{kind}_{name}.png"], base, sheets=grid, root=work)
                 caught, faults = frame_verdicts(rep.results, len(ims))
                 cell[kind] = float(caught.mean())
-                cell[f"{kind}_differ"] = int((caught != loose).sum())
+                cell[f"{kind}_differ"] = int((caught != expected).sum())
                 cell[f"{kind}_faults"] = faults
             out["groups"][name] = cell
     print(
         f"[{family}] "
         + ", ".join(
-            f"{g} {c['loose']:.2f}/{c['grid']:.2f}/{c['atlas']:.2f}"
+            f"{g} {c['loose']:.2f}/{c.get('grid', float('nan')):.2f}/{c['atlas']:.2f}"
             for g, c in out["groups"].items()
         ),
         flush=True,
@@ -167,8 +188,11 @@ def render(results: dict[str, dict], args: argparse.Namespace, seconds: float) -
         "loose files), packed into a grid sheet (10 a row, 2 px spacing, a grid rule in the "
         "configuration) and into a trimmed atlas (TexturePacker JSON hash beside the PNG), "
         "one sheet per defect. Share of frames caught (normal: false alarms), "
-        "loose / grid / atlas; `differ`: frames whose verdict is not the loose file's "
-        "(grid + atlas); `faults`: sheet-fault rows (grid + atlas).",
+        "loose / grid / atlas, and in brackets the loose files trimmed as the atlas holds "
+        "them (the colour of the clear pixels around a sprite is dropped, and with it part "
+        "of a JPEG's lattice); `differ`: frames whose verdict is not that of the same pixels "
+        "as a loose file (grid + atlas); `faults`: sheet-fault rows (grid + atlas). A grid "
+        "is n/a where a family's sprites are not all one size.",
         "",
     ]
     names = list(results[fams[0]]["groups"])
@@ -179,19 +203,21 @@ def render(results: dict[str, dict], args: argparse.Namespace, seconds: float) -
         row = [g]
         for f in fams:
             c = results[f]["groups"].get(g)
+            if c is None:
+                row.append("n/a")
+                continue
+            grid = f"{c['grid']:.2f}" if "grid" in c else "n/a"
+            differ = c.get("grid_differ", 0) + c["atlas_differ"]
+            faults = c.get("grid_faults", 0) + c["atlas_faults"]
             row.append(
-                "n/a"
-                if c is None
-                else f"{c['loose']:.2f} / {c['grid']:.2f} / {c['atlas']:.2f}"
-                f" (differ {c['grid_differ'] + c['atlas_differ']}, faults "
-                f"{c['grid_faults'] + c['atlas_faults']})"
+                f"{c['loose']:.2f} / {grid} / {c['atlas']:.2f} ({c['trimmed']:.2f})"
+                f"; differ {differ}, faults {faults}"
             )
         rows.append(row)
     lines.append(table(["defect", *fams], rows))
-    total = sum(
-        c["grid_differ"] + c["atlas_differ"] for r in results.values() for c in r["groups"].values()
-    )
-    frames = sum(2 * c["n"] for r in results.values() for c in r["groups"].values())
+    cells = [c for r in results.values() for c in r["groups"].values()]
+    total = sum(c.get("grid_differ", 0) + c["atlas_differ"] for c in cells)
+    frames = sum(c["n"] * (2 if "grid" in c else 1) for c in cells)
     lines += ["", f"Frames judged differently from their loose file: {total} of {frames}."]
     return "\n".join(lines)
 
