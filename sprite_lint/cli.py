@@ -388,10 +388,17 @@ def check(
         _refuse_writing_inputs(paths, output=output, html=html)  # in any shard
         if shard is not None:
             paths = select_shard(paths, *parse_shard(shard), root=root)
+        escaped: list[Path] = []  # git's listing: links that lead out of the repository
+        if root is not None and not staged:
+            from sprite_lint.gitfiles import repo_relative
+
+            escaped = [p for p in paths if repo_relative(p, root) is None]
+            paths = [p for p in paths if p not in set(escaped)]
         from sprite_lint.approvals import load_approvals
         from sprite_lint.check import (
             add_previous_scores,
             join_reports,
+            outside_result,
             route,
             unmatched_result,
         )
@@ -423,7 +430,9 @@ def check(
             reports.append(part)
             loaded.append((base, group))
         report = join_reports(
-            reports, [unmatched_result(display_path(p, shown), s.config_file) for p in unmatched]
+            reports,
+            [unmatched_result(display_path(p, shown), s.config_file) for p in unmatched]
+            + [outside_result(display_path(p, shown)) for p in escaped],
         )
         if baseline_ref is not None and ref_root is not None:
             from sprite_lint.check import baseline_edits
