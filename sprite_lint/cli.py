@@ -6,11 +6,12 @@ Exit codes: 0 all pass, 1 any anomaly, 2 any error or usage problem.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -55,6 +56,8 @@ def handle_errors() -> Iterator[None]:
     except BrokenPipeError:
         _quiet_stdout()
         raise typer.Exit(EXIT_ERROR) from None
+    except StdoutError as exc:
+        _output_failed(f"cannot write to standard output ({exc.strerror})")
     except Exception as exc:  # a bug or an unforeseen input: one line, exit 2, no traceback
         _report_internal_error(exc)
         raise typer.Exit(EXIT_ERROR) from None
@@ -962,15 +965,94 @@ def main() -> None:
     # thread (measured: 1.5x for a scan), and it fights --jobs workers for the same cores.
     # Set before numpy loads; a user's own setting wins.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    fd = _stdout_fd()
+    if fd == -1:  # `>&-`: and the next file opened would take its place
+        _output_failed("standard output is closed")
+    if fd is not None:
+        sys.stdout = io.TextIOWrapper(  # the same stream, whose write errors say they are its own
+            io.BufferedWriter(_Stdout(fd)),
+            encoding=sys.stdout.encoding,
+            errors=sys.stdout.errors,
+            line_buffering=sys.stdout.line_buffering,
+        )
     try:
         app()
     except SystemExit:
+        _flush_stdout()  # what is left in the buffer: written now, or exit 2 saying why
         raise
     except KeyboardInterrupt:  # outside a command (typer maps those inside to 130 itself)
         sys.exit(130)
     except BrokenPipeError:
         _quiet_stdout()
         sys.exit(EXIT_ERROR)
+    except StdoutError as exc:
+        _output_failed(f"cannot write to standard output ({exc.strerror})")
     except Exception as exc:  # the last guard: never a traceback, never exit 1 for a bug
         _report_internal_error(exc)
         sys.exit(EXIT_ERROR)
+
+
+def _stdout_fd() -> int | None:
+    """stdout's file descriptor; -1 when it is closed (Python sets ``sys.stdout`` to None
+    then), None for a stream without one (a test's capture)."""
+    if sys.stdout is None:
+        return -1
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError):
+        return None
+    try:
+        os.fstat(fd)
+    except OSError:
+        return -1
+    return fd
+
+
+class StdoutError(OSError):
+    """Writing to standard output failed (a full disk, ``> /dev/full``)."""
+
+
+class _Stdout(io.RawIOBase):
+    """File descriptor 1, raising :class:`StdoutError` for what fails to be written to it
+    (a vanished reader stays a BrokenPipeError), so that failure is told from others."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self._fd = fd
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def isatty(self) -> bool:
+        return os.isatty(self._fd)
+
+    def write(self, data: Any) -> int:
+        try:
+            return os.write(self._fd, data)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise StdoutError(exc.errno, exc.strerror) from exc
+
+
+def _flush_stdout() -> None:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_stdout()  # a reader that went away (`| head`): as before, no message
+        sys.exit(EXIT_ERROR)
+    except StdoutError as exc:
+        _output_failed(f"cannot write to standard output ({exc.strerror})")
+
+
+def _output_failed(why: str) -> NoReturn:
+    """stdout cannot take the report (closed, a full disk, ``> /dev/full``): say so on
+    stderr and exit 2, so a gate never reads silence as success."""
+    with contextlib.suppress(Exception):
+        sys.stderr.write(f"sprite-lint: {why}; the report could not be written\n")
+        sys.stderr.flush()
+    _quiet_stdout()
+    sys.exit(EXIT_ERROR)
