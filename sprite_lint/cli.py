@@ -973,7 +973,7 @@ def main() -> None:
             io.BufferedWriter(_Stdout(fd)),
             encoding=sys.stdout.encoding,
             errors=sys.stdout.errors,
-            line_buffering=sys.stdout.line_buffering,
+            line_buffering=bool(sys.stdout.line_buffering),
         )
     try:
         app()

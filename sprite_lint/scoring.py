@@ -534,8 +534,9 @@ class Scorer:
             rare_v[vertical] = rare[n_h:]
             marks[lo:hi, :-1] += rare_h
             marks[lo:hi, 1:] += rare_h
-            marks[lo : lo + rare_v.shape[0]] += rare_v
-            marks[lo + 1 : lo + 1 + rare_v.shape[0]] += rare_v
+            n_v = len(rare_v)  # rows of vertical pairs: own rows, less the image's last
+            marks[lo : lo + n_v] += rare_v
+            marks[lo + 1 : lo + 1 + n_v] += rare_v
         if count == 0:
             return rarity, (0.0, Region(0, 0, min(PAIR_WINDOW, w), min(PAIR_WINDOW, h)))
         _, x, y, k = pooled_max(marks, PAIR_WINDOW)
