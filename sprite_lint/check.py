@@ -606,6 +606,16 @@ def unmatched_result(name: str, config: str | None) -> FileResult:
     return FileResult(path=name, status="error", message=unmatched_message(config))
 
 
+def outside_result(name: str) -> FileResult:
+    """The row of a file git lists that is a symbolic link leading out of the repository
+    (with ``--all`` or ``--changed-since``): not read, never a walk outside."""
+    return FileResult(
+        path=name,
+        status="error",
+        message="a symbolic link that leads outside the repository; not read",
+    )
+
+
 def join_reports(reports: Sequence[CheckReport], extra: Sequence[FileResult] = ()) -> CheckReport:
     """One report from checks against different baselines (plus rows no baseline judged)."""
     if not reports:  # every file was unmatched: a report of error rows, no baseline

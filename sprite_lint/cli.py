@@ -6,12 +6,13 @@ Exit codes: 0 all pass, 1 any anomaly, 2 any error or usage problem.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -56,6 +57,8 @@ def handle_errors() -> Iterator[None]:
     except BrokenPipeError:
         _quiet_stdout()
         raise typer.Exit(EXIT_ERROR) from None
+    except StdoutError as exc:
+        _output_failed(f"cannot write to standard output ({exc.strerror})")
     except Exception as exc:  # a bug or an unforeseen input: one line, exit 2, no traceback
         _report_internal_error(exc)
         raise typer.Exit(EXIT_ERROR) from None
@@ -390,10 +393,17 @@ def check(
         _refuse_writing_inputs(paths, output=output, html=html)  # in any shard
         if shard is not None:
             paths = select_shard(paths, *parse_shard(shard), root=root)
+        escaped: list[Path] = []  # git's listing: links that lead out of the repository
+        if root is not None and not staged:
+            from sprite_lint.gitfiles import repo_relative
+
+            escaped = [p for p in paths if repo_relative(p, root) is None]
+            paths = [p for p in paths if p not in set(escaped)]
         from sprite_lint.approvals import load_approvals
         from sprite_lint.check import (
             add_previous_scores,
             join_reports,
+            outside_result,
             route,
             unmatched_result,
         )
@@ -425,7 +435,9 @@ def check(
             reports.append(part)
             loaded.append((base, group))
         report = join_reports(
-            reports, [unmatched_result(display_path(p, shown), s.config_file) for p in unmatched]
+            reports,
+            [unmatched_result(display_path(p, shown), s.config_file) for p in unmatched]
+            + [outside_result(display_path(p, shown)) for p in escaped],
         )
         if baseline_ref is not None and ref_root is not None:
             from sprite_lint.check import baseline_edits, settings_edits
@@ -956,15 +968,94 @@ def main() -> None:
     # thread (measured: 1.5x for a scan), and it fights --jobs workers for the same cores.
     # Set before numpy loads; a user's own setting wins.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    fd = _stdout_fd()
+    if fd == -1:  # `>&-`: and the next file opened would take its place
+        _output_failed("standard output is closed")
+    if fd is not None:
+        sys.stdout = io.TextIOWrapper(  # the same stream, whose write errors say they are its own
+            io.BufferedWriter(_Stdout(fd)),
+            encoding=sys.stdout.encoding,
+            errors=sys.stdout.errors,
+            line_buffering=bool(sys.stdout.line_buffering),
+        )
     try:
         app()
     except SystemExit:
+        _flush_stdout()  # what is left in the buffer: written now, or exit 2 saying why
         raise
     except KeyboardInterrupt:  # outside a command (typer maps those inside to 130 itself)
         sys.exit(130)
     except BrokenPipeError:
         _quiet_stdout()
         sys.exit(EXIT_ERROR)
+    except StdoutError as exc:
+        _output_failed(f"cannot write to standard output ({exc.strerror})")
     except Exception as exc:  # the last guard: never a traceback, never exit 1 for a bug
         _report_internal_error(exc)
         sys.exit(EXIT_ERROR)
+
+
+def _stdout_fd() -> int | None:
+    """stdout's file descriptor; -1 when it is closed (Python sets ``sys.stdout`` to None
+    then), None for a stream without one (a test's capture)."""
+    if sys.stdout is None:
+        return -1
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError):
+        return None
+    try:
+        os.fstat(fd)
+    except OSError:
+        return -1
+    return fd
+
+
+class StdoutError(OSError):
+    """Writing to standard output failed (a full disk, ``> /dev/full``)."""
+
+
+class _Stdout(io.RawIOBase):
+    """File descriptor 1, raising :class:`StdoutError` for what fails to be written to it
+    (a vanished reader stays a BrokenPipeError), so that failure is told from others."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self._fd = fd
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def isatty(self) -> bool:
+        return os.isatty(self._fd)
+
+    def write(self, data: Any) -> int:
+        try:
+            return os.write(self._fd, data)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise StdoutError(exc.errno, exc.strerror) from exc
+
+
+def _flush_stdout() -> None:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_stdout()  # a reader that went away (`| head`): as before, no message
+        sys.exit(EXIT_ERROR)
+    except StdoutError as exc:
+        _output_failed(f"cannot write to standard output ({exc.strerror})")
+
+
+def _output_failed(why: str) -> NoReturn:
+    """stdout cannot take the report (closed, a full disk, ``> /dev/full``): say so on
+    stderr and exit 2, so a gate never reads silence as success."""
+    with contextlib.suppress(Exception):
+        sys.stderr.write(f"sprite-lint: {why}; the report could not be written\n")
+        sys.stderr.flush()
+    _quiet_stdout()
+    sys.exit(EXIT_ERROR)

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 import numpy as np
 
 BITS = 5  # per channel: 32 levels, fine enough that a tinted white is not white
+N_BINS = 1 << (4 * BITS)
 
 
 def colour_bins(rgba: np.ndarray) -> np.ndarray:
@@ -76,11 +77,16 @@ class RarityTable:
         self.bins = np.asarray(bins, dtype=np.int64)
         share = (np.asarray(counts, dtype=np.float64) + 0.5) / (n_images + 1.0)
         self.rarity = np.clip(-np.log(share), 0.0, UNSEEN).astype(np.float32)
+        # every bin's rarity in one array (4 MB): a lookup is a gather, not a binary search
+        self._all: np.ndarray | None = None
+        if self.bins.size == 0 or (self.bins.min() >= 0 and self.bins.max() < N_BINS):
+            self._all = np.full(N_BINS, UNSEEN, dtype=np.float32)
+            self._all[self.bins[::-1]] = self.rarity[::-1]  # a repeated bin: its first entry
 
     def lookup(self, q: np.ndarray) -> np.ndarray:
         """Rarity of each colour bin in ``q`` (see :func:`colour_bins`), same shape."""
-        if self.bins.size == 0:
-            return np.full(q.shape, UNSEEN, dtype=np.float32)
+        if self._all is not None:
+            return self._all[q]
         idx = np.minimum(np.searchsorted(self.bins, q), self.bins.size - 1)
         return np.where(self.bins[idx] == q, self.rarity[idx], np.float32(UNSEEN))
 

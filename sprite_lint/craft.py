@@ -15,6 +15,7 @@ pixels (the whole sprite for whole-sprite measures).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,9 @@ RIM = 3  # solid pixels in a row around a punched hole
 SEMI_LO, SEMI_HI = 8, 247  # semi-transparent: neither almost clear nor almost solid
 FRINGE_RIDGE = 10.0  # in log(alpha) squared: the evidence a fringe slope needs
 NOISE_LO, NOISE_HI = 3 / 255, 48 / 255  # luminance steps of JPEG ringing and dither
+# A large sprite (a 4096x4096 sheet) is measured in row bands of about this many pixels,
+# so that temporaries take a few MB, not GB; a sprite of up to this size is one band.
+BAND_PIXELS = 512 * 512
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,35 @@ def _bbox(mask: np.ndarray, rgba: np.ndarray) -> Box:
         return _whole(rgba)
     (y0, y1), (x0, x1) = _span(rows), _span(cols)
     return Box(x0, y0, x1 - x0 + 1, y1 - y0 + 1)
+
+
+def row_bands(h: int, w: int, halo: int = 0) -> list[tuple[int, int, int, int]]:
+    """Rows ``0..h`` of a ``w`` pixels wide sprite in bands of about BAND_PIXELS pixels:
+    ``(lo, hi, top, bottom)``, the band's own rows ``lo:hi`` and the rows ``top:bottom``
+    to read for them (``halo`` more on each side, within the sprite)."""
+    rows = max(1, BAND_PIXELS // max(w, 1))
+    return [
+        (lo, min(h, lo + rows), max(0, lo - halo), min(h, lo + rows + halo))
+        for lo in range(0, h, rows)
+    ]
+
+
+def banded(fn: Callable[[np.ndarray], np.ndarray], rgba: np.ndarray, halo: int) -> np.ndarray:
+    """``fn(rgba)``, an ``(H, W)`` map whose every pixel depends only on rows within
+    ``halo`` of its own, computed band by band (``row_bands``): the same map, with
+    temporaries the size of a band. A sprite of one band is ``fn(rgba)`` itself."""
+    h, w = rgba.shape[:2]
+    bands = row_bands(h, w, halo)
+    if len(bands) == 1:
+        return fn(rgba)
+    out: np.ndarray | None = None
+    for lo, hi, top, bottom in bands:
+        part = fn(rgba[top:bottom])[lo - top : hi - top]
+        if out is None:
+            out = np.empty((h, w), dtype=part.dtype)
+        out[lo:hi] = part
+    assert out is not None
+    return out
 
 
 def box3(m: np.ndarray) -> np.ndarray:
@@ -97,73 +130,112 @@ def cut_edge(rgba: np.ndarray) -> tuple[float, Box]:
     return shares[k], box
 
 
-def stray_pixels(rgba: np.ndarray) -> tuple[float, Box]:
-    """Number of visible pixels (alpha >= SEEN) that float alone in the transparent area:
-    pixels of an 8-connected group of one or two, with nothing else visible around them."""
+def _lone(rgba: np.ndarray) -> np.ndarray:
     vis = rgba[..., 3] > 0
     n3 = box3(vis) * vis  # visible pixels in each visible pixel's 3x3 block, itself included
     around = box3(n3)  # ... summed over the block: 4 for an isolated pair
-    lone = vis & (rgba[..., 3] >= SEEN) & ((n3 == 1) | ((n3 == 2) & (around == 4)))
+    return vis & (rgba[..., 3] >= SEEN) & ((n3 == 1) | ((n3 == 2) & (around == 4)))
+
+
+def stray_pixels(rgba: np.ndarray) -> tuple[float, Box]:
+    """Number of visible pixels (alpha >= SEEN) that float alone in the transparent area:
+    pixels of an 8-connected group of one or two, with nothing else visible around them."""
+    lone = banded(_lone, rgba, halo=2)  # two 3x3 sums: two rows of context
     return float(lone.sum()), _bbox(lone, rgba)
 
 
-def _runs_reached(clear: np.ndarray, reached: np.ndarray) -> np.ndarray:
-    """Spread ``reached`` along each row's runs of ``clear`` pixels: a run with one reached
-    pixel is reached whole."""
-    start = clear.copy()
-    start[:, 1:] &= ~clear[:, :-1]
-    ids = np.cumsum(start.ravel()).reshape(clear.shape)
-    hit = np.bincount(ids[clear], weights=reached[clear], minlength=int(ids.max()) + 1) > 0
-    return clear & hit[ids]
+def _index_dtype(n: int) -> type[np.signedinteger]:
+    return np.int32 if n < 2**31 - 1 else np.int64
+
+
+def _run_graph(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The 4-connected components of ``mask`` as a graph of its row runs.
+
+    Returns ``(first, root)``: each row run's first pixel (flat index, ascending: runs are
+    numbered in row-major order), and for each run the smallest run number of its
+    component. Two runs in neighbouring rows touch where both rows are in ``mask``, and
+    each stretch where they do starts at one pixel: those pixels are the graph's edges,
+    about one per run, so the union (hooking roots onto smaller roots, then pointer
+    jumping) costs in runs, not in pixels, and takes a few rounds however winding the
+    components are.
+    """
+    h, w = mask.shape
+    first = np.flatnonzero(_run_starts(mask))
+    both = mask[:-1] & mask[1:]
+    ys, xs = np.nonzero(_run_starts(both))
+    flat = ys * w + xs
+    upper = np.searchsorted(first, flat, side="right") - 1  # the run holding each pixel
+    lower = np.searchsorted(first, flat + w, side="right") - 1  # the next row's
+    root = np.arange(first.size)
+    while upper.size:
+        ru, rl = root[upper], root[lower]
+        differ = ru != rl
+        if not differ.any():
+            break
+        ru, rl = ru[differ], rl[differ]
+        np.minimum.at(root, np.maximum(ru, rl), np.minimum(ru, rl))
+        while True:  # pointer jumping: every run straight to its root
+            nxt = root[root]
+            if np.array_equal(nxt, root):
+                break
+            root = nxt
+        upper, lower = upper[differ], lower[differ]
+    return first, root
+
+
+def _run_starts(mask: np.ndarray) -> np.ndarray:
+    """The pixels of ``mask`` whose left neighbour is not in it: where its row runs start."""
+    start = mask.copy()
+    start[:, 1:] &= ~mask[:, :-1]
+    return start
+
+
+def _run_values(mask: np.ndarray, first: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``values[run]`` at each ``mask`` pixel (``values`` of each of its row runs, see
+    ``_run_graph``), ``(H, W)``; zero elsewhere. Row band by row band: no (H, W) map of
+    run numbers."""
+    h, w = mask.shape
+    out = np.zeros((h, w), dtype=values.dtype)
+    for lo, hi, _, _ in row_bands(h, w):
+        m = mask[lo:hi]
+        before = int(np.searchsorted(first, lo * w))  # runs that start above the band
+        run = np.cumsum(_run_starts(m)[m]) - 1 + before
+        out[lo:hi][m] = values[run]
+    return out
 
 
 def outside(clear: np.ndarray, seed: np.ndarray | None = None) -> np.ndarray:
     """The ``clear`` pixels connected (4-neighbours) to the image border through clear
-    pixels: a flood fill by alternate row and column sweeps, each of which fills whole runs,
-    so it takes as many sweeps as the paths have turns, not as many as they have pixels.
-    ``seed``: pixels already known to be outside (a head start; optional)."""
-    reached = np.zeros_like(clear) if seed is None else clear & seed
-    reached[0], reached[-1], reached[:, 0], reached[:, -1] = (
+    pixels, or to a ``seed`` pixel (pixels already known to be outside; optional): the
+    components of ``_run_graph`` that hold a border or seed pixel."""
+    if not clear.any():
+        return np.zeros_like(clear)
+    first, root = _run_graph(clear)
+    start = np.zeros_like(clear) if seed is None else clear & seed
+    start[0], start[-1], start[:, 0], start[:, -1] = (
         clear[0],
         clear[-1],
         clear[:, 0],
         clear[:, -1],
     )
-    count = -1
-    while int(reached.sum()) != count:
-        count = int(reached.sum())
-        reached = _runs_reached(clear, reached)
-        reached = _runs_reached(clear.T, reached.T).T
-    return reached
-
-
-def _run_min(mask: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Each row's runs of ``mask`` take the smallest label in the run."""
-    start = mask.copy()
-    start[:, 1:] &= ~mask[:, :-1]
-    flat = labels[mask]  # row-major: each run is contiguous here
-    firsts = np.cumsum(start[mask]) - 1  # run number of each masked pixel
-    bounds = np.flatnonzero(np.diff(np.concatenate([[-1], firsts])))
-    out = labels.copy()
-    out[mask] = np.minimum.reduceat(flat, bounds)[firsts]
-    return out
+    run = np.searchsorted(first, np.flatnonzero(start), side="right") - 1
+    reached = np.zeros(first.size, dtype=bool)
+    reached[root[run]] = True
+    return _run_values(clear, first, reached[root])
 
 
 def components(mask: np.ndarray) -> np.ndarray:
-    """Connected components (4-neighbours) of ``mask``: ``(H, W)`` int64 labels, each the
-    smallest flat index in its component, -1 outside ``mask``. Row and column sweeps that
-    give whole runs their smallest label, until nothing changes (as ``outside``)."""
+    """Connected components (4-neighbours) of ``mask``: ``(H, W)`` integer labels (int32
+    below 2**31 pixels), each the smallest flat index in its component, -1 outside
+    ``mask``. A component's smallest run (``_run_graph``) starts at that index."""
     h, w = mask.shape
-    big = h * w
-    labels = np.where(mask, np.arange(big).reshape(h, w), big)
-    if mask.any():
-        while True:
-            new = _run_min(mask, labels)
-            new = _run_min(mask.T.copy(), new.T.copy()).T
-            if np.array_equal(new, labels):
-                break
-            labels = new
-    return np.where(mask, labels, -1)
+    dtype = np.int32 if h * w < 2**31 - 1 else np.int64
+    if not mask.any():
+        return np.full((h, w), -1, dtype=dtype)
+    first, root = _run_graph(mask)
+    out = _run_values(mask, first, first.astype(dtype)[root])
+    out[~mask] = -1
+    return out
 
 
 def alpha_holes(rgba: np.ndarray) -> tuple[float, Box]:
@@ -234,12 +306,19 @@ def fringe(rgba: np.ndarray) -> tuple[float, Box]:
     for a dark fringe, negative for a light one. A signed value: calibration judges its
     distance from the approved art's.
     """
-    edge, lum_all, inner = _edge_pixels(rgba)
+    h, w = rgba.shape[:2]
+    edge = np.empty((h, w), dtype=bool)
+    lums, inners = [], []  # edge pixels' values, in row-major order, band by band
+    for lo, hi, top, bottom in row_bands(h, w, halo=1):  # 3x3 sums: one row of context
+        e, lum_all, inner = (m[lo - top : hi - top] for m in _edge_pixels(rgba[top:bottom]))
+        edge[lo:hi] = e
+        lums.append(lum_all[e])
+        inners.append(inner[e])
     if edge.sum() < 8:
         return 0.0, _whole(rgba)
-    lum = lum_all[edge]
+    lum = np.concatenate(lums)
     x = np.log(rgba[..., 3][edge].astype(np.float64) / 255.0)
-    y = np.log((lum + 0.05) / (inner[edge] + 0.05))
+    y = np.log((lum + 0.05) / (np.concatenate(inners) + 0.05))
     xc = x - x.mean()
     sxx = float((xc * xc).sum())
     # ridge slope (prior 0): few edge pixels, or all of one alpha, say little either way
@@ -288,9 +367,13 @@ def ringing(rgba: np.ndarray) -> tuple[float, Box]:
     n = int(solid.sum())
     if n < 16:
         return 0.0, _whole(rgba)
-    lum = luminance(rgba)
-    z = _zigzag(lum, solid, 0) & _zigzag(lum, solid, 1)
+    z = banded(_speckle, rgba, halo=1)  # neighbours' differences: one row of context
     return float(z.sum() / n), _bbox(z, rgba)
+
+
+def _speckle(rgba: np.ndarray) -> np.ndarray:
+    lum, solid = luminance(rgba), rgba[..., 3] == SOLID
+    return _zigzag(lum, solid, 0) & _zigzag(lum, solid, 1)
 
 
 # JPEG's luminance quantisation table (ITU-T T.81, Annex K, Table K.1) and the quality
@@ -411,10 +494,14 @@ def colour_poverty(rgba: np.ndarray) -> tuple[float, Box]:
     Anti-aliased art has a colour for every shade of every edge; a lossy palette pass
     (pngquant, "save as 8-bit", 16 colours) caps the count however large the sprite is.
     """
-    vis = rgba[..., 3] > 0
-    if not vis.any():
+    if not (rgba[..., 3] > 0).any():
         return 0.0, _whole(rgba)
-    distinct = int(np.unique(colour_keys(rgba[vis])).size)
+    h, w = rgba.shape[:2]
+    seen = []  # each band's distinct colours
+    for lo, hi, _, _ in row_bands(h, w):
+        band = rgba[lo:hi]
+        seen.append(np.unique(colour_keys(band[band[..., 3] > 0])))
+    distinct = int((seen[0] if len(seen) == 1 else np.unique(np.concatenate(seen))).size)
     return float(-np.log(distinct + 1)), _whole(rgba)
 
 

@@ -26,13 +26,14 @@ The craft signals (``sprite_lint.craft``) and two set signals are computed here 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from sprite_lint.colour import PairTable, RarityTable, colour_bins, colour_pairs
-from sprite_lint.craft import colour_keys, measure
+from sprite_lint.craft import colour_keys, measure, row_bands
 from sprite_lint.imageio import premultiply
 from sprite_lint.kde import GaussianKDE
 from sprite_lint.signals import SIGNAL_LABELS, SIGNALS
@@ -57,6 +58,7 @@ MARGIN = 48  # ...each with this much context, beyond the network's receptive fi
 BATCH = 64  # same-sized sprites per network call...
 BATCH_PIXELS = 128 * 128  # ...when they are at most this large (bigger ones go one by one)
 PAIR_WINDOW = 8  # the pair signal's region: the window with the most rare pairs
+SEEN_TILES = 8  # network outputs of distinct tiles kept for tiles that repeat them
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,25 @@ class RawScores:
 
 
 def pooled_max(values: np.ndarray, k: int = POOL) -> tuple[float, int, int, int]:
-    """Max over ``k x k`` windows of the mean of ``values`` ``(H, W)``; returns (max, x, y, k')."""
+    """Max over ``k x k`` windows of the mean of ``values`` ``(H, W)``; returns (max, x, y, k').
+
+    A large map goes in row bands of windows (``craft.row_bands``), each reading its
+    windows' rows only: the same sums (exactly, for k = 4), the first of equal maxima.
+    """
+    h, w = values.shape
+    kh = min(k, h)
+    bands = row_bands(h - kh + 1, w)  # by the windows' top rows
+    if len(bands) == 1:
+        return _pooled_max(values, k)
+    best = (-np.inf, 0, 0, k)
+    for lo, hi, _, _ in bands:
+        v, x, y, kk = _pooled_max(values[lo : hi + kh - 1], k)
+        if v > best[0]:
+            best = (v, x, lo + y, kk)
+    return best
+
+
+def _pooled_max(values: np.ndarray, k: int) -> tuple[float, int, int, int]:
     h, w = values.shape
     kh, kw = min(k, h), min(k, w)
     if kh == kw == k == 4:  # the common case, as two separable box sums (no cumsum)
@@ -197,6 +217,7 @@ class Scorer:
         if threads:
             opts.intra_op_num_threads = threads
             opts.inter_op_num_threads = 1
+        self._ort = ort
         self.session = ort.InferenceSession(
             model_bytes, sess_options=opts, providers=["CPUExecutionProvider"]
         )
@@ -335,56 +356,119 @@ class Scorer:
             for start in range(0, len(idxs), step):
                 part = idxs[start : start + step]
                 if step == 1:
-                    inputs = [pad_to_cells(premultiply(images[part[0]]))]
-                    recon, z = self.run_network(inputs[0])
-                    recons, zs = recon[None], z[None]
+                    residual, z, shown = self.network_maps(images[part[0]], keep_maps)
+                    maps, zs = [(residual, shown)], z[None]
                 else:
                     batch = premultiply_batch([images[i] for i in part], hp, wp)
-                    inputs = list(batch)
                     recons, zs = self.session.run(None, {"image": batch})
+                    maps = [
+                        _residual(images[i], batch[j], recons[j], keep_maps)
+                        for j, i in enumerate(part)
+                    ]
                 # the least dense cell of each sprite, exactly, for the whole batch at once
                 cells = [self.latent_vectors(zs[j]) for j in range(len(part))]
                 worst = self._least_dense(cells)
+                embeddings = [sprite_embedding(c) for c in cells]
+                del cells
                 for j, i in enumerate(part):
-                    raw = self._finish(images[i], inputs[j], recons[j], zs[j], *worst[j], keep_maps)
-                    raw.embedding = sprite_embedding(cells[j])
+                    # popped: _finish holds a sheet's residual map alone, and drops it
+                    raw = self._finish(images[i], *maps.pop(0), zs[j], *worst[j], keep_maps)
+                    raw.embedding = embeddings[j]
                     out[i] = raw
         return out  # type: ignore[return-value]
+
+    def network_maps(
+        self, rgba: np.ndarray, keep_recon: bool = False
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """One uint8 ``(H, W, 4)`` sprite through the network: the squared residual
+        ``(H, W)``, the latent grid ``(d, H'/8, W'/8)`` and, with ``keep_recon``, the
+        reconstruction ``(H, W, 4)`` uint8.
+
+        A sprite larger than a tile goes tile by tile as :meth:`run_network`, each tile
+        premultiplied from ``rgba`` and reduced to its residual as it comes: the same
+        values, with float arrays the size of a tile, not of a 4096x4096 sheet.
+        """
+        h, w = rgba.shape[:2]
+        hp, wp = -(-h // CELL) * CELL, -(-w // CELL) * CELL
+        if hp <= TILE + 2 * MARGIN and wp <= TILE + 2 * MARGIN:
+            x = pad_to_cells(premultiply(rgba))
+            recon, z = self.session.run(None, {"image": x[None]})
+            residual, shown = _residual(rgba, x, recon[0], keep_recon)
+            return residual, z[0], shown
+        residual = np.empty((h, w), dtype=np.float32)
+        shown = np.empty((h, w, 4), dtype=np.uint8) if keep_recon else None
+        z_out: np.ndarray | None = None
+        seen: dict[tuple[tuple[int, ...], bytes], tuple[np.ndarray, np.ndarray]] = {}
+        for ty in range(0, hp, TILE):
+            for tx in range(0, wp, TILE):
+                y0, x0 = max(0, ty - MARGIN), max(0, tx - MARGIN)
+                y1, x1 = min(hp, ty + TILE + MARGIN), min(wp, tx + TILE + MARGIN)
+                x = np.zeros((4, y1 - y0, x1 - x0), dtype=np.float32)  # padded: transparent
+                part = rgba[y0:y1, x0:x1]
+                x[:, : part.shape[0], : part.shape[1]] = premultiply(part)
+                # a tile like one before (empty space, a repeated pattern): the same output
+                key = (x.shape, hashlib.blake2b(x.tobytes(), digest_size=20).digest())
+                if key in seen:
+                    recon, z = seen[key]
+                else:
+                    recon, z = self.session.run(None, {"image": x[None]})
+                    if len(seen) < SEEN_TILES:
+                        seen[key] = (recon, z)
+                th, tw = min(TILE, hp - ty), min(TILE, wp - tx)
+                oy, ox = ty - y0, tx - x0
+                ih, iw = min(th, h - ty), min(tw, w - tx)  # the tile's pixels in the sprite
+                core = recon[0, :, oy : oy + ih, ox : ox + iw]
+                r, s = _residual(rgba[ty : ty + ih, tx : tx + iw], x[:, oy:, ox:], core, keep_recon)
+                residual[ty : ty + ih, tx : tx + iw] = r
+                if shown is not None:
+                    shown[ty : ty + ih, tx : tx + iw] = s
+                if z_out is None:
+                    z_out = np.empty((z.shape[1], hp // CELL, wp // CELL), dtype=np.float32)
+                z_out[:, ty // CELL : (ty + th) // CELL, tx // CELL : (tx + tw) // CELL] = z[
+                    0, :, oy // CELL : (oy + th) // CELL, ox // CELL : (ox + tw) // CELL
+                ]
+        assert z_out is not None
+        # onnxruntime keeps the memory of its largest run for the next; a sheet's tiles
+        # should not hold it through the rest of the checks: one tiny run that frees it
+        shrink = self._ort.RunOptions()
+        shrink.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+        self.session.run(None, {"image": np.zeros((1, 4, CELL, CELL), np.float32)}, shrink)
+        return residual, z_out, shown
 
     def _finish(
         self,
         rgba: np.ndarray,
-        x: np.ndarray,
-        recon: np.ndarray,
+        residual: np.ndarray,
+        reconstruction: np.ndarray | None,
         z: np.ndarray,
         worst: int,
         worst_log_density: float,
         keep_maps: bool,
     ) -> RawScores:
         h, w, _ = rgba.shape
-        x = x[:, :h, :w]
-        recon = np.clip(recon[:, :h, :w], 0.0, 1.0)  # the network's output layer is linear
-        residual = ((recon - x) ** 2).sum(axis=0)  # (H, W)
         r_val, rx, ry, rk = pooled_max(residual)
+        rp_y, rp_x = np.unravel_index(int(np.argmax(residual)), residual.shape)
+        recon_px = float(residual[rp_y, rp_x])
+        if not keep_maps:
+            del residual  # a sheet's maps go one at a time
 
         cy, cx = divmod(worst, z.shape[2])  # the least dense 8x8 cell
         kde_region = Region(
             cx * CELL, cy * CELL, min(CELL, w - cx * CELL), min(CELL, h - cy * CELL)
         )
 
-        bins = colour_bins(rgba)
-        rarity = self.colour.lookup(bins)
+        rarity, (p_val, p_region) = self._colour_maps(rgba)
         c_val, colx, coly, ck = pooled_max(rarity)
-        p_val, p_region = self._pair_signal(bins)
-        rp_y, rp_x = np.unravel_index(int(np.argmax(residual)), residual.shape)
         cp_y, cp_x = np.unravel_index(int(np.argmax(rarity)), rarity.shape)
+        colour_px = float(rarity[cp_y, cp_x])
+        del rarity
         raw = RawScores(
             recon=r_val,
             kde=self.cell_rarity(worst_log_density),
             kde_log_density=worst_log_density,
             colour=c_val,
-            recon_px=float(residual[rp_y, rp_x]),
-            colour_px=float(rarity[cp_y, cp_x]),
+            recon_px=recon_px,
+            colour_px=colour_px,
             pair=p_val,
             regions={
                 "recon": Region(rx, ry, min(rk, w), min(rk, h)),
@@ -405,39 +489,70 @@ class Scorer:
         raw.regions["style"] = Region(0, 0, w, h)
         if keep_maps:
             raw.residual = residual
-            raw.reconstruction = _unpremultiply(recon)
+            raw.reconstruction = reconstruction
         return raw
 
     def palette_share(self, rgba: np.ndarray) -> float:
         """Share of the solid pixels (alpha 255) whose exact colour no approved sprite's
         solid pixels have, in [0, 1]; 0 for a sprite without solid pixels."""
-        solid = rgba[..., 3] == 255
-        if not solid.any() or self.palette.size == 0:
+        n_solid = unseen = 0
+        for lo, hi, _, _ in row_bands(*rgba.shape[:2]):
+            band = rgba[lo:hi]
+            keys = colour_keys(band[band[..., 3] == 255][:, :3])
+            n_solid += keys.size
+            if keys.size and self.palette.size:
+                idx = np.minimum(np.searchsorted(self.palette, keys), self.palette.size - 1)
+                unseen += int(np.count_nonzero(self.palette[idx] != keys))
+        if n_solid == 0 or self.palette.size == 0:
             return 0.0
-        keys = colour_keys(rgba[solid][:, :3])
-        idx = np.minimum(np.searchsorted(self.palette, keys), self.palette.size - 1)
-        return float(np.mean(self.palette[idx] != keys))
+        return unseen / n_solid
 
-    def _pair_signal(self, bins: np.ndarray) -> tuple[float, Region]:
-        """How many neighbouring pairs are rare, and the window with the most of them."""
-        h, w = bins.shape
-        keys, horizontal, vertical = colour_pairs(bins)
-        rare = self.pairs.rare(keys)
-        count = int(rare.sum())
+    def _colour_maps(self, rgba: np.ndarray) -> tuple[np.ndarray, tuple[float, Region]]:
+        """Per-pixel colour rarity ``(H, W)``, and the pair signal: how many neighbouring
+        pairs are rare, and the window with the most of them. Row band by row band (each
+        reads one row below its own for the vertical pairs), so a sheet's colour bins
+        and pair keys never exist whole."""
+        h, w = rgba.shape[:2]
+        rarity = np.empty((h, w), dtype=np.float32)
+        marks = np.zeros((h, w), dtype=np.uint8)  # rare pairs touching each pixel (<= 4)
+        count = 0
+        for lo, hi, _, bottom in row_bands(h, w, halo=1):
+            bins = colour_bins(rgba[lo:bottom])  # own rows, and the next one
+            rarity[lo:hi] = self.colour.lookup(bins[: hi - lo])
+            keys, horizontal, vertical = colour_pairs(bins)
+            n_h = int(np.count_nonzero(horizontal))
+            if bottom > hi:  # the next band's row: its vertical pairs with ours only
+                horizontal = horizontal[: hi - lo]
+                n_own = int(np.count_nonzero(horizontal))
+                keys = np.concatenate([keys[:n_own], keys[n_h:]])
+                n_h = n_own
+            rare = self.pairs.rare(keys)
+            count += int(rare.sum())
+            rare_h = np.zeros(horizontal.shape, dtype=bool)
+            rare_h[horizontal] = rare[:n_h]
+            rare_v = np.zeros(vertical.shape, dtype=bool)
+            rare_v[vertical] = rare[n_h:]
+            marks[lo:hi, :-1] += rare_h
+            marks[lo:hi, 1:] += rare_h
+            n_v = len(rare_v)  # rows of vertical pairs: own rows, less the image's last
+            marks[lo : lo + n_v] += rare_v
+            marks[lo + 1 : lo + 1 + n_v] += rare_v
         if count == 0:
-            return 0.0, Region(0, 0, min(PAIR_WINDOW, w), min(PAIR_WINDOW, h))
-        n_h = int(horizontal.sum())
-        rare_h = np.zeros(horizontal.shape)
-        rare_h[horizontal] = rare[:n_h]
-        rare_v = np.zeros(vertical.shape)
-        rare_v[vertical] = rare[n_h:]
-        marks = np.zeros((h, w))  # rare pairs touching each pixel
-        marks[:, :-1] += rare_h
-        marks[:, 1:] += rare_h
-        marks[:-1, :] += rare_v
-        marks[1:, :] += rare_v
+            return rarity, (0.0, Region(0, 0, min(PAIR_WINDOW, w), min(PAIR_WINDOW, h)))
         _, x, y, k = pooled_max(marks, PAIR_WINDOW)
-        return float(count), Region(x, y, min(k, w), min(k, h))
+        return rarity, (float(count), Region(x, y, min(k, w), min(k, h)))
+
+
+def _residual(
+    rgba: np.ndarray, x: np.ndarray, recon: np.ndarray, keep_recon: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per-pixel squared residual ``(H, W)`` of a sprite's network input ``x`` and output
+    ``recon`` (``(4, >= H, >= W)``, premultiplied; cropped to ``rgba``'s size here), and
+    the reconstruction as uint8 ``(H, W, 4)`` with ``keep_recon``."""
+    h, w = rgba.shape[:2]
+    recon = np.clip(recon[:, :h, :w], 0.0, 1.0)  # the network's output layer is linear
+    residual = ((recon - x[:, :h, :w]) ** 2).sum(axis=0)  # (H, W)
+    return residual, _unpremultiply(recon) if keep_recon else None
 
 
 def sprite_embedding(cells: np.ndarray) -> np.ndarray:

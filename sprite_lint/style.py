@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sprite_lint.craft import SOLID, measure, ringing
+from sprite_lint.craft import SOLID, measure, ringing, row_bands
+
+_LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)  # Rec. 709
 
 PROFILE = (
     "soft_edges",
@@ -47,24 +49,34 @@ def style_profile(rgba: np.ndarray, craft_values: dict[str, float]) -> np.ndarra
     out.append(ringing(rgba)[0])  # texture speckle: part of how a set is drawn
     n_solid = int(np.count_nonzero(solid))
     if n_solid:
-        rgb = rgba[solid][:, :3]
-        lum = (rgb.astype(np.float32) / 255.0) @ np.array([0.2126, 0.7152, 0.0722], np.float32)
-        # channel max and min as two elementwise passes (a reduction over an axis of 3 is
-        # slow in numpy), on uint8, then scaled exactly as the float channels would be
-        hi_u8 = np.maximum(np.maximum(rgb[:, 0], rgb[:, 1]), rgb[:, 2])
-        lo_u8 = np.minimum(np.minimum(rgb[:, 0], rgb[:, 1]), rgb[:, 2])
-        hi = hi_u8.astype(np.float32) / np.float32(255.0)
-        lo = lo_u8.astype(np.float32) / np.float32(255.0)
-        sat = (hi - lo) / np.maximum(hi, 1e-3)
-        keys = np.ascontiguousarray(rgba).view(np.uint32)[..., 0]  # one key per pixel
-        pairs = solid[:, 1:]
-        n_pairs = int(np.count_nonzero(pairs))
-        same = np.count_nonzero((keys[:, 1:] == keys[:, :-1]) & pairs)
+        # solid pixels' luminance and saturation, row band by row band into whole arrays
+        # (a 4096x4096 sheet in bounded memory), then reduced as one: the same values
+        lum = np.empty(n_solid, np.float32)
+        sat = np.empty(n_solid, np.float32)
+        same = n_pairs = at = 0
+        h, w = a.shape
+        for lo, hi, _, _ in row_bands(h, w):
+            band, sol = rgba[lo:hi], solid[lo:hi]
+            rgb = band[sol][:, :3]
+            n = rgb.shape[0]
+            lum[at : at + n] = (rgb.astype(np.float32) / 255.0) @ _LUMA
+            # channel max and min as two elementwise passes (a reduction over an axis of 3
+            # is slow in numpy), on uint8, then scaled exactly as the float channels would be
+            hi_u8 = np.maximum(np.maximum(rgb[:, 0], rgb[:, 1]), rgb[:, 2])
+            lo_u8 = np.minimum(np.minimum(rgb[:, 0], rgb[:, 1]), rgb[:, 2])
+            top = hi_u8.astype(np.float32) / np.float32(255.0)
+            low = lo_u8.astype(np.float32) / np.float32(255.0)
+            sat[at : at + n] = (top - low) / np.maximum(top, 1e-3)
+            at += n
+            keys = np.ascontiguousarray(band).view(np.uint32)[..., 0]  # one key per pixel
+            pairs = sol[:, 1:]
+            n_pairs += int(np.count_nonzero(pairs))
+            same += int(np.count_nonzero((keys[:, 1:] == keys[:, :-1]) & pairs))
         out += [
             np.count_nonzero(lum < 0.12) / n_solid,
             np.count_nonzero(lum > 0.9) / n_solid,
             float(sat.mean()),
-            float(np.median(lum)),
+            float(np.median(lum, overwrite_input=True)),
             same / n_pairs if n_pairs else 0.0,
         ]
     else:

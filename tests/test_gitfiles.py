@@ -143,3 +143,23 @@ def test_check_files_from_a_subfolder_finds_the_repository_baseline(repo: Path) 
     r = CliRunner().invoke(app, ["check", "hero0.png", "-f", "json"], env=ENV)
     assert r.exit_code in (0, 1), r.output
     assert json.loads(r.stdout)["files"][0]["path"] == "hero0.png"
+
+
+@pytest.mark.parametrize("mode", [["--all"], ["--changed-since", "HEAD"]])
+def test_a_link_leaving_the_repository_is_an_error_row_not_read(
+    repo: Path, tmp_path: Path, mode: list[str]
+) -> None:
+    """A committed or new symlink that leads out of the repository (a sprite elsewhere on
+    the disk, a device) is an error row and exit 2; links inside it are checked."""
+    secret = write_rgba(tmp_path / "elsewhere" / "secret.png", make_family("creatures", 1, 9)[0])
+    (repo / "art" / "escape.png").symlink_to(secret)
+    (repo / "art" / "zero.png").symlink_to("/dev/zero")
+    (repo / "art" / "inside.png").symlink_to("hero0.png")
+    r = CliRunner().invoke(app, ["check", *mode, "-f", "json"], env=ENV)
+    assert r.exit_code == 2, r.output
+    rows = {row["path"]: row for row in json.loads(r.stdout)["files"]}
+    for name in ("art/escape.png", "art/zero.png"):
+        assert rows[name]["status"] == "error"
+        assert "leads outside the repository" in rows[name]["message"]
+    assert rows["art/inside.png"]["status"] in ("pass", "fail")
+    assert all("secret" not in p for p in rows)

@@ -99,6 +99,36 @@ def test_closed_stdout_exits_2_without_a_traceback(tiny_baseline: Path, tmp_path
     assert "Traceback" not in err and "Exception ignored" not in err, err
 
 
+@pytest.mark.parametrize("stdout", ["closed", "full"])
+@pytest.mark.parametrize("command", [["--version"], ["check"], ["check", "-f", "json"]])
+def test_stdout_closed_or_full_is_exit_2_with_a_message(
+    tiny_baseline: Path, tmp_path: Path, stdout: str, command: list[str]
+) -> None:
+    """``>&-`` and ``> /dev/full``: exit 2 and a line saying the report was not written,
+    never exit 0 or 1 (a gate reading silence as a verdict), 120, or a traceback."""
+    if stdout == "full" and not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here")
+    _sprite(tmp_path / "s0.png", 0)
+    if command[0] == "check":
+        command = [*command, "-b", str(tiny_baseline), "--no-cache", "s0.png"]
+    with open("/dev/full" if stdout == "full" else os.devnull, "wb") as out:
+        proc = subprocess.run(
+            [sys.executable, "-m", "sprite_lint", *command],
+            stdout=out,
+            stderr=subprocess.PIPE,
+            cwd=tmp_path,
+            timeout=120,
+            env={**os.environ, **ENV},
+            preexec_fn=(lambda: os.close(1)) if stdout == "closed" else None,  # noqa: PLW1509
+        )
+    err = proc.stderr.decode()
+    assert proc.returncode == 2, err
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    assert "internal error" not in err, err
+    why = "standard output is closed" if stdout == "closed" else "No space left on device"
+    assert why in err and "the report could not be written" in err, err
+
+
 # --- 2. only regular files are read ------------------------------------------------------
 
 
