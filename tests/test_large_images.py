@@ -2,9 +2,10 @@
 profile work in row bands and the network in tiles, so a 4096x4096 sheet is checked in
 bounded memory; and none of it changes a score.
 
-``scores_before.json`` holds every raw signal of ``representative()`` sprites as scored by
-the code before banding (commit d49c415) against the ``tiny_baseline`` recipe; rewrite it
-only on purpose: ``python tests/test_large_images.py --record``.
+``scores_before.json`` holds every raw signal of ``representative()`` sprites as scored
+against the ``tiny_baseline`` recipe: first by the code before banding (commit d49c415),
+to prove banding changed nothing; re-recorded when the JPEG signal's tables changed on
+purpose. Rewrite it only on purpose: ``python tests/test_large_images.py --record``.
 """
 
 from __future__ import annotations
