@@ -171,6 +171,36 @@ def load_approved(paths: Sequence[str | Path], options: CalibrateOptions) -> App
     return out
 
 
+def same_pixels_together(images: Sequence[np.ndarray], groups: np.ndarray) -> np.ndarray:
+    """``groups`` (per sample, its sheet) merged so that samples with identical pixels
+    share a group: a sprite approved twice (or a frame repeated across sheets) held out
+    for calibration while its copy trains the model would look more familiar than a new
+    sprite ever does, and the threshold would sit too low (conformal calibration needs
+    held-out samples exchangeable with new ones). ``(n,)`` int64, each group named by
+    its smallest member's group."""
+    parent = list(range(len(images)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(i: int, j: int) -> None:
+        a, b = find(i), find(j)
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+
+    first_of_group: dict[int, int] = {}
+    first_of_pixels: dict[tuple[tuple[int, ...], bytes], int] = {}
+    for i, (im, g) in enumerate(zip(images, groups.tolist())):
+        union(i, first_of_group.setdefault(g, i))
+        key = (im.shape, hashlib.sha256(np.ascontiguousarray(im).tobytes()).digest())
+        union(i, first_of_pixels.setdefault(key, i))
+    roots = [find(i) for i in range(len(images))]
+    return np.array([groups[r] for r in roots], dtype=np.int64)
+
+
 def _groups_in(order: np.ndarray, groups: np.ndarray) -> list[np.ndarray]:
     """The samples of each group, groups in the order their first sample has in ``order``."""
     first: dict[int, int] = {}
@@ -393,7 +423,9 @@ def _calibrate(
     root = project_root()
     names = approved.names(root)
     n = len(images)
-    # frames of one sheet are not independent: folds keep each sheet's frames together
+    # frames of one sheet are not independent, nor are copies of one sprite: folds keep
+    # each sheet's frames, and every copy of the same pixels, together
+    groups = same_pixels_together(images, groups)
     grouped = len(np.unique(groups)) < n
     warnings: list[str] = []
     mixed = mixed_styles(images, names, options.seed)

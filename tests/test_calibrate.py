@@ -144,3 +144,24 @@ def test_mixed_styles_are_named_and_one_style_is_not() -> None:
     assert warning is not None and "two art styles" in warning
     assert "gems/0.png" in warning and "creatures/0.png" in warning
     assert mixed_styles(make_family("gems", 60, seed=3), names, seed=0) is None
+
+
+def test_copies_of_one_sprite_share_a_group_with_their_sheets() -> None:
+    import numpy as np
+
+    from sprite_lint.calibrate import grouped_folds, same_pixels_together
+
+    a, b, c = (np.full((8, 8, 4), v, np.uint8) for v in (10, 20, 30))
+    images = [a, b, a.copy(), c, b.copy(), np.full((8, 9, 4), 10, np.uint8)]
+    # samples 3 and 4 are frames of one sheet (group 3); the rest are loose files
+    groups = np.array([0, 1, 2, 3, 3, 5])
+    merged = same_pixels_together(images, groups)
+    # 0 and 2 are the same pixels; 1 and 4 too, and 4 shares a sheet with 3; the 8x9
+    # sprite has the same bytes as ``a`` but another shape: its own group
+    assert merged.tolist() == [0, 1, 0, 1, 1, 5]
+    folds, _ = grouped_folds(np.arange(6), merged, 3)
+    for fold in folds:
+        for i in fold:
+            assert all(j in fold for j in np.flatnonzero(merged == merged[i]))
+    # without copies nothing changes
+    assert same_pixels_together([a, b, c], np.array([0, 1, 2])).tolist() == [0, 1, 2]
