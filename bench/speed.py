@@ -47,6 +47,26 @@ def median_run(cmd: list[str], repeat: int) -> tuple[float, int]:
     return statistics.median(r[0] for r in runs), max(r[1] for r in runs)
 
 
+def onnx_rate(model: Path, images: list[np.ndarray], repeat: int) -> float:
+    """Sprites per second of onnxruntime alone on ``images`` (one size), in batches of the
+    check path's ``BATCH``, input premultiplied beforehand: the network's own rate."""
+    import onnxruntime as ort
+
+    from sprite_lint.scoring import BATCH, premultiply_batch
+
+    session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+    h, w = images[0].shape[:2]
+    batches = [premultiply_batch(images[i : i + BATCH], h, w) for i in range(0, len(images), BATCH)]
+    session.run(None, {"image": batches[0]})  # warm up
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for b in batches:
+            session.run(None, {"image": b})
+        times.append(time.perf_counter() - t0)
+    return len(images) / statistics.median(times)
+
+
 def write_pngs(images: list[np.ndarray], folder: Path, size: int | None = None) -> None:
     if folder.exists():
         shutil.rmtree(folder)
@@ -190,6 +210,40 @@ def main() -> None:
             )
             print(scan_rows[-1], flush=True)
         shutil.rmtree(folder)
+    # onnxruntime alone on the same 64x64 sprites, in the check path's batches (BATCH), on
+    # the same premultiplied input: the network's own rate, the limit of a scan's
+    raw_rows = []
+    raw_rate = onnx_rate(baseline / "model.onnx", heldout[: min(args.scan_n, 2048)], args.repeat)
+    for row in scan_rows:
+        if row[0] == "64x64":
+            rate = float(row[4].replace(",", ""))
+            raw_rows.append([f"check, jobs {row[2]}", f"{rate:,.0f}", f"{rate / raw_rate:.2f}"])
+    raw_rows.insert(0, ["onnxruntime alone (default threads)", f"{raw_rate:,.0f}", "1.00"])
+    print(raw_rows, flush=True)
+
+    # one big sheet, checked as one image (no frames): bounded time and memory
+    sheet_rows = []
+    side = 4096
+    empty = np.zeros((side, side, 4), np.uint8)
+    tiles = heldout[: (side // 64) ** 2]
+    grid = np.zeros_like(empty)
+    for i, im in enumerate(tiles):
+        r, c = divmod(i, side // 64)
+        grid[r * 64 : (r + 1) * 64, c * 64 : (c + 1) * 64] = im
+    for label, image in (
+        ("fully transparent", empty),
+        (f"{len(tiles):,} different 64x64 sprites in a grid", grid),
+    ):
+        path = WORK / "sheet.png"
+        Image.fromarray(image, "RGBA").save(path)
+        wall, rss = median_run(
+            [sl, "check", "-b", str(baseline), "--no-cache", str(path)],
+            3,
+        )
+        sheet_rows.append([f"{side}x{side}, {label}", f"{wall:.1f} s", f"{rss} MB"])
+        print(sheet_rows[-1], flush=True)
+        path.unlink()
+
     cmd = f"python bench/speed.py --scan-n {args.scan_n} --scan-n-256 {args.scan_n_256}"
     if list(args.calibrate_n) != [1000, 10_000]:
         cmd += " --calibrate-n " + " ".join(str(n) for n in args.calibrate_n)
@@ -211,6 +265,16 @@ cumulative import time of each top-level package, one run):
 Scan throughput (`check --no-cache --jobs J`, JSON report to a file; median of {args.scan_repeat} runs):
 
 {table(["sprite size", "sprites", "jobs", "wall", "sprites/s", "peak RSS"], scan_rows)}
+
+The network alone: onnxruntime on the same 64x64 sprites in the check path's batches of
+64, premultiplied input made beforehand (median of {args.repeat} passes), against the
+scans above; the ratio is how much of the network's own rate a scan keeps:
+
+{table(["64x64 sprites", "sprites/s", "of onnxruntime's rate"], raw_rows)}
+
+One big image checked as a single sprite (`check --no-cache`, median of 3 runs):
+
+{table(["image", "wall", "peak RSS"], sheet_rows)}
 
 Calibrate on CPU (`sprite-lint calibrate --device cpu`, default epochs; one run each):
 

@@ -17,6 +17,7 @@ import dataclasses
 import hashlib
 import io
 import json
+import math
 import os
 import shutil
 import stat
@@ -383,10 +384,25 @@ def load_baseline(
             f"no baseline at {where} ({MANIFEST} not found). Create one with: "
             f"sprite-lint calibrate PATH_TO_APPROVED_SPRITES --baseline {where}"
         )
+
+    def no_constants(name: str) -> Any:  # NaN, Infinity: never written by calibrate
+        raise ValueError(f"{name} is not a number JSON allows; calibrate never writes it")
+
+    def finite_float(text: str) -> float:  # 1e999 reads as infinity
+        value = float(text)
+        if not math.isfinite(value):
+            raise ValueError(f"{text} is out of range; calibrate never writes it")
+        return value
+
     try:
-        manifest = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise BaselineError(f"{manifest_path}: not a readable JSON manifest ({exc})") from None
+        manifest = json.loads(
+            raw.decode("utf-8"), parse_constant=no_constants, parse_float=finite_float
+        )
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise BaselineError(
+            f"{manifest_path}: not a readable JSON manifest ({exc}); it was edited or damaged "
+            "after calibration: restore it from git or calibrate again"
+        ) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
         raise BaselineError(f"{manifest_path}: not a sprite-lint baseline manifest")
     version = manifest.get("format_version")

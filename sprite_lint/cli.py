@@ -373,6 +373,7 @@ def check(
                 project = tmp / _project_dir(s, root).resolve().relative_to(root.resolve())
                 paths = expand_paths([tmp / n for n in names], s.exclude, project)
             elif changed_since is not None:
+                gitfiles.verify_commit(changed_since, root)  # says how to fetch it if missing
                 changes = gitfiles.changed_pngs(changed_since, root)
                 paths = expand_paths([c.path for c in changes], s.exclude, _project_dir(s, root))
             else:
@@ -417,6 +418,12 @@ def check(
         else:  # inside a repository, a relative baseline path is relative to its top
             groups = {_single_baseline(s, root or ref_root): list(paths)}
             unmatched = []
+        _refuse_writing_baselines(
+            [str(f) for f in groups] + [f for _, f in s.baselines],
+            output=output,
+            html=html,
+            report_dir=report_dir,
+        )
         reports, loaded = [], []
         for folder, group in groups.items():
             base = load_baseline(folder, baseline_ref, ref_root).with_alpha(check_alpha)
@@ -885,6 +892,24 @@ def _refuse_writing_inputs(paths: list[Path], **outputs: Path | None) -> None:
                 f"--{option.replace('_', '-')} {out} is one of the files being checked; "
                 "check never writes to the files it checks"
             )
+
+
+def _refuse_writing_baselines(folders: list[str], **outputs: Path | None) -> None:
+    """A report written into a baseline folder would replace or litter the baseline the
+    gate judges by (``--output baselines/default/manifest.json``): refuse."""
+    from sprite_lint.errors import UsageError
+
+    for folder in folders:
+        top = os.path.realpath(folder)
+        for option, out in outputs.items():
+            if out is None:
+                continue
+            here = os.path.realpath(out)
+            if here == top or here.startswith(top.rstrip(os.sep) + os.sep):
+                raise UsageError(
+                    f"--{option.replace('_', '-')} {out} is inside the baseline folder {folder}; "
+                    "check never writes to the baseline it judges by: write reports elsewhere"
+                )
 
 
 @app.command()

@@ -100,7 +100,11 @@ class StyleProfile:
     """How the approved sprites are drawn: the centre, robust scale and precision matrix
     of their ``style.style_profile`` vectors. ``distance`` is a Mahalanobis distance in
     robust units (median and 1.4826 x MAD), with the covariance shrunk towards its
-    diagonal and ridged, as few sprites estimate a full covariance poorly."""
+    diagonal and ridged, as few sprites estimate a full covariance poorly. A feature
+    that does not vary over most of the approved sprites (a MAD of zero: no approved
+    sprite has near-white pixels, say) has no robust unit and takes no part: measured in
+    a unit of almost nothing, one highlight would put a good sprite thousands of units
+    away."""
 
     centre: np.ndarray  # (P,)
     scale: np.ndarray  # (P,)
@@ -116,6 +120,8 @@ class StyleProfile:
         cov = np.cov(z.T) if z.shape[0] > 1 else np.eye(z.shape[1])
         cov = PROFILE_SHRINK * cov + (1 - PROFILE_SHRINK) * np.diag(np.diag(cov))
         precision = np.linalg.pinv(cov + PROFILE_RIDGE * np.eye(cov.shape[0]))
+        varies = mad > 1e-3 * (np.abs(centre) + 1e-3)  # (P,) features with a robust unit
+        precision = precision * varies[:, None] * varies[None, :]
         return cls(centre, scale, precision)
 
     def distance(self, profile: np.ndarray) -> float:

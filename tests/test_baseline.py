@@ -158,3 +158,14 @@ def test_reference_arrays_must_have_the_shapes_calibrate_writes(
     _replace_reference(copy, arrays)
     with pytest.raises(BaselineError, match=name):
         load_baseline(copy)
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_a_number_json_does_not_allow_is_a_tamper_message(copy: Path, number: str) -> None:
+    import re
+
+    text = (copy / "manifest.json").read_text()
+    text = re.sub(r'"threshold": [-0-9.e+]+', f'"threshold": {number}', text, count=1)
+    (copy / "manifest.json").write_text(text)
+    with pytest.raises(BaselineError, match="edited or damaged after calibration"):
+        load_baseline(copy)

@@ -360,6 +360,28 @@ def test_output_refuses_a_file_being_checked(tiny_baseline: Path, tmp_path: Path
     assert _debris(tmp_path) == [] and _debris(tmp_path / "art") == []
 
 
+def test_reports_are_never_written_into_the_baseline(tiny_baseline: Path, tmp_path: Path) -> None:
+    import shutil
+
+    base = shutil.copytree(tiny_baseline, tmp_path / "baselines" / "default")
+    before = {p.name: p.read_bytes() for p in base.iterdir()}
+    _sprite(Path("hero.png"))
+    for args in (
+        ["-f", "json", "-o", str(base / "manifest.json")],
+        ["-o", str(base / "model.onnx")],
+        ["--html", str(base / "reference.npz")],
+        ["--html", str(base / "report.html")],
+        ["--report-dir", str(base)],
+        ["--report-dir", str(base / "panels")],
+    ):
+        r = CliRunner().invoke(app, ["check", "-b", str(base), "hero.png", *args], env=ENV)
+        assert r.exit_code == 2, (args, r.output)
+        assert "inside the baseline folder" in r.stderr, r.stderr
+    assert {p.name: p.read_bytes() for p in base.iterdir()} == before
+    ok = CliRunner().invoke(app, ["check", "-b", str(base), "hero.png", "-o", "r.txt"], env=ENV)
+    assert ok.exit_code in (0, 1) and Path("r.txt").is_file()
+
+
 def test_output_is_atomic_and_leaves_no_debris(
     tiny_baseline: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

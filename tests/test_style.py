@@ -19,3 +19,17 @@ def test_another_art_style_lies_farther_than_the_same_style() -> None:
     other = [fit.distance(profile_of(im)) for im in make_family("creatures", 10, seed=3)]
     assert np.median(other) > 3 * np.median(same)
     assert fit.distance(fit.centre) == 0.0
+
+
+def test_a_feature_the_approved_art_never_varies_takes_no_part() -> None:
+    rng = np.random.default_rng(0)
+    profiles = rng.normal(0.5, 0.1, (30, len(PROFILE)))
+    light = PROFILE.index("light_share")
+    profiles[:, light] = 0.0  # no approved sprite has a near-white pixel
+    fit = StyleProfile.fit(profiles)
+    highlight = fit.centre.copy()
+    highlight[light] = 0.02  # a good new sprite with a white eye highlight
+    assert fit.distance(highlight) == 0.0  # not thousands of units away
+    shifted = fit.centre.copy()
+    shifted[PROFILE.index("saturation")] += 1.0  # ten robust units on a feature that varies
+    assert fit.distance(shifted) > 3
