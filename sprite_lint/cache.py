@@ -36,8 +36,11 @@ class ResultCache:
         root: Path,
         baseline_sha256: str,
         validate: Callable[[dict[str, Any]], bool] | None = None,
+        max_pixels: int | None = None,
     ) -> None:
-        key = hashlib.sha256(f"{baseline_sha256}\0{__version__}".encode()).hexdigest()
+        # a verdict holds for one baseline, one tool version and one pixel limit: a file
+        # cached under a larger limit must be refused again under a smaller one
+        key = hashlib.sha256(f"{baseline_sha256}\0{__version__}\0{max_pixels}".encode()).hexdigest()
         self.dir = root / key[:32]
         self.validate = validate
         self._ready = False

@@ -351,7 +351,9 @@ class _Judge:
         self.cache = (
             None
             if cache_root is None
-            else ResultCache(cache_root, baseline.sha256, lambda e: valid_entry(e, threshold))
+            else ResultCache(
+                cache_root, baseline.sha256, lambda e: valid_entry(e, threshold), limit
+            )
         )
 
     def __call__(

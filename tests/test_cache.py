@@ -82,3 +82,15 @@ def test_gitignore_is_rewritten_when_empty_and_no_temp_file_is_left(tmp_path: Pa
     c2.put("d" * 64, {"status": "pass", "score": math.nan})  # not JSON: refused, no debris
     assert not list(tmp_path.rglob("*.tmp"))
     assert c2.get("d" * 64) is None
+
+
+def test_a_lower_pixel_limit_is_not_bypassed_by_a_cached_verdict(
+    tiny_baseline: Path, tmp_path: Path
+) -> None:
+    base = load_baseline(tiny_baseline)
+    sprite = write_rgba(tmp_path / "good.png", make_family("creatures", 25, seed=3)[24])
+    root = tmp_path / "cache"
+    first = check_files([sprite], base, cache_root=root).results[0]
+    assert first.status in ("pass", "fail") and _entry_files(root)
+    small = check_files([sprite], base, cache_root=root, max_pixels=10).results[0]
+    assert small.status == "error" and "pixel" in small.message
