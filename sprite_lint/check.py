@@ -427,8 +427,33 @@ _worker: _Judge | None = None
 def _init_worker(
     baseline: Baseline, limit: int, cache_root: Path | None, sheets: SheetSettings | None
 ) -> None:
+    import signal
+
+    # Ctrl-C belongs to the parent, which cancels the pool; a worker that took it too
+    # would die mid-task and print a traceback. The parent blocked SIGINT across the
+    # fork, so there is no window in which the default handler is still armed.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     global _worker
     _worker = _Judge(baseline, limit, cache_root, threads=1, sheets=sheets)
+
+
+class _sigint_blocked:
+    """Block SIGINT in this thread (POSIX) for the ``with`` body; a pending one fires after."""
+
+    def __enter__(self) -> None:
+        import signal
+
+        self._old = None
+        if hasattr(signal, "pthread_sigmask"):
+            self._old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        if self._old is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, self._old)
 
 
 def _work(chunk: Sequence[tuple[Path, str]]) -> list[FileResult]:
@@ -468,14 +493,24 @@ def check_files(
         from concurrent.futures import ProcessPoolExecutor
 
         ctx = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
-        with ProcessPoolExecutor(
+        pool = ProcessPoolExecutor(
             max_workers=jobs,
             mp_context=ctx,
             initializer=_init_worker,
             initargs=(baseline, limit, cache_root, sheets),
-        ) as pool:
-            for part in pool.map(_work, chunks):
+        )
+        try:
+            with _sigint_blocked():  # the workers are forked inside the first submit
+                parts = pool.map(_work, chunks)
+            for part in parts:
                 results.extend(part)
+        except BaseException:
+            # Ctrl-C (or any failure): drop the queued chunks instead of finishing them
+            pool.shutdown(wait=False, cancel_futures=True)
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                proc.terminate()
+            raise
+        pool.shutdown(wait=True)
     else:
         judge = _Judge(baseline, limit, cache_root, sheets=sheets)
         for chunk in chunks:
