@@ -22,6 +22,7 @@ import numpy as np
 
 SOLID = 255  # alpha of a solid pixel
 SEEN = 64  # alpha from which a lone pixel is plainly visible
+STRAY_ENCLOSED = 4  # px: a lone pixel with the drawing this near on three sides is drawn
 RIM = 3  # solid pixels in a row around a punched hole
 SEMI_LO, SEMI_HI = 8, 247  # semi-transparent: neither almost clear nor almost solid
 FRINGE_RIDGE = 10.0  # in log(alpha) squared: the evidence a fringe slope needs
@@ -137,11 +138,44 @@ def _lone(rgba: np.ndarray) -> np.ndarray:
     return vis & (rgba[..., 3] >= SEEN) & ((n3 == 1) | ((n3 == 2) & (around == 4)))
 
 
+def _sides_within(mask: np.ndarray, reach: int) -> np.ndarray:
+    """For each pixel, in how many of the four directions (left, right, up, down) ``mask``
+    has a pixel within ``reach`` steps, the pixel itself not counted: ``(H, W)`` int."""
+    sides = np.zeros(mask.shape, dtype=np.int8)
+    m = mask.astype(np.int32)
+    for axis in (0, 1):
+        n = m.shape[axis]
+        # before[i] = mask pixels at positions < i along ``axis``
+        before = np.concatenate(
+            [np.zeros_like(np.take(m, [0], axis=axis)), np.cumsum(m, axis=axis)], axis=axis
+        )
+        idx = np.arange(n)
+        lo, hi = np.maximum(idx - reach, 0), np.minimum(idx + reach + 1, n)
+
+        def at(i: np.ndarray) -> np.ndarray:
+            return np.take(before, i, axis=axis)
+
+        sides += (at(idx) - at(lo) > 0).astype(np.int8)  # left / up
+        sides += (at(hi) - at(idx + 1) > 0).astype(np.int8)  # right / down
+    return sides
+
+
+def _stray(rgba: np.ndarray) -> np.ndarray:
+    lone = _lone(rgba)
+    drawing = (rgba[..., 3] > 0) & ~lone
+    return lone & (_sides_within(drawing, STRAY_ENCLOSED) < 3)
+
+
 def stray_pixels(rgba: np.ndarray) -> tuple[float, Box]:
     """Number of visible pixels (alpha >= SEEN) that float alone in the transparent area:
-    pixels of an 8-connected group of one or two, with nothing else visible around them."""
-    lone = banded(_lone, rgba, halo=2)  # two 3x3 sums: two rows of context
-    return float(lone.sum()), _bbox(lone, rgba)
+    pixels of an 8-connected group of one or two, with nothing else visible around them,
+    and not enclosed by the drawing. A lone pixel with the sprite's other pixels within
+    STRAY_ENCLOSED px on three of its four sides is drawn detail (a dotted line, a rivet
+    inside a frame): in pixel-art icon sets that is where lone pixels are drawn, while
+    the stray pixels of a bad edit float outside the outline."""
+    # _lone reads two rows around each pixel; the enclosure, STRAY_ENCLOSED rows of those
+    stray = banded(_stray, rgba, halo=2 + STRAY_ENCLOSED)
+    return float(stray.sum()), _bbox(stray, rgba)
 
 
 def _index_dtype(n: int) -> type[np.signedinteger]:

@@ -43,6 +43,38 @@ def test_stray_pixels_counts_lone_and_paired_pixels_only() -> None:
     assert (box.x, box.y) == (1, 1) and box.w == 21
 
 
+def test_stray_pixels_inside_the_drawing_are_detail_outside_it_are_stray() -> None:
+    """A lone pixel framed by the drawing on three sides (a rivet in a box, a dotted line)
+    is drawn detail; the same pixel beside the box, in the open, is a stray pixel."""
+    im = np.zeros((32, 32, 4), np.uint8)
+    ink = (30, 30, 30, 255)
+    im[8, 9:18] = im[16, 9:18] = ink  # a box outline, 9 x 9 px
+    im[8:17, 9] = im[8:17, 17] = ink
+    inside = im.copy()
+    inside[12, 13] = ink  # in the middle of the box: 4 px from each side
+    assert craft.stray_pixels(inside)[0] == 0
+    open_side = im.copy()
+    open_side[12, 21] = ink  # 4 px right of the box: the drawing on one side only
+    value, box = craft.stray_pixels(open_side)
+    assert value == 1 and (box.x, box.y) == (21, 12)
+    far = im.copy()
+    far[12, 13] = ink
+    far[8:17, 9] = 0  # the box opened on the left: the pixel still sees three sides
+    assert craft.stray_pixels(far)[0] == 0
+    far[8, 9:18] = 0  # and on top: two sides left, so it floats
+    assert craft.stray_pixels(far)[0] == 1
+
+
+def test_stray_pixels_is_the_same_computed_in_row_bands() -> None:
+    """A sheet scored band by band counts exactly the pixels the whole image shows."""
+    rng = np.random.default_rng(4)
+    im = np.zeros((700, 64, 4), np.uint8)
+    im[rng.random((700, 64)) < 0.01] = (200, 60, 40, 255)
+    im[100:600:50, 10:50] = (200, 60, 40, 255)  # bars that enclose some of the specks
+    whole = craft._stray(im).sum()
+    assert craft.stray_pixels(im)[0] == whole
+
+
 def test_alpha_holes_sees_a_punched_hole_not_a_drawn_ring() -> None:
     im = disc(r=13)
     assert craft.alpha_holes(im)[0] == 0
