@@ -162,6 +162,8 @@ def _sides_within(mask: np.ndarray, reach: int) -> np.ndarray:
 
 def _stray(rgba: np.ndarray) -> np.ndarray:
     lone = _lone(rgba)
+    if not lone.any():  # most sprites: nothing to weigh
+        return lone
     drawing = (rgba[..., 3] > 0) & ~lone
     return lone & (_sides_within(drawing, STRAY_ENCLOSED) < 3)
 
