@@ -369,7 +369,7 @@ class _Judge:
                 digest = hashlib.sha256(data).hexdigest()
                 layout, decoded = None, None
                 if self.sheets is not None and may_be_sheet(path, self.sheets):
-                    decoded = decode_png_with_warnings(data, str(path), self.limit)
+                    decoded = decode_png_with_warnings(data, name, self.limit)
                     rgba = decoded[0]
                     layout = find_layout(path, rgba.shape[1], rgba.shape[0], self.sheets)
                 if layout is not None:
@@ -396,7 +396,7 @@ class _Judge:
                     results[i] = [_from_entry(name, hit)]
                     results[i][0].sha256 = digest
                     continue
-                rgba, warnings = decoded or decode_png_with_warnings(data, str(path), self.limit)
+                rgba, warnings = decoded or decode_png_with_warnings(data, name, self.limit)
                 todo.append((i, name, rgba, digest, warnings, None, digest))
             except ImageError as exc:
                 results[i] = [FileResult(path=name, status="error", message=exc.reason)]

@@ -164,3 +164,19 @@ def test_odd_names_and_symlinks(tiny_baseline: Path, folder: Path, tmp_path: Pat
     names = {Path(f["path"]).name for f in doc["files"]}
     assert {"-dash.png", "ünï.png", "ok 3.png", "link.png"} <= names
     assert {p: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before
+
+
+def test_messages_name_a_file_as_its_row_does_never_by_absolute_path(
+    tiny_baseline: Path, tmp_path: Path
+) -> None:
+    """The Git LFS hint is a command to paste: it names the file as the row does (relative
+    to the root), not by the absolute path check was handed (as --changed-since does)."""
+    art = tmp_path / "art"
+    art.mkdir()
+    pointer = art / "hero.png"
+    pointer.write_bytes(b"version https://git-lfs.github.com/spec/v1\noid sha256:ab\nsize 9\n")
+    report = check_files([pointer.resolve()], load_baseline(tiny_baseline), root=tmp_path)
+    (row,) = report.results
+    assert row.status == "error" and row.path == "art/hero.png"
+    assert 'git lfs pull --include "art/hero.png"' in (row.message or "")
+    assert str(tmp_path) not in (row.message or "")
