@@ -441,11 +441,13 @@ def check(
                 add_previous_scores(part, changes, changed_since, root, base, s.max_pixels, sheets)
             reports.append(part)
             loaded.append((base, group))
-        report = join_reports(
-            reports,
-            [unmatched_result(display_path(p, shown), s.config_file) for p in unmatched]
-            + [outside_result(display_path(p, shown)) for p in escaped],
-        )
+        extra = [unmatched_result(display_path(p, shown), s.config_file) for p in unmatched]
+        extra += [outside_result(display_path(p, shown)) for p in escaped]
+        if changed_since is not None and root is not None:  # their Change column too
+            by_name = {display_path(c.path, root): c.change for c in changes}
+            for r in extra:
+                r.change = by_name.get(r.path, "requested")
+        report = join_reports(reports, extra)
         if baseline_ref is not None and ref_root is not None:
             from sprite_lint.check import baseline_edits, settings_edits
 

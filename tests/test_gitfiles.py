@@ -162,5 +162,7 @@ def test_a_link_leaving_the_repository_is_an_error_row_not_read(
     for name in ("art/escape.png", "art/zero.png"):
         assert rows[name]["status"] == "error"
         assert "leads outside the repository" in rows[name]["message"]
+        if mode[0] == "--changed-since":  # the Change column says what git says of it
+            assert rows[name]["change"] == rows["art/inside.png"]["change"] == "new"
     assert rows["art/inside.png"]["status"] in ("pass", "fail")
     assert all("secret" not in p for p in rows)
