@@ -25,7 +25,7 @@ import numpy as np
 from sprite_lint.baseline import write_baseline
 from sprite_lint.calibration import MIN_CALIBRATION_SCORES, Calibration, fit_calibration
 from sprite_lint.colour import BITS, fit_document_frequency, fit_pair_frequency
-from sprite_lint.craft import colour_keys
+from sprite_lint.craft import solid_pixels
 from sprite_lint.discovery import display_path, expand_paths
 from sprite_lint.errors import CalibrationError, ImageError, MissingExtraError
 from sprite_lint.gitfiles import project_root
@@ -302,7 +302,7 @@ def mixed_styles(images: Sequence[np.ndarray], names: Sequence[str], seed: int) 
 
 def approved_palette(images: Sequence[np.ndarray]) -> np.ndarray:
     """Sorted unique exact colours (``craft.colour_keys``) of the images' solid pixels."""
-    keys = [colour_keys(im[im[..., 3] == 255][:, :3]) for im in images]
+    keys = [solid_pixels(im)[1] for im in images]
     return np.unique(np.concatenate(keys)) if keys else np.zeros(0, np.uint32)
 
 

@@ -15,6 +15,7 @@ pixels (the whole sprite for whole-sprite measures).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -152,9 +153,7 @@ def _sides_within(mask: np.ndarray, reach: int) -> np.ndarray:
         idx = np.arange(n)
         lo, hi = np.maximum(idx - reach, 0), np.minimum(idx + reach + 1, n)
 
-        def at(i: np.ndarray) -> np.ndarray:
-            return np.take(before, i, axis=axis)
-
+        at = functools.partial(np.take, before, axis=axis)  # before[i] along ``axis``
         sides += (at(idx) - at(lo) > 0).astype(np.int8)  # left / up
         sides += (at(hi) - at(idx + 1) > 0).astype(np.int8)  # right / down
     return sides
@@ -511,10 +510,23 @@ def jpeg_quantisation(rgba: np.ndarray) -> tuple[float, Box]:
         likely = _JPEG_AC[np.argsort(z)[-JPEG_FINALISTS:]]
         z = _lattice_fit(values, cols, likely)
     best = max(0.0, float(z.max()))
-    where = np.zeros(used.shape, dtype=bool)
-    where[by[detailed], bx[detailed]] = True
-    box = _bbox(np.repeat(np.repeat(where, 8, axis=0), 8, axis=1), rgba)
-    return float(best), box
+    if not detailed.any():
+        return float(best), _whole(rgba)
+    ys, xs = by[detailed], bx[detailed]  # the blocks with detail, as 8x8 pixel boxes
+    y0, x0 = int(ys.min()) * 8, int(xs.min()) * 8
+    return float(best), Box(x0, y0, int(xs.max()) * 8 + 8 - x0, int(ys.max()) * 8 + 8 - y0)
+
+
+_SOLID_ALPHA_KEY = np.array([0, 0, 0, SOLID], np.uint8).view(np.uint32)[0]
+
+
+def solid_pixels(rgba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The solid (alpha 255) pixels of ``(H, W, 4)`` uint8 ``rgba``, in row-major order:
+    their ``(N, 3)`` uint8 colours and their ``colour_keys``. Gathered as one uint32 per
+    pixel, several times faster than a boolean index over the colour axis."""
+    keys = np.ascontiguousarray(rgba).view(np.uint32)[..., 0][rgba[..., 3] == SOLID]
+    keys ^= _SOLID_ALPHA_KEY  # alpha is 255 in every one: clear it, as colour_keys does
+    return keys.view(np.uint8).reshape(-1, 4)[:, :3], keys
 
 
 def colour_keys(pixels: np.ndarray) -> np.ndarray:
@@ -522,6 +534,18 @@ def colour_keys(pixels: np.ndarray) -> np.ndarray:
     if pixels.shape[-1] == 3:
         pixels = np.concatenate([pixels, np.zeros((*pixels.shape[:-1], 1), np.uint8)], axis=-1)
     return np.ascontiguousarray(pixels).view(np.uint32).reshape(-1)
+
+
+def _distinct(keys: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of a 1-D array: ``np.unique`` by a sort, which for a
+    sprite's few thousand keys is several times faster than its hash table."""
+    s = np.sort(keys)
+    if s.size < 2:
+        return s
+    keep = np.empty(s.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(s[1:], s[:-1], out=keep[1:])
+    return s[keep]
 
 
 def colour_poverty(rgba: np.ndarray) -> tuple[float, Box]:
@@ -536,8 +560,9 @@ def colour_poverty(rgba: np.ndarray) -> tuple[float, Box]:
     seen = []  # each band's distinct colours
     for lo, hi, _, _ in row_bands(h, w):
         band = rgba[lo:hi]
-        seen.append(np.unique(colour_keys(band[band[..., 3] > 0])))
-    distinct = int((seen[0] if len(seen) == 1 else np.unique(np.concatenate(seen))).size)
+        keys = np.ascontiguousarray(band).view(np.uint32)[..., 0]  # one key per pixel
+        seen.append(_distinct(keys[band[..., 3] > 0]))
+    distinct = int((seen[0] if len(seen) == 1 else _distinct(np.concatenate(seen))).size)
     return float(-np.log(distinct + 1)), _whole(rgba)
 
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sprite_lint.colour import PairTable, RarityTable, colour_bins, colour_pairs
-from sprite_lint.craft import colour_keys, measure, row_bands
+from sprite_lint.craft import measure, row_bands, solid_pixels
 from sprite_lint.imageio import premultiply
 from sprite_lint.kde import GaussianKDE
 from sprite_lint.signals import SIGNAL_LABELS, SIGNALS
@@ -498,7 +498,7 @@ class Scorer:
         n_solid = unseen = 0
         for lo, hi, _, _ in row_bands(*rgba.shape[:2]):
             band = rgba[lo:hi]
-            keys = colour_keys(band[band[..., 3] == 255][:, :3])
+            _, keys = solid_pixels(band)
             n_solid += keys.size
             if keys.size and self.palette.size:
                 idx = np.minimum(np.searchsorted(self.palette, keys), self.palette.size - 1)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sprite_lint.craft import SOLID, measure, ringing, row_bands
+from sprite_lint.craft import SOLID, measure, ringing, row_bands, solid_pixels
 
 _LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)  # Rec. 709
 
@@ -57,7 +57,7 @@ def style_profile(rgba: np.ndarray, craft_values: dict[str, float]) -> np.ndarra
         h, w = a.shape
         for lo, hi, _, _ in row_bands(h, w):
             band, sol = rgba[lo:hi], solid[lo:hi]
-            rgb = band[sol][:, :3]
+            rgb, _ = solid_pixels(band)
             n = rgb.shape[0]
             lum[at : at + n] = (rgb.astype(np.float32) / 255.0) @ _LUMA
             # channel max and min as two elementwise passes (a reduction over an axis of 3

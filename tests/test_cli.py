@@ -95,9 +95,15 @@ def test_json_schema(runner: CliRunner, tiny_baseline: Path, sprites: Path, tmp_
         env=ENV,
     )
     assert r.exit_code == 2  # the broken files
-    doc = json.loads(out.read_text())
+    text = out.read_text()
+    doc = json.loads(text)
     assert {"version", "baseline", "alpha", "files"} <= set(doc)
     assert doc["version"] == 1 and doc["alpha"] == 0.01
+    # one file a line, in report order: a diff of two reports shows the files that changed
+    lines = [
+        json.loads(line.strip().rstrip(",")) for line in text.splitlines() if '{"path"' in line
+    ]
+    assert lines == doc["files"]
     statuses = {f["path"].split("/")[-1]: f["status"] for f in doc["files"]}
     assert statuses["placeholder.png"] == "fail" and statuses["g0.png"] == "pass"
     assert statuses["empty.png"] == "error"

@@ -258,3 +258,17 @@ def test_craft_functions_follow_the_signal_order() -> None:
     from sprite_lint.signals import CRAFT_SIGNALS
 
     assert tuple(craft.CRAFT_FUNCTIONS) == CRAFT_SIGNALS
+
+
+def test_solid_pixels_and_distinct_match_numpy_indexing_and_unique() -> None:
+    """The fast gathers give exactly what a boolean index and ``np.unique`` give."""
+    rng = np.random.default_rng(7)
+    for shape in [(1, 1), (3, 17), (64, 64), (0, 5)]:
+        im = rng.integers(0, 256, (*shape, 4), dtype=np.uint8)
+        im[..., 3] = np.where(rng.random(shape) < 0.5, 255, im[..., 3])
+        rgb, keys = craft.solid_pixels(im)
+        want = im[im[..., 3] == 255][:, :3]
+        assert np.array_equal(rgb, want)
+        assert np.array_equal(keys, craft.colour_keys(want))
+        all_keys = craft.colour_keys(im.reshape(-1, 4))
+        assert np.array_equal(craft._distinct(all_keys), np.unique(all_keys))
