@@ -27,6 +27,8 @@ STRAY_ENCLOSED = 4  # px: a lone pixel with the drawing this near on three sides
 RIM = 3  # solid pixels in a row around a punched hole
 SEMI_LO, SEMI_HI = 8, 247  # semi-transparent: neither almost clear nor almost solid
 FRINGE_RIDGE = 10.0  # in log(alpha) squared: the evidence a fringe slope needs
+HALO_SHADE = 230  # a channel its solid neighbours keep below this is not white there
+HALO_PRIOR = 20  # edge pixels: the evidence a halo share needs
 NOISE_LO, NOISE_HI = 3 / 255, 48 / 255  # luminance steps of JPEG ringing and dither
 # A large sprite (a 4096x4096 sheet) is measured in row bands of about this many pixels,
 # so that temporaries take a few MB, not GB; a sprite of up to this size is one band.
@@ -360,6 +362,43 @@ def fringe(rgba: np.ndarray) -> tuple[float, Box]:
     return float((xc * (y - y.mean())).sum() / (sxx + FRINGE_RIDGE)), _bbox(edge, rgba)
 
 
+def _halo_map(rgba: np.ndarray) -> np.ndarray:
+    """0 for most pixels, 1 for an edge pixel (semi-transparent, next to a solid one), 2
+    for an edge pixel lit to full brightness (a channel at 255) in a channel whose mean
+    over its solid neighbours is below HALO_SHADE. ``(H, W)`` uint8."""
+    a = rgba[..., 3]
+    solid = a == SOLID
+    n_solid = box3(solid)
+    edge = (a >= SEMI_LO) & (a <= SEMI_HI) & (n_solid > 0)
+    lit = np.zeros(a.shape, dtype=bool)
+    if edge.any():
+        shade = np.float32(HALO_SHADE) * np.maximum(n_solid, 1)  # compare sums, not means
+        for ch in range(3):
+            c = rgba[..., ch]
+            lit |= (c == 255) & (box3(np.where(solid, c, 0).astype(np.float32)) < shade)
+    return edge.astype(np.uint8) + (edge & lit)
+
+
+def halo(rgba: np.ndarray) -> tuple[float, Box]:
+    """Share of the alpha edge lit to white: a light fringe.
+
+    Colour divided by alpha once too often (straight alpha un-premultiplied again) grows
+    with transparency until it clips at 255; the slope of ``fringe`` sees little of it
+    once the channels clip, which on bright art is most of the edge. The value is the
+    number of edge pixels (semi-transparent, next to a solid one) with a channel at 255
+    where their solid neighbours average below HALO_SHADE in that channel, over the edge
+    pixels plus HALO_PRIOR (a short edge of a few pixels says little), in [0, 1); 0 for
+    a sprite of fewer than 8 edge pixels. Clean anti-aliased art keeps an edge pixel's
+    colour near its neighbours': about 0.
+    """
+    m = banded(_halo_map, rgba, halo=1)  # 3x3 sums: one row of context
+    n_edge = int(np.count_nonzero(m))
+    if n_edge < 8:
+        return 0.0, _whole(rgba)
+    lit = m == 2
+    return float(np.count_nonzero(lit) / (n_edge + HALO_PRIOR)), _bbox(lit, rgba)
+
+
 def soft_edges(rgba: np.ndarray) -> tuple[float, Box]:
     """Width of the alpha edge in pixels: semi-transparent pixels per unit of outline.
 
@@ -585,6 +624,7 @@ CRAFT_FUNCTIONS = {  # signal name -> function, in signals.CRAFT_SIGNALS order
     "stray": stray_pixels,
     "hole": alpha_holes,
     "fringe": fringe,
+    "halo": halo,
     "soft": soft_edges,
     "jpeg": jpeg_quantisation,
     "few_colours": colour_poverty,

@@ -19,6 +19,7 @@ CRAFT_SIGNALS = (
     "stray",
     "hole",
     "fringe",
+    "halo",
     "soft",
     "jpeg",
     "few_colours",
@@ -66,6 +67,7 @@ SCALE_FLOOR = {
     "stray": 0.4,  # pixels
     "hole": 2.0,  # hard sides of enclosed clear pixels
     "fringe": 0.05,  # slope of edge brightness on alpha (log-log)
+    "halo": 0.02,  # share of the edge pixels lit to white
     "soft": 0.1,  # pixels of alpha edge width
     "jpeg": 1.0,  # standard errors of lattice fit
     "few_colours": 0.15,  # log of the number of colours
@@ -86,6 +88,7 @@ SIGNAL_LABELS = {
     "stray": "stray pixels in the transparent area",
     "hole": "hole in the alpha",
     "fringe": "semi-transparent fringe on the alpha edge (premultiplied vs straight alpha?)",
+    "halo": "light halo on the alpha edge (colour divided by alpha twice?)",
     "soft": "blurred edges (resampled?) or semi-transparent where the approved art is solid",
     "jpeg": "JPEG artifacts (saved as JPEG on the way?)",
     "few_colours": "colours reduced to a small palette (a lossy palette pass?)",
@@ -108,6 +111,7 @@ SIGNAL_CHECKS = {
     "stray": "stray pixels",
     "hole": "holes in the alpha",
     "fringe": "dark or light fringe on the alpha edge",
+    "halo": "light halo on the alpha edge (edge pixels lit to white)",
     "soft": "edge sharpness (blur, resampling)",
     "jpeg": "JPEG compression (the 8x8 quantisation a JPEG leaves)",
     "few_colours": "number of colours (lossy palette)",
@@ -148,6 +152,10 @@ SIGNAL_HELP = {
     "fringe": "Semi-transparent edge pixels darken (or lighten) with their transparency: "
     "colour premultiplied by alpha was saved as straight alpha, or the reverse. Re-export "
     "with the engine's expected alpha mode (straight for PNG).",
+    "halo": "Semi-transparent edge pixels are lit to full brightness where the sprite next "
+    "to them is darker: colour was divided by alpha once too often (straight alpha "
+    "un-premultiplied again), which clips to white at the edge. Re-export with the "
+    "engine's expected alpha mode (straight for PNG).",
     "soft": "The alpha edge is wider than the approved art's, or the sprite is "
     "semi-transparent where the approved art is solid: a blurred resample (scaled with "
     "bilinear filtering) or a layer left at partial opacity. Re-export at native size with "
@@ -195,6 +203,11 @@ def describe(name: str, value: float, region: _Box, centre: float = 0.0) -> str:
         return (
             f"{tone} semi-transparent fringe on the alpha edge (premultiplied vs straight "
             f"alpha?) around {where}"
+        )
+    if name == "halo":
+        return (
+            f"light halo on the alpha edge: {value:.0%} of the edge pixels lit to white "
+            f"(colour divided by alpha twice?) around {where}"
         )
     if name == "soft":
         return (

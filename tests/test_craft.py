@@ -75,6 +75,34 @@ def test_stray_pixels_is_the_same_computed_in_row_bands() -> None:
     assert craft.stray_pixels(im)[0] == whole
 
 
+def test_halo_sees_colour_divided_by_alpha_twice_not_clean_or_dark_edges() -> None:
+    """A light fringe (straight colour divided by alpha again) clips the edge to white;
+    clean anti-aliased edges, a dark fringe and a white sprite's own edge do not count."""
+    im = disc(r=12, colour=(200, 120, 40))
+    assert craft.halo(im)[0] == 0.0
+    a = im[..., 3:4].astype(np.float64) / 255
+    light = im.copy()
+    light[..., :3] = np.where(a > 0, np.minimum(im[..., :3] / np.maximum(a, 1e-6), 255), 0)
+    value, box = craft.halo(light)
+    assert value > 0.3
+    assert box.w > 20 and box.h > 20  # all around the disc
+    dark = im.copy()
+    dark[..., :3] = np.round(im[..., :3] * a).astype(np.uint8)
+    assert craft.halo(dark)[0] == 0.0
+    white = disc(r=12, colour=(255, 255, 255))
+    assert craft.halo(white)[0] == 0.0  # white next to white is the art, not a halo
+
+
+def test_halo_is_the_same_computed_in_row_bands() -> None:
+    rng = np.random.default_rng(5)
+    im = np.zeros((900, 700, 4), np.uint8)
+    im[..., :3] = rng.integers(0, 256, (900, 700, 3))
+    im[..., 3] = np.where(rng.random((900, 700)) < 0.5, 255, rng.integers(0, 256, (900, 700)))
+    m = craft._halo_map(im)
+    n_edge = np.count_nonzero(m)
+    assert craft.halo(im)[0] == np.count_nonzero(m == 2) / (n_edge + craft.HALO_PRIOR)
+
+
 def test_alpha_holes_sees_a_punched_hole_not_a_drawn_ring() -> None:
     im = disc(r=13)
     assert craft.alpha_holes(im)[0] == 0

@@ -5,7 +5,8 @@ bounded memory; and none of it changes a score.
 ``scores_before.json`` holds every raw signal of ``representative()`` sprites as scored
 against the ``tiny_baseline`` recipe: first by the code before banding (commit d49c415),
 to prove banding changed nothing; re-recorded when the JPEG signal's tables changed on
-purpose, and when the style profile stopped weighing features approved art never varies.
+purpose, when the style profile stopped weighing features approved art never varies, and
+when the halo signal joined (every other signal unchanged, checked by name).
 Rewrite it only on purpose: ``python tests/test_large_images.py --record``.
 """
 
