@@ -158,6 +158,10 @@ def test_failing_messages_use_the_artists_words() -> None:
     )
     assert describe("fringe", 0.8, where, centre=0.0).startswith("dark semi-transparent fringe")
     assert describe("fringe", -0.5, where, centre=0.0).startswith("light semi-transparent")
+    assert describe("halo", 0.41, where) == (
+        "light halo on the alpha edge: 41% of the edge pixels lit to white "
+        "(colour divided by alpha twice?) around x=3 y=4 5x6"
+    )
     assert "only 15 colours" in describe("few_colours", -np.log(16), where)
     assert describe("few_colours", 0.0, where).startswith("nothing visible")
     assert describe("hole", 20.0, where) == "hole in the alpha at x=3 y=4 5x6"
