@@ -63,6 +63,7 @@ def fit_document_frequency(images: Iterable[np.ndarray]) -> tuple[np.ndarray, np
 
 
 UNSEEN = 12.0  # rarity of a colour no approved sprite uses: rarer than 1 in 160,000 sprites
+DENSE_AFTER = 1 << 20  # pixels looked up before a rarity table builds its dense array
 
 
 class RarityTable:
@@ -77,16 +78,25 @@ class RarityTable:
         self.bins = np.asarray(bins, dtype=np.int64)
         share = (np.asarray(counts, dtype=np.float64) + 0.5) / (n_images + 1.0)
         self.rarity = np.clip(-np.log(share), 0.0, UNSEEN).astype(np.float32)
-        # every bin's rarity in one array (4 MB): a lookup is a gather, not a binary search
+        # once a scan or a sheet has looked up DENSE_AFTER pixels, every bin's rarity in one
+        # array (4 MB): a lookup is then a gather, not a binary search. A one-file hook
+        # never pays the 10 ms of filling it.
         self._all: np.ndarray | None = None
-        if self.bins.size == 0 or (self.bins.min() >= 0 and self.bins.max() < N_BINS):
-            self._all = np.full(N_BINS, UNSEEN, dtype=np.float32)
-            self._all[self.bins[::-1]] = self.rarity[::-1]  # a repeated bin: its first entry
+        self._looked = 0
+        self._dense = self.bins.size == 0 or (self.bins.min() >= 0 and self.bins.max() < N_BINS)
 
     def lookup(self, q: np.ndarray) -> np.ndarray:
         """Rarity of each colour bin in ``q`` (see :func:`colour_bins`), same shape."""
+        if self._all is None and self._dense:
+            self._looked += q.size
+            if self._looked >= DENSE_AFTER:
+                table = np.full(N_BINS, UNSEEN, dtype=np.float32)
+                table[self.bins[::-1]] = self.rarity[::-1]  # a repeated bin: its first entry
+                self._all = table
         if self._all is not None:
             return self._all[q]
+        if self.bins.size == 0:
+            return np.full(q.shape, UNSEEN, dtype=np.float32)
         idx = np.minimum(np.searchsorted(self.bins, q), self.bins.size - 1)
         return np.where(self.bins[idx] == q, self.rarity[idx], np.float32(UNSEEN))
 

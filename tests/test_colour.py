@@ -52,3 +52,22 @@ def test_pair_table_finds_a_seam_of_known_colours() -> None:
     keys, horizontal, vertical = colour_pairs(colour_bins(seam))
     assert keys.shape == (16,) and horizontal.shape == (8, 7) and vertical.shape == (7, 8)
     assert horizontal[:, 2].all() and horizontal[:, 5].all() and not vertical.any()
+
+
+def test_rarity_lookup_is_the_same_before_and_after_the_dense_table() -> None:
+    """A one-file check binary-searches the approved bins; a scan switches to the dense
+    4 MB table after DENSE_AFTER pixels: the same rarities either way."""
+    from sprite_lint.colour import DENSE_AFTER, N_BINS, UNSEEN, RarityTable
+
+    rng = np.random.default_rng(3)
+    bins = np.unique(rng.integers(0, N_BINS, 3000))
+    table = RarityTable(bins, rng.integers(1, 40, bins.size), 50)
+    q = rng.integers(0, N_BINS, (64, 64))
+    q.flat[:500] = bins[:500]
+    sparse = table.lookup(q)
+    assert table._all is None
+    table.lookup(np.zeros(DENSE_AFTER, np.int64))
+    assert table._all is not None
+    assert np.array_equal(table.lookup(q), sparse)
+    empty = RarityTable(np.zeros(0, np.int64), np.zeros(0, np.int64), 5)
+    assert (empty.lookup(q) == UNSEEN).all()

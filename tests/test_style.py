@@ -33,3 +33,14 @@ def test_a_feature_the_approved_art_never_varies_takes_no_part() -> None:
     shifted = fit.centre.copy()
     shifted[PROFILE.index("saturation")] += 1.0  # ten robust units on a feature that varies
     assert fit.distance(shifted) > 3
+
+
+def test_median_is_numpys() -> None:
+    from sprite_lint.style import _median
+
+    rng = np.random.default_rng(1)
+    for n in [1, 2, 3, 4, 7, 10, 255, 256, 4096]:
+        for _ in range(10):
+            v = (rng.random(n) * 255).astype(np.float32)
+            v[: n // 3] = v[0]  # ties, as flat colour has
+            assert _median(v.copy()) == float(np.median(v))
