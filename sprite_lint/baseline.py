@@ -39,7 +39,7 @@ from sprite_lint.standardize import Standardizer
 from sprite_lint.style import StyleProfile
 
 FORMAT_NAME = "sprite-lint-baseline"
-FORMAT_VERSION = 7  # 6: enclosed lone pixels are detail; 7: the halo signal
+FORMAT_VERSION = 8  # 6: enclosed lone pixels are detail; 7: halo; 8: outline for off_centre
 MANIFEST = "manifest.json"
 MODEL = "model.onnx"
 REFERENCE = "reference.npz"

@@ -4,8 +4,8 @@ In a real art set every new sprite is new content, so "unlike the approved sprit
 normal. What a broken export or edit leaves behind looks alike on any subject: an opaque
 background, lone pixels in the transparent area, a hole punched in the alpha, a dark or
 light fringe from a premultiplied/straight alpha mix-up, soft resampled edges, a JPEG's
-quantisation, a palette pass that dropped the colours, content pushed off-centre. Each signal
-here measures one such mark directly on the pixels (numpy only: ``check`` runs this),
+quantisation, a palette pass that dropped the colours, a sprite outlined unlike its set.
+Each signal here measures one such mark directly on the pixels (numpy only: ``check`` runs this),
 and calibration learns from the approved art how much of it is normal.
 
 Every function takes a uint8 ``(H, W, 4)`` straight-alpha sprite and returns
@@ -29,6 +29,7 @@ SEMI_LO, SEMI_HI = 8, 247  # semi-transparent: neither almost clear nor almost s
 FRINGE_RIDGE = 10.0  # in log(alpha) squared: the evidence a fringe slope needs
 HALO_SHADE = 230  # a channel its solid neighbours keep below this is not white there
 HALO_PRIOR = 20  # edge pixels: the evidence a halo share needs
+NEAR_BLACK = 0.12  # Rec. 709 luma below which a pixel is near black (an outline's ink)
 NOISE_LO, NOISE_HI = 3 / 255, 48 / 255  # luminance steps of JPEG ringing and dither
 # A large sprite (a 4096x4096 sheet) is measured in row bands of about this many pixels,
 # so that temporaries take a few MB, not GB; a sprite of up to this size is one band.
@@ -605,18 +606,34 @@ def colour_poverty(rgba: np.ndarray) -> tuple[float, Box]:
     return float(-np.log(distinct + 1)), _whole(rgba)
 
 
-def off_centre(rgba: np.ndarray) -> tuple[float, Box]:
-    """Content pushed off its place: the larger of |left - right| and |top - bottom| margin
-    of the visible (alpha >= 128) pixels' bounding box, in pixels; a sprite cut at an
-    edge counts that edge's margin as 0."""
-    half = rgba[..., 3] >= 128
-    rows, cols = half.any(axis=1), half.any(axis=0)
-    h, w = half.shape
-    if not rows.any():
+def _outline_map(rgba: np.ndarray) -> np.ndarray:
+    """0 for most pixels, 1 for a pixel of the silhouette's outline (alpha >= 128 with a
+    4-neighbour below 128, or on the image's border), 2 for an outline pixel that is near
+    black (Rec. 709 luma below NEAR_BLACK). ``(H, W)`` uint8."""
+    shown = rgba[..., 3] >= 128
+    p = np.pad(shown, 1)
+    inside = p[:-2, 1:-1] & p[2:, 1:-1] & p[1:-1, :-2] & p[1:-1, 2:]
+    rim = shown & ~inside
+    return rim.astype(np.uint8) + (rim & (luminance(rgba) < NEAR_BLACK))
+
+
+def dark_outline(rgba: np.ndarray) -> tuple[float, Box]:
+    """Share of the silhouette's outline that is near black, in [0, 1].
+
+    Whether an art set draws a dark outline around its sprites is part of its style, and
+    the same in every sprite of it, whatever the subject: OpenMoji's are black, JoyPixels'
+    and EmojiOne's are coloured. A sprite from another set shows it first. The outline is
+    the visible pixels (alpha >= 128) with a 4-neighbour that is not (the image's border
+    counts as clear); 0 for a sprite of fewer than 8 visible pixels. A signed signal:
+    calibration judges its distance from the approved art's median (an outline where the
+    set has none, or none where it has one).
+    """
+    m = banded(_outline_map, rgba, halo=1)  # 4-neighbours: one row of context
+    if int(np.count_nonzero(rgba[..., 3] >= 128)) < 8:
         return 0.0, _whole(rgba)
-    (top, y1), (left, x1) = _span(rows), _span(cols)
-    right, bottom = w - 1 - x1, h - 1 - y1
-    return float(max(abs(left - right), abs(top - bottom))), _bbox(half, rgba)
+    n_rim = int(np.count_nonzero(m))
+    dark = m == 2
+    return float(np.count_nonzero(dark) / max(n_rim, 1)), _bbox(m > 0, rgba)
 
 
 CRAFT_FUNCTIONS = {  # signal name -> function, in signals.CRAFT_SIGNALS order
@@ -628,7 +645,7 @@ CRAFT_FUNCTIONS = {  # signal name -> function, in signals.CRAFT_SIGNALS order
     "soft": soft_edges,
     "jpeg": jpeg_quantisation,
     "few_colours": colour_poverty,
-    "off_centre": off_centre,
+    "outline": dark_outline,
     "cut": cut_edge,
 }
 

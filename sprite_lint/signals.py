@@ -23,12 +23,13 @@ CRAFT_SIGNALS = (
     "soft",
     "jpeg",
     "few_colours",
-    "off_centre",
+    "outline",
     "cut",
 )
 SET_SIGNALS = ("palette", "style")
 SIGNALS = MODEL_SIGNALS + CRAFT_SIGNALS + SET_SIGNALS
-TWO_SIDED = frozenset({"fringe"})  # darker or lighter edges are both wrong
+# darker or lighter edges, an outline where the set has none or none where it has one
+TWO_SIDED = frozenset({"fringe", "outline"})
 # shares whose tail is fitted on the log-odds scale (sprite_lint.standardize)
 LOGIT_SCALE = frozenset({"palette"})
 
@@ -71,7 +72,7 @@ SCALE_FLOOR = {
     "soft": 0.1,  # pixels of alpha edge width
     "jpeg": 1.0,  # standard errors of lattice fit
     "few_colours": 0.15,  # log of the number of colours
-    "off_centre": 1.0,  # pixels
+    "outline": 0.1,  # share of the silhouette's outline that is near black
     "cut": 0.05,  # share of one image edge that is opaque
     "palette": 0.25,  # log-odds of the share of solid pixels in colours no approved sprite uses
     "style": 1e-6,
@@ -92,7 +93,7 @@ SIGNAL_LABELS = {
     "soft": "blurred edges (resampled?) or semi-transparent where the approved art is solid",
     "jpeg": "JPEG artifacts (saved as JPEG on the way?)",
     "few_colours": "colours reduced to a small palette (a lossy palette pass?)",
-    "off_centre": "content off its usual place (a bad crop on export?)",
+    "outline": "outline unlike the approved set's (another art set?)",
     "cut": "content cut off at the edge of the image (a bad crop on export?)",
     "palette": "colours not in the approved palette",
     "style": "style unlike the approved set",
@@ -115,7 +116,7 @@ SIGNAL_CHECKS = {
     "soft": "edge sharpness (blur, resampling)",
     "jpeg": "JPEG compression (the 8x8 quantisation a JPEG leaves)",
     "few_colours": "number of colours (lossy palette)",
-    "off_centre": "placement in the frame (crop)",
+    "outline": "dark outline as the approved set draws it (or not)",
     "cut": "a margin at every edge (crop)",
     "palette": "colours in the approved palette",
     "style": "style of the approved set",
@@ -165,8 +166,10 @@ SIGNAL_HELP = {
     "artifacts that brings. Re-export from the source file as lossless PNG.",
     "few_colours": "The sprite uses far fewer colours than the approved art: a lossy palette "
     "pass (pngquant, 'save as 8-bit'). Re-export without colour reduction.",
-    "off_centre": "The content sits off the place the approved art keeps it, by the number "
-    "of pixels given: a bad crop or canvas resize on export.",
+    "outline": "The share of the sprite's outline drawn in near-black ink is unlike the "
+    "approved art's: a dark outline where the set has none, or none where it has one. "
+    "Every sprite of an art set is outlined (or not) the same way, whatever it shows: the "
+    "sprite may come from another set." + _TODO,
     "cut": "Content runs into the edge of the image where the approved art keeps a margin: "
     "the sprite was cut off by a crop. Re-export with the full canvas.",
     "palette": "A share of the solid pixels uses exact colours that no approved sprite uses: "
@@ -224,8 +227,16 @@ def describe(name: str, value: float, region: _Box, centre: float = 0.0) -> str:
         if n == 0:
             return "nothing visible: the sprite is fully transparent"
         return f"only {n} colour{'s' if n != 1 else ''}: reduced to a small palette (a lossy palette pass?)"
-    if name == "off_centre":
-        return f"content off its usual place by {value:.0f} px (a bad crop on export?); content at {where}"
+    if name == "outline":
+        if value > centre:
+            return (
+                f"dark outline where the approved art has none ({value:.0%} of the outline is "
+                f"near black: another art set?) around {where}"
+            )
+        return (
+            f"no dark outline where the approved art has one ({value:.0%} of the outline is "
+            f"near black: another art set?) around {where}"
+        )
     if name == "cut":
         if region.h == 1:
             side = "top" if region.y == 0 else "bottom"

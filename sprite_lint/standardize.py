@@ -14,7 +14,7 @@ alike. A signal whose excesses are heavy (new content is normal) is compressed; 
 approved art never shows (an opaque background) is expanded, down to ``SCALE_FLOOR``: the
 smallest change in the signal's own unit that an artist would call a defect (for signals
 with no natural unit, RELATIVE_FLOOR of their tail start). Two-sided
-signals (``fringe``: darker *or* lighter edges) are measured as the distance from the
+signals (``fringe``: darker *or* lighter edges; ``outline``) are measured as the distance from the
 approved median first. A share whose tail on approved art is heavy (``palette``: a new
 sprite of a flat-palette set may bring a new colour for most of its area) is taken on
 its log-odds scale ``log((p + e) / (1 + e - p))``, ``e = LOGIT_EPS``, before its tail is

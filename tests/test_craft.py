@@ -249,12 +249,28 @@ def test_colour_poverty_rises_after_a_palette_pass() -> None:
     assert craft.colour_poverty(quantised)[0] > craft.colour_poverty(im)[0] + 1.0
 
 
-def test_off_centre_measures_margin_imbalance() -> None:
-    im = disc()
-    assert craft.off_centre(im)[0] <= 1
-    shifted = np.zeros_like(im)
-    shifted[:, 3:] = im[:, :-3]
-    assert craft.off_centre(shifted)[0] >= 5
+def test_dark_outline_is_the_share_of_the_silhouette_drawn_in_near_black() -> None:
+    """A coloured disc has no dark outline; the same disc inked with a black ring (as
+    OpenMoji draws) has one all round; a dark object is its own outline."""
+    im = disc(r=12, aa=False)
+    assert craft.dark_outline(im)[0] == 0.0
+    inked = im.copy()
+    ring = (im[..., 3] == 255) & (disc(r=10, aa=False)[..., 3] == 0)
+    inked[ring] = (10, 10, 10, 255)
+    value, box = craft.dark_outline(inked)
+    assert value == 1.0
+    assert box.w == box.h == 24  # the silhouette's outline, all round (r = 12)
+    half = im.copy()
+    half[ring & (np.arange(32)[None, :] < 16)] = (10, 10, 10, 255)  # the left half inked
+    assert 0.4 < craft.dark_outline(half)[0] < 0.6
+    assert craft.dark_outline(np.zeros((16, 16, 4), np.uint8))[0] == 0.0
+
+
+def test_dark_outline_is_the_same_computed_in_row_bands() -> None:
+    rng = np.random.default_rng(9)
+    im = rng.integers(0, 256, (900, 700, 4), dtype=np.uint8)
+    m = craft._outline_map(im)
+    assert craft.dark_outline(im)[0] == np.count_nonzero(m == 2) / np.count_nonzero(m)
 
 
 def test_cut_edge_finds_the_edge_content_runs_into() -> None:

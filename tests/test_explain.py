@@ -162,6 +162,10 @@ def test_failing_messages_use_the_artists_words() -> None:
         "light halo on the alpha edge: 41% of the edge pixels lit to white "
         "(colour divided by alpha twice?) around x=3 y=4 5x6"
     )
+    assert describe("outline", 0.9, where, centre=0.0).startswith(
+        "dark outline where the approved art has none (90% of the outline is near black"
+    )
+    assert describe("outline", 0.1, where, centre=1.0).startswith("no dark outline where")
     assert "only 15 colours" in describe("few_colours", -np.log(16), where)
     assert describe("few_colours", 0.0, where).startswith("nothing visible")
     assert describe("hole", 20.0, where) == "hole in the alpha at x=3 y=4 5x6"
