@@ -165,3 +165,33 @@ def test_copies_of_one_sprite_share_a_group_with_their_sheets() -> None:
             assert all(j in fold for j in np.flatnonzero(merged == merged[i]))
     # without copies nothing changes
     assert same_pixels_together([a, b, c], np.array([0, 1, 2])).tolist() == [0, 1, 2]
+
+
+def test_sets_outlined_and_not_are_two_styles() -> None:
+    """Sprites outlined in black ink mixed with sprites that are not (two vendors' sets)
+    are named as two styles; a set of either kind alone is one style."""
+    import numpy as np
+
+    from sprite_lint.calibrate import mixed_styles, outline_split
+
+    yy, xx = np.mgrid[0:32, 0:32]
+    rng = np.random.default_rng(0)
+
+    def sprite(r: float, inked: bool) -> np.ndarray:
+        d = np.hypot(yy - 16, xx - 16)
+        im = np.zeros((32, 32, 4), np.uint8)
+        im[d <= r] = (*rng.integers(60, 255, 3), 255)
+        if inked:
+            im[(d <= r) & (d > r - 2)] = (8, 8, 8, 255)
+        return im
+
+    plain = [sprite(8 + i % 6, False) for i in range(30)]
+    inked = [sprite(8 + i % 6, True) for i in range(30)]
+    names = [f"a/{i}.png" for i in range(30)] + [f"b/{i}.png" for i in range(30)]
+    warning = outline_split(plain + inked, names)
+    assert warning is not None and "two art styles" in warning
+    assert "30 without a dark outline, like a/0.png" in warning
+    assert "30 outlined in dark ink, like b/0.png" in warning
+    assert mixed_styles(plain + inked, names, seed=0) == warning
+    assert outline_split(plain + inked[:5], names[:35]) is None  # a few dark objects
+    assert outline_split(inked, names[30:]) is None and outline_split(plain, names) is None
