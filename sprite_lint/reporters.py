@@ -104,13 +104,13 @@ def _table_columns(report: CheckReport, rows: list[FileResult]) -> list[tuple[st
     """Every column (header, one cell per row) of the table, before fitting the width."""
     diff = any(r.change is not None for r in report.results)
     cols: dict[str, list[Text]] = {"File": [Text(r.label) for r in rows]}
-    if diff:  # --changed-since: how the edit moved the score, instead of the signal
+    if diff:  # --changed-since: how the edit moved the score, too
         cols["Change"] = [Text(r.change or "") for r in rows]
     cols["Result"] = [Text(STATUS_LABEL[r.status], style=_STYLE[r.status]) for r in rows]
+    # the signal behind a failing score: what is wrong, in one word
+    cols["Signal"] = [Text(r.driver if r.status == "fail" and r.driver else "") for r in rows]
     if diff:
         cols["Was"] = [Text(fmt_num(r.previous_score)) for r in rows]
-    else:  # the signal behind a failing score: what is wrong, in one word
-        cols["Signal"] = [Text(r.driver if r.status == "fail" and r.driver else "") for r in rows]
     cols["Score"] = [Text(fmt_num(r.score)) for r in rows]
     if diff:
         cols["Δ"] = [Text(fmt_signed(r.score_change)) for r in rows]

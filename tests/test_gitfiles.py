@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from sprite_lint.cli import app
 from sprite_lint.gitfiles import changed_pngs, tracked_pngs
+from sprite_lint.signals import SIGNALS
 from sprite_lint.synth import inject, make_family
 from tests.conftest import write_rgba
 
@@ -83,6 +84,9 @@ def test_diff_table(repo: Path) -> None:
     assert r.exit_code == 1
     header = next(line for line in r.output.splitlines() if "File" in line)
     assert "Change" in header and "Was" in header and "Δ" in header
+    assert "Signal" in header  # what is wrong, as in every table
+    placeholder = next(line for line in r.output.splitlines() if "placeholder.png" in line)
+    assert "FAIL" in placeholder and any(s in placeholder.split() for s in SIGNALS)
     hero = next(
         line for line in r.output.splitlines() if "hero1.png" in line and "modified" in line
     )
