@@ -217,21 +217,29 @@ def _with_log_lines(console: Console, run: Callable[..., T]) -> T:
     """Progress as plain lines for logs: no redrawn bar, no escape codes."""
     import time
 
-    state = {"label": "", "start": 0.0, "next": 0}
+    state = {"label": "", "start": 0.0, "next": 0, "first": 0.0, "first_step": 0}
 
     def on_phase(label: str) -> None:
-        state.update(label=label, start=time.monotonic(), next=0)
+        state.update(label=label, start=time.monotonic(), next=0, first=0.0, first_step=0)
         console.print(f"{label}: started", highlight=False)
 
     def on_step(step: int, total: int, loss: float) -> None:
+        now = time.monotonic()
+        if not state["first_step"]:  # the first step pays the warm-up: time from after it
+            state.update(first=now, first_step=step)
         if step < state["next"] and step != total:
             return
         state["next"] = step + max(1, total // 10)
-        spent = time.monotonic() - state["start"]
-        left = spent / step * (total - step) if step else 0.0
+        spent = now - state["start"]
+        done = step - state["first_step"]
+        if step >= total:
+            left = "0 s left"
+        elif done:
+            left = f"about {(now - state['first']) / done * (total - step):.0f} s left"
+        else:
+            left = "estimating the time left"
         console.print(
-            f"{state['label']}: step {step}/{total}, loss {loss:.4f}, "
-            f"{spent:.0f} s so far, about {left:.0f} s left",
+            f"{state['label']}: step {step}/{total}, loss {loss:.4f}, {spent:.0f} s so far, {left}",
             highlight=False,
         )
 

@@ -183,6 +183,9 @@ def test_calibrate_end_to_end_and_refusals(runner: CliRunner, tmp_path: Path) ->
     # stderr is not a terminal here: plain progress lines with the time left, no bar
     assert "fold 1/5: started" in r.output and "fold 5/5: step" in r.output
     assert "s left" in r.output and "\x1b[" not in r.output
+    # the first step's warm-up is not extrapolated into an estimate
+    lines = r.output.splitlines()
+    assert all("0 s left" in line for line in lines if ": step 1/1," in line)
 
     few = tmp_path / "few"
     for i, im in enumerate(make_family("icons", 5, seed=1)):
