@@ -65,10 +65,12 @@ def _detail(r: FileResult) -> str:
         return r.message
     if r.score is None or r.threshold is None:  # a sheet fault: no score, its message says it
         return f"{where}{r.message}"
+    from sprite_lint.reporters import fmt_p
+
     what = "frame" if r.frame is not None else "sprite"
     return (
         f"{where}{r.message}: score {r.score:.3g} over the limit {r.threshold:.3g} "
-        f"(p = {r.p_value:.2g}); the {what} does not look like the approved art"
+        f"(p = {fmt_p(r.p_value)}); the {what} does not look like the approved art"
     )
 
 
@@ -287,7 +289,7 @@ def _md_code(text: str) -> str:
 
 def to_markdown(report: CheckReport) -> str:
     """A Markdown summary (pull-request comments, ``$GITHUB_STEP_SUMMARY``)."""
-    from sprite_lint.reporters import sorted_results, summary_line
+    from sprite_lint.reporters import fmt_p, sorted_results, summary_line
 
     def num(v: float | None) -> str:
         return "–" if v is None else f"{v:.3g}"
@@ -305,6 +307,6 @@ def to_markdown(report: CheckReport) -> str:
         msg = "" if r.status == "pass" and not r.approved else _md_text(r.message)
         out.append(
             f"| {_md_code(r.label)} | {icon[r.status]} | {num(r.score)} | {num(r.threshold)} | "
-            f"{num(r.p_value)} | {msg} |"
+            f"{fmt_p(r.p_value) if r.p_value is not None else num(None)} | {msg} |"
         )
     return "\n".join(out) + "\n"

@@ -391,3 +391,18 @@ def test_machine_formats_are_repository_relative_from_a_subfolder(
         assert "art/sub/bad" in r.stdout, fmt  # relative to the repository's top
     table = runner.invoke(app, ["check", "sub", "-b", str(tiny_baseline)], env=ENV)
     assert "sub/bad one.png" in table.output  # the table stays relative to where you are
+
+
+def test_p_values_read_as_in_the_table_in_every_format() -> None:
+    """A p-value beyond what calibration can tell apart is `<1e-6` in the table, the
+    Markdown summary and the annotations alike, never `9e-12`."""
+    from sprite_lint.check import CheckReport, FileResult
+    from sprite_lint.formats import to_github, to_markdown
+
+    row = FileResult(
+        path="a.png", status="fail", message="hole in the alpha", score=40.0, threshold=5.0
+    )
+    row.p_value = 8.97e-12
+    report = CheckReport("b", 0.01, 5.0, "tail", 60, [row])
+    for text in (to_markdown(report), to_github(report)):
+        assert "<1e-6" in text and "e-12" not in text
