@@ -82,6 +82,14 @@ def _quiet_stdout() -> None:
         os.close(devnull)
 
 
+def _say(console: Console, msg: str) -> None:
+    """``msg`` word-wrapped to the console's width, with no trailing space on any line
+    (rich keeps the space it broke at; logs and files show it)."""
+    from sprite_lint.reporters import _print_wrapped
+
+    _print_wrapped(console, Text(msg))
+
+
 def _warn(msg: str) -> None:
     _console(stderr=True).print(Text.assemble(("warning: ", "yellow"), msg), soft_wrap=True)
 
@@ -252,13 +260,13 @@ def _report_calibration(result: Any, where: str, console: Console) -> None:
     for w in result.warnings:
         _warn(w)
     cal = result.calibration
-    console.print(
+    _say(
+        console,
         f"Calibrated on {result.n_sprites} approved sprites ({result.split} conformal, "
         + (f"{result.world} processes, " if result.world > 1 else "")
         + f"{cal.n} calibration scores): threshold {cal.threshold:.3f} for alpha {cal.alpha}"
         + (" (tail-extrapolated)" if cal.method == "tail" else "")
         + f".\nWrote {where}/. Commit it: git add {where}",
-        highlight=False,
     )
 
 
@@ -711,19 +719,19 @@ def _status_of(base: Any) -> int:
     console = _console()
     made_with = m.get("tool_version")
     cal = base.calibration
-    console.print(
+    _say(
+        console,
         f"{base.path}: verified (format {m['format_version']}); calibrated on "
         f"{m['split']['n_approved']} sprites, alpha {cal.alpha}, threshold {cal.threshold:.3f}"
         + (" (tail-extrapolated)" if cal.method == "tail" else ""),
-        highlight=False,
     )
     if made_with == __version__:
         console.print(f"made with sprite-lint {made_with}, the installed version", highlight=False)
     else:
-        console.print(
+        _say(
+            console,
             f"made with sprite-lint {made_with}; installed is {__version__}: recalibrate "
             "to use this version's model",
-            highlight=False,
         )
     root = _repo_root_or_none() or Path.cwd()
     stale = 0

@@ -186,6 +186,7 @@ def test_calibrate_end_to_end_and_refusals(runner: CliRunner, tmp_path: Path) ->
     # the first step's warm-up is not extrapolated into an estimate
     lines = r.output.splitlines()
     assert all("0 s left" in line for line in lines if ": step 1/1," in line)
+    assert not [line for line in lines if line.endswith(" ")]  # logs and files show them
 
     few = tmp_path / "few"
     for i, im in enumerate(make_family("icons", 5, seed=1)):
