@@ -85,9 +85,9 @@ def _quiet_stdout() -> None:
 def _say(console: Console, msg: str) -> None:
     """``msg`` word-wrapped to the console's width, with no trailing space on any line
     (rich keeps the space it broke at; logs and files show it)."""
-    from sprite_lint.reporters import _print_wrapped
+    from sprite_lint.reporters import print_wrapped
 
-    _print_wrapped(console, Text(msg))
+    print_wrapped(console, msg)
 
 
 def _warn(msg: str) -> None:
@@ -948,7 +948,7 @@ def demo(
         from sprite_lint.demo import run_demo
 
         console = _console()
-        console.print(f"Generating the dSprites-style data set in {out}/ ({n} per set) ...")
+        _say(console, f"Generating the dSprites-style data set in {out}/ ({n} per set) ...")
         result = _with_progress(
             _console(stderr=True),
             lambda on_phase, on_step: run_demo(

@@ -16,6 +16,7 @@ from sprite_lint.check import check_files
 from sprite_lint.discovery import expand_paths
 from sprite_lint.errors import UsageError
 from sprite_lint.evaluate import SCORE_NAMES, Evaluation, evaluate_results
+from sprite_lint.reporters import print_trimmed, print_wrapped
 
 if TYPE_CHECKING:
     from sprite_lint.demo import DemoResult
@@ -73,11 +74,11 @@ def render_evaluation(ev: Evaluation, console: Console) -> None:
         table.add_row(
             g.name, str(g.n), f"{g.auroc['combined']:.3f}", f"{g.detection_rate:.1%}", best
         )
-    console.print(table)
-    console.print(
+    print_trimmed(console, table)
+    print_wrapped(
+        console,
         f"False alarms on {ev.n_normal} held-out normals: {ev.false_alarm_rate:.1%} "
         f"(alpha {ev.alpha}, threshold {ev.threshold:.3f})",
-        highlight=False,
     )
 
 
@@ -104,12 +105,12 @@ def render_demo(result: DemoResult, console: Console) -> None:
         f"{ARTICLE['detected']}/{ARTICLE['anomalies']} = {ARTICLE['detected'] / ARTICLE['anomalies']:.1%}",
         f"{ARTICLE['false_alarms']}/{ARTICLE['normals']} = {ARTICLE['false_alarms'] / ARTICLE['normals']:.1%}",
     )
-    console.print(table)
+    print_trimmed(console, table)
     cal = result.calibration.calibration
-    console.print(
+    print_wrapped(
+        console,
         f"Combined AUROC {g.auroc['combined']:.4f}. Calibrated in {result.seconds_calibrate:.0f} s "
         f"({cal.method} threshold {cal.threshold:.3f} from {cal.n} held-out approved sprites); "
         f"checked {ev.n_normal + n_bad} sprites in {result.seconds_check:.1f} s. "
         f"Files and baseline: {result.out}/",
-        highlight=False,
     )

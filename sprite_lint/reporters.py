@@ -203,6 +203,24 @@ def notice_text(notice: Notice) -> Text:
     return Text.assemble(label, notice.message)
 
 
+def print_trimmed(console: Console, renderable: Any) -> None:
+    """Print a rich renderable (a table) line by line with no trailing spaces: rich pads
+    every line to the table's width, and a centred title or a folded cell leaves lines
+    of spaces that logs, files and pre-commit show."""
+    for line in console.render_lines(renderable, console.options, pad=False):
+        text = Text()
+        for seg in line:
+            if not seg.control:
+                text.append(seg.text, seg.style)
+        text.rstrip()
+        console.print(text, soft_wrap=True, highlight=False)
+
+
+def print_wrapped(console: Console, message: str) -> None:
+    """A plain message, word-wrapped with no trailing spaces (see ``_print_wrapped``)."""
+    _print_wrapped(console, Text(message))
+
+
 def _print_wrapped(console: Console, text: Text) -> None:
     """Word-wrapped to the console's width with no trailing spaces on any line (rich keeps
     the space it broke at; logs and pre-commit show it)."""

@@ -55,4 +55,5 @@ def test_demo_command_prints_auroc_and_rates(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     assert "Combined AUROC" in r.output and "article (training images)" in r.output
     assert "670/1001" in r.output
+    assert not [line for line in r.output.splitlines() if line.endswith(" ")]  # logs show them
     assert (tmp_path / "d" / "baseline" / "model.onnx").is_file()

@@ -36,6 +36,7 @@ def test_evaluate_command_table_json_and_plots(tiny_baseline: Path, tmp_path: Pa
     table = runner.invoke(app, [*args, "--plots", str(tmp_path / "plots")], env={"COLUMNS": "120"})
     assert table.exit_code == 0, table.output
     assert "checkerboard" in table.output and "False alarms" in table.output
+    assert not [line for line in table.output.splitlines() if line.endswith(" ")]
     assert (tmp_path / "plots" / "roc.png").stat().st_size > 1000
     assert (tmp_path / "plots" / "distributions.png").stat().st_size > 1000
     doc = json.loads(runner.invoke(app, [*args, "-f", "json"]).stdout)
