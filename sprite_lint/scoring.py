@@ -406,8 +406,11 @@ class Scorer:
                 x = np.zeros((4, y1 - y0, x1 - x0), dtype=np.float32)  # padded: transparent
                 part = rgba[y0:y1, x0:x1]
                 x[:, : part.shape[0], : part.shape[1]] = premultiply(part)
-                # a tile like one before (empty space, a repeated pattern): the same output
-                key = (x.shape, hashlib.blake2b(x.tobytes(), digest_size=20).digest())
+                # a tile like one before (empty space, a repeated pattern): the same output.
+                # The input is a function of the uint8 pixels and the padded shape: hash
+                # those (a quarter of the float tile's bytes)
+                digest = hashlib.blake2b(np.ascontiguousarray(part).data, digest_size=20)
+                key = (x.shape, part.shape, digest.digest())
                 if key in seen:
                     recon, z = seen[key]
                 else:

@@ -316,3 +316,16 @@ def test_solid_pixels_and_distinct_match_numpy_indexing_and_unique() -> None:
         assert np.array_equal(keys, craft.colour_keys(want))
         all_keys = craft.colour_keys(im.reshape(-1, 4))
         assert np.array_equal(craft._distinct(all_keys), np.unique(all_keys))
+
+
+def test_between_blocks_is_the_cumulative_or_both_ways() -> None:
+    """The bounds form gives exactly the cumulative OR along each axis, both directions."""
+    rng = np.random.default_rng(11)
+    for _ in range(300):
+        h, w = rng.integers(1, 30, 2)
+        block = rng.random((h, w)) < rng.random() * 0.4
+        want = np.ones((h, w), dtype=bool)
+        for axis in (0, 1):
+            want &= np.logical_or.accumulate(block, axis=axis)
+            want &= np.flip(np.logical_or.accumulate(np.flip(block, axis), axis=axis), axis)
+        assert np.array_equal(craft._between_blocks(block), want)
