@@ -14,6 +14,7 @@ import numpy as np
 from sprite_lint.approvals import Approval
 from sprite_lint.baseline import Baseline
 from sprite_lint.cache import ResultCache
+from sprite_lint.craft import stray_points
 from sprite_lint.discovery import display_path
 from sprite_lint.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_PASS, ImageError, UsageError
 from sprite_lint.gitfiles import Changed, read_at
@@ -171,9 +172,9 @@ class Detector:
         self, names: Sequence[str], images: Sequence[np.ndarray], keep_maps: bool = False
     ) -> list[FileResult]:
         raws = self.scorer.score_many(images, keep_maps=keep_maps)
-        return [self._verdict(name, raw) for name, raw in zip(names, raws)]
+        return [self._verdict(n, raw, im) for n, raw, im in zip(names, raws, images)]
 
-    def _verdict(self, name: str, raw: RawScores) -> FileResult:
+    def _verdict(self, name: str, raw: RawScores, image: np.ndarray | None = None) -> FileResult:
         z = self.standardizer.transform(raw.as_vector())
         score, driver = combine(z)
         threshold = self.calibration.threshold
@@ -183,8 +184,12 @@ class Detector:
         region = raw.regions[driver]
         centre = self.standardizer.centre[SIGNALS.index(driver)]
         raw_value = float(raw.as_vector()[SIGNALS.index(driver)])
+        # stray pixels are named one by one (their box can span the whole sprite)
+        points = stray_points(image) if failed and driver == "stray" and image is not None else ()
         message = (
-            describe(driver, raw_value, region, centre) if failed else "looks like the approved art"
+            describe(driver, raw_value, region, centre, points)
+            if failed
+            else "looks like the approved art"
         )
         return FileResult(
             path=name,

@@ -182,6 +182,12 @@ def stray_pixels(rgba: np.ndarray) -> tuple[float, Box]:
     return float(stray.sum()), _bbox(stray, rgba)
 
 
+def stray_points(rgba: np.ndarray, limit: int = 4) -> tuple[tuple[int, int], ...]:
+    """``(x, y)`` of the first ``limit`` stray pixels (``stray_pixels``), row by row."""
+    ys, xs = np.nonzero(banded(_stray, rgba, halo=2 + STRAY_ENCLOSED))
+    return tuple((int(x), int(y)) for y, x in zip(ys[:limit], xs[:limit]))
+
+
 def _index_dtype(n: int) -> type[np.signedinteger]:
     return np.int32 if n < 2**31 - 1 else np.int64
 

@@ -187,13 +187,27 @@ class _Box(Protocol):
     h: int
 
 
-def describe(name: str, value: float, region: _Box, centre: float = 0.0) -> str:
+def describe(
+    name: str,
+    value: float,
+    region: _Box,
+    centre: float = 0.0,
+    points: Sequence[tuple[int, int]] = (),
+) -> str:
     """What is wrong, where and how much, for a failing row: ``name`` the driving signal,
-    ``value`` its raw value, ``region`` where it is worst (sprite pixels)."""
+    ``value`` its raw value, ``region`` where it is worst (sprite pixels); ``points``:
+    ``(x, y)`` of the first few stray pixels, named one by one."""
     where = f"x={region.x} y={region.y} {region.w}x{region.h}"
     if name == "stray":
         n = round(value)
-        return f"{n} stray pixel{'s' if n != 1 else ''} in the transparent area at {where}"
+        head = f"{n} stray pixel{'s' if n != 1 else ''} in the transparent area at "
+        if not points:
+            return head + where
+        named = [f"x={x} y={y}" for x, y in points[:n]]
+        rest = n - len(named)
+        if rest > 0:
+            return head + ", ".join(named) + f" and {rest} more (all within {where})"
+        return head + (", ".join(named[:-1]) + " and " if len(named) > 1 else "") + named[-1]
     if name == "background":
         return (
             f"opaque background where the approved art is transparent ({value:.0%} of the edge "

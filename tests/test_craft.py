@@ -43,6 +43,14 @@ def test_stray_pixels_counts_lone_and_paired_pixels_only() -> None:
     assert (box.x, box.y) == (1, 1) and box.w == 21
 
 
+def test_stray_points_are_the_stray_pixels_row_by_row() -> None:
+    bad = disc()
+    bad[1, 20] = bad[1, 21] = bad[30, 2] = (200, 60, 40, 255)
+    assert craft.stray_points(bad) == ((20, 1), (21, 1), (2, 30))
+    assert craft.stray_points(bad, limit=1) == ((20, 1),)
+    assert craft.stray_points(disc()) == ()
+
+
 def test_stray_pixels_inside_the_drawing_are_detail_outside_it_are_stray() -> None:
     """A lone pixel framed by the drawing on three sides (a rivet in a box, a dotted line)
     is drawn detail; the same pixel beside the box, in the open, is a stray pixel."""

@@ -153,6 +153,13 @@ def test_failing_messages_use_the_artists_words() -> None:
     where = Region(3, 4, 5, 6)
     assert describe("stray", 6.0, where) == "6 stray pixels in the transparent area at x=3 y=4 5x6"
     assert describe("stray", 1.0, where).startswith("1 stray pixel in")
+    # the pixels one by one: a box around spread-out strays can span the whole sprite
+    assert describe("stray", 3.0, where, points=[(1, 2), (30, 4), (9, 40)]) == (
+        "3 stray pixels in the transparent area at x=1 y=2, x=30 y=4 and x=9 y=40"
+    )
+    assert describe("stray", 6.0, where, points=[(1, 2), (30, 4)]).endswith(
+        "at x=1 y=2, x=30 y=4 and 4 more (all within x=3 y=4 5x6)"
+    )
     assert "opaque background where the approved art is transparent (100%" in describe(
         "background", 1.0, where
     )
