@@ -47,6 +47,21 @@ def median_run(cmd: list[str], repeat: int) -> tuple[float, int]:
     return statistics.median(r[0] for r in runs), max(r[1] for r in runs)
 
 
+def paired_runs(cmd: list[str], floor: list[str], repeat: int) -> tuple[float, float, int]:
+    """``cmd`` and ``floor`` run alternately ``repeat`` times each, so that the machine's
+    drift (20-40% over minutes here) falls on both alike: the median wall of each, and
+    ``cmd``'s peak RSS."""
+    runs, base = [], []
+    for _ in range(repeat):
+        base.append(timed(floor)[0])
+        runs.append(timed(cmd))
+    return (
+        statistics.median(r[0] for r in runs),
+        statistics.median(base),
+        max(r[1] for r in runs),
+    )
+
+
 def onnx_rate(model: Path, images: list[np.ndarray], repeat: int) -> float:
     """Sprites per second of onnxruntime alone on ``images`` (one size), in batches of the
     check path's ``BATCH``, input premultiplied beforehand: the network's own rate."""
@@ -117,31 +132,33 @@ def main() -> None:
     # hook latency
     write_pngs(heldout[:100], WORK / "hook")
     hook_files = sorted((WORK / "hook").glob("*.png"))
-    floor, _ = median_run([py, "-c", "import numpy, PIL.Image"], args.repeat)
-    torch_t, _ = median_run([py, "-c", "import torch"], args.repeat)
+    # every command alternates with the floor it is compared with (paired_runs): each
+    # ratio is of two medians taken over the same minutes
+    floor_cmd = [py, "-c", "import numpy, PIL.Image"]
+    torch_t, floor, _ = paired_runs([py, "-c", "import torch"], floor_cmd, args.repeat)
     lat_rows = [
         ['`python -c "import numpy, PIL.Image"` (floor)', f"{floor:.3f} s", "1.0x", ""],
         ['`python -c "import torch"`', f"{torch_t:.3f} s", f"{torch_t / floor:.1f}x", ""],
     ]
     for k in (1, 10, 100):
         files = [str(p) for p in hook_files[:k]]
-        wall, rss = median_run(
-            [sl, "check", "-b", str(baseline), "--no-cache", *files], args.repeat
-        )
+        cmd = [sl, "check", "-b", str(baseline), "--no-cache", *files]
+        wall, base, rss = paired_runs(cmd, floor_cmd, args.repeat)
         lat_rows.append(
             [
                 f"`sprite-lint check` {k} file(s)",
                 f"{wall:.3f} s",
-                f"{wall / floor:.1f}x",
+                f"{wall / base:.1f}x",
                 f"{rss} MB",
             ]
         )
         print(lat_rows[-1], flush=True)
     files = [str(p) for p in hook_files[:1]]
     median_run([sl, "check", "-b", str(baseline), *files], 1)  # fill the cache
-    wall, rss = median_run([sl, "check", "-b", str(baseline), *files], args.repeat)
+    cmd = [sl, "check", "-b", str(baseline), *files]
+    wall, base, rss = paired_runs(cmd, floor_cmd, args.repeat)
     lat_rows.append(
-        ["`sprite-lint check` 1 file, cached", f"{wall:.3f} s", f"{wall / floor:.1f}x", f"{rss} MB"]
+        ["`sprite-lint check` 1 file, cached", f"{wall:.3f} s", f"{wall / base:.1f}x", f"{rss} MB"]
     )
 
     # where a one-file check spends its time: import times of the top-level packages
@@ -253,7 +270,9 @@ Command: `{cmd}` ({machine()}). Wall-clock medians of {args.repeat} runs of the 
 (byte-compiled) `sprite-lint` in a fresh process; peak RSS from `/usr/bin/time -f %M`. The baseline is the
 demo's (64x64 dSprites-style sprites, default model).
 
-Hook latency (pre-commit on changed sprites, result cache off unless stated):
+Hook latency (pre-commit on changed sprites, result cache off unless stated). Each
+command's runs alternate with the floor's, and its ratio is to the floor's median over
+those same minutes (the floor row: its runs beside `import torch`):
 
 {table(["command", "wall", "vs floor", "peak RSS"], lat_rows)}
 
