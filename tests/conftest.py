@@ -76,6 +76,26 @@ def client_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def git(repo: Path, *args: str) -> str:
+    """``git -C repo ARGS``; its stdout. Raises CalledProcessError on failure."""
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True
+    ).stdout
+
+
+def commit_all(repo: Path, message: str) -> None:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", message)
+
+
+def init_repo(repo: Path, message: str) -> None:
+    """``git init`` on branch main with a fixed identity, and commit everything there."""
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.email", "t@example.com")
+    git(repo, "config", "user.name", "t")
+    commit_all(repo, message)
+
+
 class GitRepo:
     """A throw-away git repository with the tiny baseline configured."""
 

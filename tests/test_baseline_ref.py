@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import xml.etree.ElementTree as ET
 from html import unescape
 from pathlib import Path
@@ -21,22 +20,11 @@ from typer.testing import CliRunner
 from sprite_lint import baseline as bl
 from sprite_lint.cli import app
 from sprite_lint.synth import inject, make_family
-from tests.conftest import write_rgba
+from tests.conftest import commit_all, git, init_repo, write_rgba
 
 ENV = {"COLUMNS": "100", "NO_COLOR": "1"}
 NOTICE = "this change edits baselines/default: judged against main's; a reviewer must approve"
 BASE = Path("baselines") / "default"
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True
-    ).stdout
-
-
-def commit_all(repo: Path, message: str) -> None:
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", message)
 
 
 def loosen(baseline: Path) -> None:
@@ -64,10 +52,7 @@ def repo(
     for i, im in enumerate(sprites[:3]):
         write_rgba(repo / "art" / f"hero{i}.png", im)
     shutil.copytree(tiny_baseline, repo / BASE)
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "config", "user.email", "t@example.com")
-    git(repo, "config", "user.name", "t")
-    commit_all(repo, "art and baseline")
+    init_repo(repo, "art and baseline")
     git(repo, "checkout", "-q", "-b", "pr")
     monkeypatch.chdir(repo / "art")  # anywhere inside the repository
     return repo

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -15,13 +14,9 @@ from sprite_lint.cli import app
 from sprite_lint.gitfiles import changed_pngs, tracked_pngs
 from sprite_lint.signals import SIGNALS
 from sprite_lint.synth import inject, make_family
-from tests.conftest import write_rgba
+from tests.conftest import git, init_repo, write_rgba
 
 ENV = {"COLUMNS": "100", "NO_COLOR": "1"}
-
-
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
 
 
 @pytest.fixture
@@ -33,11 +28,7 @@ def repo(tmp_path: Path, tiny_baseline: Path, monkeypatch: pytest.MonkeyPatch) -
     write_rgba(repo / "art" / "old name.png", sprites[4])
     (repo / "art" / "notes.txt").write_text("not a sprite")
     shutil.copytree(tiny_baseline, repo / "baselines" / "default")
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "config", "user.email", "t@example.com")
-    git(repo, "config", "user.name", "t")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "approved art and baseline")
+    init_repo(repo, "approved art and baseline")
     # the change under review
     rng = np.random.default_rng(0)
     write_rgba(repo / "art" / "placeholder.png", inject(sprites[5], "checkerboard", rng))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +14,7 @@ from sprite_lint.calibrate import CalibrateOptions, calibrate, grouped_folds, gr
 from sprite_lint.cli import app
 from sprite_lint.sheets import GridSpec, SheetSettings
 from sprite_lint.synth import make_family
-from tests.conftest import write_rgba
+from tests.conftest import git, init_repo, write_rgba
 from tests.test_sheets import (  # noqa: F401 (the autouse fixture applies here too)
     _frames_the_tiny_baseline_passes,
     atlas_json,
@@ -78,10 +77,6 @@ def test_calibrate_on_three_tilesets(tmp_path: Path) -> None:
         calibrate([tmp_path / "approved"], tmp_path / "b2", CalibrateOptions(epochs=1, width=8))
 
 
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
-
-
 @pytest.fixture
 def repo(tmp_path: Path, tiny_baseline: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     repo = tmp_path / "game"
@@ -91,11 +86,7 @@ def repo(tmp_path: Path, tiny_baseline: Path, monkeypatch: pytest.MonkeyPatch) -
     (repo / "art" / "hero_run.json").write_text(atlas_json(rects, "hash", size=(192, 24)))
     write_rgba(repo / "art" / "single.png", held_out(9)[8])
     shutil.copytree(tiny_baseline, repo / "baselines" / "default")
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "config", "user.email", "t@example.com")
-    git(repo, "config", "user.name", "t")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "approved art and baseline")
+    init_repo(repo, "approved art and baseline")
     monkeypatch.chdir(repo / "art")
     return repo
 
