@@ -339,14 +339,19 @@ def alpha_holes(rgba: np.ndarray) -> tuple[float, Box]:
     return float(weakest[worst]), _bbox(labels == ids[worst], rgba)
 
 
+def _alpha_edge(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The alpha edge of ``(H, W)`` alpha ``a``: semi-transparent pixels next to a solid
+    one; with the solid mask and each pixel's solid neighbours in its 3x3 block."""
+    solid = a == SOLID
+    n_solid = box3(solid)
+    return (a >= SEMI_LO) & (a <= SEMI_HI) & (n_solid > 0), solid, n_solid
+
+
 def _edge_pixels(rgba: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Semi-transparent pixels next to a solid one, every pixel's luminance, and each
     pixel's solid neighbours' mean luminance: the colour an anti-aliased edge pixel
     should carry. All ``(H, W)``."""
-    a = rgba[..., 3]
-    solid = a == SOLID
-    n_solid = box3(solid)
-    edge = (a >= SEMI_LO) & (a <= SEMI_HI) & (n_solid > 0)
+    edge, solid, n_solid = _alpha_edge(rgba[..., 3])
     lum = luminance(rgba)
     inner = box3(np.where(solid, lum, np.float32(0.0))) / np.maximum(n_solid, 1)
     return edge, lum, inner
@@ -387,11 +392,8 @@ def _halo_map(rgba: np.ndarray) -> np.ndarray:
     """0 for most pixels, 1 for an edge pixel (semi-transparent, next to a solid one), 2
     for an edge pixel lit to full brightness (a channel at 255) in a channel whose mean
     over its solid neighbours is below HALO_SHADE. ``(H, W)`` uint8."""
-    a = rgba[..., 3]
-    solid = a == SOLID
-    n_solid = box3(solid)
-    edge = (a >= SEMI_LO) & (a <= SEMI_HI) & (n_solid > 0)
-    lit = np.zeros(a.shape, dtype=bool)
+    edge, solid, n_solid = _alpha_edge(rgba[..., 3])
+    lit = np.zeros(edge.shape, dtype=bool)
     if edge.any():
         shade = np.float32(HALO_SHADE) * np.maximum(n_solid, 1)  # compare sums, not means
         for ch in range(3):
@@ -648,9 +650,9 @@ def dark_outline(rgba: np.ndarray) -> tuple[float, Box]:
     calibration judges its distance from the approved art's median (an outline where the
     set has none, or none where it has one).
     """
-    m = banded(_outline_map, rgba, halo=1)  # 4-neighbours: one row of context
     if int(np.count_nonzero(rgba[..., 3] >= 128)) < 8:
         return 0.0, _whole(rgba)
+    m = banded(_outline_map, rgba, halo=1)  # 4-neighbours: one row of context
     n_rim = int(np.count_nonzero(m))
     dark = m == 2
     return float(np.count_nonzero(dark) / max(n_rim, 1)), _bbox(m > 0, rgba)

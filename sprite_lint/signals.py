@@ -35,11 +35,14 @@ LOGIT_SCALE = frozenset({"palette"})
 
 # Which signal explains a failure when several are over the limit: the most specific
 # (a craft mark says what to fix), then where the model sees it, then the set-wide ones
-# ("colours not in the palette", "style unlike the set") that many defects also raise.
+# ("colours not in the palette", "outline unlike the set's", "style unlike the set")
+# that many defects also raise. ``outline`` is measured on the pixels like a craft mark,
+# but says "another art set?", not what to fix.
 TIERS = {
     **dict.fromkeys(CRAFT_SIGNALS, 0),
     **dict.fromkeys(MODEL_SIGNALS, 1),
     "palette": 2,
+    "outline": 2,
     "style": 3,
 }
 

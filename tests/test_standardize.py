@@ -71,6 +71,12 @@ def test_the_most_specific_signal_over_the_limit_explains_a_failure() -> None:
     assert explaining_signal(z, 6.0) == "background"
     z[SIGNALS.index("background")] = 5.0
     assert explaining_signal(z, 6.0) == "kde"  # next tier: where the model sees it
+    z[SIGNALS.index("kde")] = 5.0
+    z[SIGNALS.index("outline")] = 30.0  # set-wide: "another art set?"
+    z[SIGNALS.index("jpeg")] = 8.0  # says what to fix
+    assert explaining_signal(z, 6.0) == "jpeg"
+    z[SIGNALS.index("jpeg")] = 5.0
+    assert explaining_signal(z, 6.0) == "outline"  # before the style profile
     assert explaining_signal(np.full(J, 1.0) + np.eye(J)[3], 6.0) == SIGNALS[3]  # none over
 
 
