@@ -39,7 +39,8 @@ from sprite_lint.standardize import Standardizer
 from sprite_lint.style import StyleProfile
 
 FORMAT_NAME = "sprite-lint-baseline"
-FORMAT_VERSION = 8  # 6: enclosed lone pixels are detail; 7: halo; 8: outline for off_centre
+FORMAT_VERSION = 9  # 6: enclosed lone pixels are detail; 7: halo; 8: outline for off_centre;
+# 9: cut is the gap opposite the edge content runs into
 MANIFEST = "manifest.json"
 MODEL = "model.onnx"
 REFERENCE = "reference.npz"

@@ -119,20 +119,32 @@ def background(rgba: np.ndarray) -> tuple[float, Box]:
 
 
 def cut_edge(rgba: np.ndarray) -> tuple[float, Box]:
-    """The largest share of one image edge (top, bottom, left or right row of pixels)
-    that is opaque (alpha >= 128), in [0, 1]: content that runs into the edge of the
-    frame was cut off there, where the approved art keeps a margin."""
+    """A bad crop: content runs into one edge of the image while the opposite edge keeps
+    a gap. The value is that gap in pixels (the largest over the four edges), 0 when the
+    content touches no edge or touches both edges of an axis; the box is the edge the
+    content runs into. Content counts where alpha >= 128.
+
+    A misplaced crop box on export shifts the sprite in its frame: it is cut off on one
+    side and leaves clear pixels on the other. Approved art that fills its frame touches
+    both edges of an axis (or neither); a set drawn standing on the bottom edge shows its
+    own gaps, and calibration scales the signal by them.
+    """
     a = rgba[..., 3] >= 128
     h, w = a.shape
-    shares = [
-        float(a[0].mean()),
-        float(a[-1].mean()),
-        float(a[:, 0].mean()),
-        float(a[:, -1].mean()),
+    rows, cols = a.any(axis=1), a.any(axis=0)
+    if not rows.any():
+        return 0.0, _whole(rgba)
+    top, bottom = int(np.argmax(rows)), int(np.argmax(rows[::-1]))
+    left, right = int(np.argmax(cols)), int(np.argmax(cols[::-1]))
+    # (content on this edge, the gap at the opposite edge, this edge's box)
+    edges = [
+        (rows[0], bottom, Box(0, 0, w, 1)),
+        (rows[-1], top, Box(0, h - 1, w, 1)),
+        (cols[0], right, Box(0, 0, 1, h)),
+        (cols[-1], left, Box(w - 1, 0, 1, h)),
     ]
-    k = int(np.argmax(shares))
-    box = [Box(0, 0, w, 1), Box(0, h - 1, w, 1), Box(0, 0, 1, h), Box(w - 1, 0, 1, h)][k]
-    return shares[k], box
+    gap, box = max(((g if touched else 0), i) for i, (touched, g, _) in enumerate(edges))
+    return float(gap), edges[box][2] if gap > 0 else _whole(rgba)
 
 
 def _lone(rgba: np.ndarray) -> np.ndarray:

@@ -76,7 +76,7 @@ SCALE_FLOOR = {
     "jpeg": 1.0,  # standard errors of lattice fit
     "few_colours": 0.15,  # log of the number of colours
     "outline": 0.1,  # share of the silhouette's outline that is near black
-    "cut": 0.05,  # share of one image edge that is opaque
+    "cut": 0.5,  # pixels of gap opposite the edge content runs into
     "palette": 0.25,  # log-odds of the share of solid pixels in colours no approved sprite uses
     "style": 1e-6,
 }
@@ -97,7 +97,7 @@ SIGNAL_LABELS = {
     "jpeg": "JPEG artifacts (saved as JPEG on the way?)",
     "few_colours": "colours reduced to a small palette (a lossy palette pass?)",
     "outline": "outline unlike the approved set's (another art set?)",
-    "cut": "content cut off at the edge of the image (a bad crop on export?)",
+    "cut": "content cut off at one edge with a gap at the other (a bad crop on export?)",
     "palette": "colours not in the approved palette",
     "style": "style unlike the approved set",
 }
@@ -120,7 +120,7 @@ SIGNAL_CHECKS = {
     "jpeg": "JPEG compression (the 8x8 quantisation a JPEG leaves)",
     "few_colours": "number of colours (lossy palette)",
     "outline": "dark outline as the approved set draws it (or not)",
-    "cut": "a margin at every edge (crop)",
+    "cut": "content cut at one edge with a gap at the opposite one (crop)",
     "palette": "colours in the approved palette",
     "style": "style of the approved set",
 }
@@ -173,8 +173,9 @@ SIGNAL_HELP = {
     "approved art's: a dark outline where the set has none, or none where it has one. "
     "Every sprite of an art set is outlined (or not) the same way, whatever it shows: the "
     "sprite may come from another set." + _TODO,
-    "cut": "Content runs into the edge of the image where the approved art keeps a margin: "
-    "the sprite was cut off by a crop. Re-export with the full canvas.",
+    "cut": "Content runs into one edge of the image while the opposite edge keeps a gap: the "
+    "crop box was misplaced on export, so the sprite is shifted in its frame and cut off on "
+    "one side. Re-export with the full canvas, placed as the approved art is.",
     "palette": "A share of the solid pixels uses exact colours that no approved sprite uses: "
     "a wrong colour profile, a colour shift or recolouring, or compression." + _TODO,
     "style": "The way the sprite is drawn (edge softness, colour count, outlines, "
@@ -255,13 +256,16 @@ def describe(
             f"near black: another art set?) around {where}"
         )
     if name == "cut":
-        if region.h == 1:
-            side = "top" if region.y == 0 else "bottom"
+        gap = round(value)
+        if region.w == region.h == 1:  # an edge of a one-pixel-wide image: no side to name
+            side, other = "one", "opposite"
+        elif region.h == 1:
+            side, other = ("top", "bottom") if region.y == 0 else ("bottom", "top")
         else:
-            side = "left" if region.x == 0 else "right"
+            side, other = ("left", "right") if region.x == 0 else ("right", "left")
         return (
-            f"content cut off at the {side} edge of the image ({value:.0%} of it is opaque; "
-            "a bad crop on export?)"
+            f"content cut off at the {side} edge of the image, with a {gap} px gap at the "
+            f"{other} edge (a bad crop on export?)"
         )
     if name == "palette":
         return f"colours not in the approved palette ({value:.0%} of the solid pixels)"

@@ -281,13 +281,29 @@ def test_dark_outline_is_the_same_computed_in_row_bands() -> None:
     assert craft.dark_outline(im)[0] == np.count_nonzero(m == 2) / np.count_nonzero(m)
 
 
-def test_cut_edge_finds_the_edge_content_runs_into() -> None:
+def test_cut_edge_is_the_gap_opposite_the_edge_content_runs_into() -> None:
     im = disc()
-    assert craft.cut_edge(im)[0] == 0
+    assert craft.cut_edge(im)[0] == 0  # a margin all round
     shifted = np.zeros_like(im)
     shifted[:, 10:] = im[:, :-10]  # pushed right, off the right edge
+    left_margin = int(np.argmax((shifted[..., 3] >= 128).any(axis=0)))
     value, box = craft.cut_edge(shifted)
-    assert value > 0.2 and (box.x, box.w) == (31, 1)
+    assert value == left_margin > 0 and (box.x, box.y, box.w, box.h) == (31, 0, 1, 32)
+    up = np.zeros_like(im)
+    up[:-10] = im[10:]  # pushed up, off the top edge
+    bottom_margin = int(np.argmax((up[::-1, :, 3] >= 128).any(axis=1)))
+    value, box = craft.cut_edge(up)
+    assert value == bottom_margin > 0 and (box.x, box.y, box.w, box.h) == (0, 0, 32, 1)
+
+
+def test_cut_edge_is_zero_for_art_that_fills_its_frame() -> None:
+    tile = np.full((16, 16, 4), 200, np.uint8)
+    tile[..., 3] = 255
+    assert craft.cut_edge(tile)[0] == 0  # touches all four edges: nothing is cut
+    bar = np.zeros((16, 16, 4), np.uint8)
+    bar[6:10, :, 3] = 255  # runs into both the left and the right edge
+    assert craft.cut_edge(bar)[0] == 0
+    assert craft.cut_edge(np.zeros((16, 16, 4), np.uint8))[0] == 0
 
 
 def test_colour_keys_are_exact() -> None:

@@ -6,8 +6,9 @@ bounded memory; and none of it changes a score.
 against the ``tiny_baseline`` recipe: first by the code before banding (commit d49c415),
 to prove banding changed nothing; re-recorded when the JPEG signal's tables changed on
 purpose, when the style profile stopped weighing features approved art never varies, and
-when the halo signal joined and `outline` took `off_centre`'s place (every other signal
-unchanged, checked by name).
+when the halo signal joined and `outline` took `off_centre`'s place, and when `cut`
+became the gap opposite the edge content runs into (every other signal unchanged,
+checked by name).
 Rewrite it only on purpose: ``python tests/test_large_images.py --record``.
 """
 
