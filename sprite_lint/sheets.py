@@ -21,8 +21,9 @@ overlap, a sheet whose size differs from the one its data file gives) raises
 
 Sheet-level faults no single frame shows (:func:`sheet_faults`): opaque pixels outside
 every frame (bleeding into the padding), frames running into each other across a cell
-border, a frame touching its cell's edge where the others keep a gap, a frame whose
-content sits off the others' baseline, a frame repeating another exactly.
+border, a frame whose content (alpha >= 128) touches its cell's edge where the others keep
+a gap, a frame whose content sits off the others' baseline, a frame repeating another
+exactly.
 
 Only the standard library and numpy: ``check`` imports this.
 """
@@ -47,6 +48,7 @@ MAX_FRAMES = 65536
 PEER_SHARE = 0.9
 MIN_PEERS = 3
 ANCHOR_MAX_SHIFT = 2  # a baseline off by this many pixels or fewer looks like a slip
+CONTENT_ALPHA = 128  # a frame's content for its edges and ground line: alpha at least this
 
 
 @dataclass(frozen=True)
@@ -576,15 +578,17 @@ def _bbox(alpha: np.ndarray) -> tuple[int, int, int, int] | None:
 def sheet_faults(layout: Layout, sheet: np.ndarray) -> list[Fault]:
     """Faults of the sheet as a whole, in frame order (see the module's docstring)."""
     sheet = key_colour(sheet, layout.transparent)
-    alpha = sheet[..., 3] > 0
-    faults = _outside_every_frame(layout, alpha)
+    faults = _outside_every_frame(layout, sheet[..., 3] > 0)  # any pixel in the padding
+    # a frame's content, as ``craft.cut_edge`` counts it: the faint pixels a resample
+    # leaves around a sprite do not touch an edge or stand on a ground line
+    content = sheet[..., 3] >= CONTENT_ALPHA
     boxes: dict[int, tuple[int, int, int, int]] = {}
     for f in layout.frames:
-        b = _bbox(alpha[f.y : f.y + f.h, f.x : f.x + f.w])
+        b = _bbox(content[f.y : f.y + f.h, f.x : f.x + f.w])
         if b is not None:
             boxes[f.index] = b
     if layout.grid is not None and layout.columns:
-        faults += _edges(layout, alpha, boxes)
+        faults += _edges(layout, content, boxes)
     faults += _anchors(layout, boxes)
     if not layout.allow_repeats:
         faults += _repeats(layout, sheet, boxes)
@@ -636,7 +640,7 @@ def _gaps(b: tuple[int, int, int, int], w: int, h: int) -> tuple[int, int, int, 
 
 
 def _edges(
-    layout: Layout, alpha: np.ndarray, boxes: dict[int, tuple[int, int, int, int]]
+    layout: Layout, content: np.ndarray, boxes: dict[int, tuple[int, int, int, int]]
 ) -> list[Fault]:
     """Frames touching an edge of their cell that the sheet's other frames keep clear;
     two neighbours both touching their shared border run into each other (bleeding)."""
@@ -653,7 +657,7 @@ def _edges(
         keep = min(clear)
         for i in touching:
             f = by_index[i]
-            edge = _edge_pixels(alpha, f, side)
+            edge = _edge_pixels(content, f, side)
             neighbour_index = {0: i - 1, 1: i - cols, 2: i + 1, 3: i + cols}[side]
             same_row = side in (1, 3) or neighbour_index // cols == i // cols
             n = by_index.get(neighbour_index) if same_row and neighbour_index >= 0 else None
@@ -680,9 +684,9 @@ def _edges(
     return faults
 
 
-def _edge_pixels(alpha: np.ndarray, f: Frame, side: int) -> tuple[int, int, int, int]:
-    """(x, y, w, h) in sheet pixels of the visible pixels on one edge of the frame."""
-    cell = alpha[f.y : f.y + f.h, f.x : f.x + f.w]
+def _edge_pixels(content: np.ndarray, f: Frame, side: int) -> tuple[int, int, int, int]:
+    """(x, y, w, h) in sheet pixels of the content pixels on one edge of the frame."""
+    cell = content[f.y : f.y + f.h, f.x : f.x + f.w]
     line = {0: cell[:, 0], 1: cell[0, :], 2: cell[:, -1], 3: cell[-1, :]}[side]
     idx = np.nonzero(line)[0]
     lo, hi = int(idx.min()), int(idx.max())

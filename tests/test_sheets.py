@@ -303,6 +303,17 @@ def test_neighbours_running_into_each_other_and_a_frame_touching_its_edge() -> N
     assert "frames 1 and 2 run into each other" in bleed.message
 
 
+def test_faint_pixels_at_a_cell_edge_are_not_content() -> None:
+    frames = _blocks(6)
+    frames[2][0, 4:8] = (40, 90, 160, 1)  # what a resample leaves: alpha 1 at the top edge
+    frames[2][11, 4:8] = (40, 90, 160, 3)  # ...and at the bottom
+    frames[4][11, 2:10, 3] = 10  # a faint shadow below the ground line moves no baseline
+    assert _faults(grid_sheet(frames, 3), GridSpec(12, 12)) == []
+    frames[2][0, 4:8, 3] = 200  # content: the frame runs into its cell's top edge
+    faults = _faults(grid_sheet(frames, 3), GridSpec(12, 12))
+    assert [(f.kind, f.frame.index) for f in faults] == [("edge", 2)]
+
+
 def test_tiles_that_fill_their_cells_are_not_edge_faults() -> None:
     tiles = make_family("tiles", 40, seed=1)
     tiles = [t for t in tiles if t.shape[:2] == (32, 32)][:6]
