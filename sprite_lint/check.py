@@ -293,6 +293,9 @@ def sheet_rows(sheet: _Sheet) -> list[FileResult]:
     """One row per failing frame and per sheet fault; a sheet with neither is one passing
     row carrying its worst frame's scores (the sheet's verdict is its worst frame's)."""
     rows = [r for r in sheet.results if r.status == "fail"]
+    # a frame cut off at its edge is one finding, not two: its own `cut` row says more
+    # (which edge, the gap at the other) than the sheet's `edge` fault
+    cut = {r.frame.index for r in rows if r.driver == "cut" and r.frame is not None}
     rows += [
         FileResult(
             path=sheet.name,
@@ -303,6 +306,7 @@ def sheet_rows(sheet: _Sheet) -> list[FileResult]:
             sha256=sheet.digest,
         )
         for f in sheet.faults
+        if not (f.kind == "edge" and f.frame.index in cut)
     ]
     if not rows:
         n = len(sheet.results)

@@ -266,8 +266,10 @@ def _report_calibration(result: Any, where: str, console: Console) -> None:
         + (f"{result.world} processes, " if result.world > 1 else "")
         + f"{cal.n} calibration scores): threshold {cal.threshold:.3f} for alpha {cal.alpha}"
         + (" (tail-extrapolated)" if cal.method == "tail" else "")
-        + f".\nWrote {where}/. Commit it: git add {where}",
+        + f".\nWrote {where}/.",
     )
+    if _repo_root_or_none(Path(where)):  # on a line of its own, never broken: to copy
+        console.print(Text(f"Commit it: git add {where}"), soft_wrap=True)
 
 
 @app.command()
@@ -764,10 +766,10 @@ def _repo_root() -> Path:
     return root
 
 
-def _repo_root_or_none() -> Path | None:
+def _repo_root_or_none(start: Path | None = None) -> Path | None:
     from sprite_lint.gitfiles import repo_root_or_none
 
-    return repo_root_or_none()
+    return repo_root_or_none(start)
 
 
 # formats a code host maps onto the repository's files: their paths must be relative to

@@ -18,13 +18,22 @@ from sprite_lint import __version__
 from sprite_lint.check import CheckReport, FileResult
 from sprite_lint.scoring import SIGNAL_LABELS, SIGNALS
 from sprite_lint.sheets import FAULT_HELP, FAULT_KINDS, FAULT_LABELS
-from sprite_lint.signals import SIGNAL_HELP
+from sprite_lint.signals import CRAFT_SIGNALS, SIGNAL_HELP
 
 INFO_URI = "https://github.com/sprite-lint/sprite-lint"
 UNREADABLE = "unreadable"
 BASELINE_CHANGED = "baseline-changed"  # a notice: the change edits a baseline (--baseline-ref)
 RULES: dict[str, str] = {
-    **{f"off-style/{s}": f"Sprite is off-style: {SIGNAL_LABELS[s]}" for s in SIGNALS},
+    # rule ids stay "off-style/..." for every signal (code scanning keys alerts on them);
+    # a craft mark is named for what it is: the sprite may be on-style, its export broken
+    **{
+        f"off-style/{s}": (
+            f"Broken export or edit: {SIGNAL_LABELS[s]}"
+            if s in CRAFT_SIGNALS
+            else f"Sprite is off-style: {SIGNAL_LABELS[s]}"
+        )
+        for s in SIGNALS
+    },
     **{f"sheet/{k}": f"Sprite sheet fault: {FAULT_LABELS[k]}" for k in FAULT_KINDS},
     UNREADABLE: "File could not be read as a PNG sprite",
 }
@@ -68,10 +77,23 @@ def _detail(r: FileResult) -> str:
     from sprite_lint.reporters import fmt_p
 
     what = "frame" if r.frame is not None else "sprite"
+    p = fmt_p(r.p_value)
+    tail = "" if r.driver in CRAFT_SIGNALS else f"; the {what} does not look like the approved art"
     return (
         f"{where}{r.message}: score {r.score:.3g} over the limit {r.threshold:.3g} "
-        f"(p = {fmt_p(r.p_value)}); the {what} does not look like the approved art"
+        f"(p {'< ' + p[1:] if p.startswith('<') else '= ' + p}){tail}"
     )
+
+
+def _title(r: FileResult) -> str:
+    """A problem's short title, as a GitHub annotation's."""
+    if r.status == "error":
+        return "sprite-lint: unreadable file"
+    if r.driver in FAULT_KINDS:
+        return "sprite-lint: sprite sheet fault"
+    if r.driver in CRAFT_SIGNALS:
+        return "sprite-lint: broken export or edit"
+    return "sprite-lint: off-style sprite"
 
 
 def fingerprint(r: FileResult) -> str:
@@ -234,13 +256,9 @@ def to_github(report: CheckReport) -> str:
         for n in report.notices
     ]
     for r in _problems(report):
-        title = (
-            "sprite-lint: unreadable file"
-            if r.status == "error"
-            else "sprite-lint: off-style sprite"
-        )
         lines.append(
-            f"::error file={_escape_prop(r.path)},title={_escape_prop(title)}::{_escape_data(_detail(r))}"
+            f"::error file={_escape_prop(r.path)},title={_escape_prop(_title(r))}"
+            f"::{_escape_data(_detail(r))}"
         )
     return "\n".join(lines) + ("\n" if lines else "")
 

@@ -263,9 +263,9 @@ def describe(
             side, other = ("top", "bottom") if region.y == 0 else ("bottom", "top")
         else:
             side, other = ("left", "right") if region.x == 0 else ("right", "left")
-        return (
-            f"content cut off at the {side} edge of the image, with a {gap} px gap at the "
-            f"{other} edge (a bad crop on export?)"
+        return (  # "the edge", not "of the image": a sheet's frame says it too
+            f"content cut off at the {side} edge, with a {gap} px gap at the {other} edge "
+            "(a bad crop on export?)"
         )
     if name == "palette":
         return f"colours not in the approved palette ({value:.0%} of the solid pixels)"

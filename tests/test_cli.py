@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from sprite_lint.cli import app
 from sprite_lint.synth import inject, make_family
-from tests.conftest import write_rgba
+from tests.conftest import init_repo, write_rgba
 
 ENV = {"COLUMNS": "80", "NO_COLOR": "1", "TERM": "dumb"}
 
@@ -169,6 +169,20 @@ def test_usage_errors_exit_2(runner: CliRunner, tiny_baseline: Path) -> None:
     assert runner.invoke(app, ["check", "--bogus"], env=ENV).exit_code == 2
 
 
+def test_calibrate_says_how_to_commit_a_baseline_inside_a_repository(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    repo = tmp_path / "game"
+    for i, im in enumerate(make_family("icons", 20, seed=1)):
+        write_rgba(repo / "icons" / f"i{i}.png", im)
+    init_repo(repo, "art")
+    base = repo / "baselines" / "icons"
+    args = ["calibrate", str(repo / "icons"), "-b", str(base), "--epochs", "1"]
+    r = runner.invoke(app, args, env=ENV)
+    assert r.exit_code == 0, r.output
+    assert f"\nCommit it: git add {base}\n" in r.output  # whole, to copy: never wrapped
+
+
 def test_calibrate_end_to_end_and_refusals(runner: CliRunner, tmp_path: Path) -> None:
     for i, im in enumerate(make_family("icons", 20, seed=1)):
         write_rgba(tmp_path / "icons" / f"i{i}.png", im)
@@ -187,6 +201,7 @@ def test_calibrate_end_to_end_and_refusals(runner: CliRunner, tmp_path: Path) ->
     lines = r.output.splitlines()
     assert all("0 s left" in line for line in lines if ": step 1/1," in line)
     assert not [line for line in lines if line.endswith(" ")]  # logs and files show them
+    assert "Commit it" not in r.output  # no git repository around the baseline: no git hint
 
     few = tmp_path / "few"
     for i, im in enumerate(make_family("icons", 5, seed=1)):

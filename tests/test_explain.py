@@ -181,10 +181,10 @@ def test_failing_messages_use_the_artists_words() -> None:
     assert "colours not in the approved palette (40%" in describe("palette", 0.4, where)
     assert describe("style", 9.0, where).startswith("style unlike the approved set")
     assert describe("cut", 3.0, Region(0, 31, 32, 1)) == (
-        "content cut off at the bottom edge of the image, with a 3 px gap at the top edge"
+        "content cut off at the bottom edge, with a 3 px gap at the top edge"
         " (a bad crop on export?)"
     )
-    assert "at the left edge of the image, with a 5 px gap at the right" in describe(
+    assert "at the left edge, with a 5 px gap at the right" in describe(
         "cut", 5.0, Region(0, 0, 1, 32)
     )
     for name in SIGNALS:  # every signal has a message, none shows a raw float dump

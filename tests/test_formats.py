@@ -404,5 +404,27 @@ def test_p_values_read_as_in_the_table_in_every_format() -> None:
     )
     row.p_value = 8.97e-12
     report = CheckReport("b", 0.01, 5.0, "tail", 60, [row])
-    for text in (to_markdown(report), to_github(report)):
-        assert "<1e-6" in text and "e-12" not in text
+    assert "<1e-6" in to_markdown(report) and "e-12" not in to_markdown(report)
+    assert "(p < 1e-6)" in to_github(report) and "e-12" not in to_github(report)
+
+
+def test_a_craft_mark_is_a_broken_export_not_an_off_style_sprite() -> None:
+    """A crop, a hole, JPEG artifacts: the art may be on-style, its export is broken. The
+    annotation and the rule say so; a learned-content finding stays "off-style"."""
+    from sprite_lint.check import CheckReport, FileResult
+    from sprite_lint.formats import RULES, to_github
+
+    cut = FileResult(
+        path="a.png", status="fail", message="content cut off", score=9.0, threshold=5.0
+    )
+    cut.driver, cut.p_value = "cut", 0.004
+    kde = FileResult(path="b.png", status="fail", message="a region", score=9.0, threshold=5.0)
+    kde.driver, kde.p_value = "kde", 0.004
+    text = to_github(CheckReport("b", 0.01, 5.0, "tail", 60, [cut, kde]))
+    first, second = text.splitlines()
+    assert "title=sprite-lint%3A broken export or edit::content cut off" in first
+    assert first.endswith("(p = 0.004)")  # no "does not look like the approved art"
+    assert "title=sprite-lint%3A off-style sprite" in second
+    assert second.endswith("the sprite does not look like the approved art")
+    assert RULES["off-style/cut"].startswith("Broken export or edit: content cut off")
+    assert RULES["off-style/kde"].startswith("Sprite is off-style: ")

@@ -314,6 +314,27 @@ def test_faint_pixels_at_a_cell_edge_are_not_content() -> None:
     assert [(f.kind, f.frame.index) for f in faults] == [("edge", 2)]
 
 
+def test_a_frame_cut_off_at_its_edge_is_one_row_not_two() -> None:
+    from sprite_lint.check import FileResult, _Sheet, sheet_rows
+    from sprite_lint.sheets import Fault, Frame, Layout
+
+    frames = [Frame(i, 12 * i, 0, 12, 12) for i in range(3)]
+    cut = FileResult(path="s.png", status="fail", message="content cut off", driver="cut")
+    cut.frame = frames[1]
+    faults = [
+        Fault("bleed", frames[1], "frame 1 bleeds", 0, 0, 1, 1),
+        Fault("edge", frames[1], "frame 1 touches the left edge", 12, 0, 1, 5),
+        Fault("edge", frames[2], "frame 2 touches the left edge", 24, 0, 1, 5),
+    ]
+    layout = Layout("12x12 grid", tuple(frames))
+    rows = sheet_rows(_Sheet("s.png", layout, "0" * 64, (), 0, faults, [cut]))
+    assert [(r.driver, r.frame.index) for r in rows if r.frame] == [
+        ("cut", 1),
+        ("bleed", 1),
+        ("edge", 2),  # frame 2 has no cut row of its own: its edge fault stays
+    ]
+
+
 def test_tiles_that_fill_their_cells_are_not_edge_faults() -> None:
     tiles = make_family("tiles", 40, seed=1)
     tiles = [t for t in tiles if t.shape[:2] == (32, 32)][:6]
