@@ -12,7 +12,11 @@ Families (each built deterministically from a pinned package version, fetched on
 * ``openmoji``: OpenMoji colour emoji, SVG rendered at 72x72 (the size OpenMoji ships its
   PNGs at) with resvg (npm ``openmoji``);
 * ``pixelicons``: HackerNoon's pixel-art icons as shipped, 24x24 PNG, "regular" set
-  (npm ``@hackernoon/pixel-icon-library``).
+  (npm ``@hackernoon/pixel-icon-library``);
+* ``pixelart``: DiceBear's Pixel Art avatars (CC0), 16x16, colourful crisp pixel art with a
+  fixed palette: composed from the package's hand-drawn parts by its own generator
+  (``@dicebear/pixel-art`` under node, seeds ``avatar-0000`` ...) and rendered with resvg.
+  No other art set draws the same avatars: ``other_set`` is n/a there.
 
 Per family: ``--approved`` sprites calibrate a baseline with the default settings, and
 ``--heldout`` other sprites of the same set are checked as they are (false alarms) and
@@ -56,8 +60,11 @@ PACKAGES = {
     "emojione-assets": "emojione-assets@4.5.0",
     "openmoji": "openmoji@17.0.0",
     "pixel-icons": "@hackernoon/pixel-icon-library@1.1.0",
+    "dicebear-core": "@dicebear/core@9.4.3",
+    "dicebear-pixel-art": "@dicebear/pixel-art@9.4.3",
 }
-FAMILIES = ("joypixels", "emojione", "openmoji", "pixelicons")
+FAMILIES = ("joypixels", "emojione", "openmoji", "pixelicons", "pixelart")
+PIXELART_SEEDS = 400  # avatars generated, of which the approved and held-out are drawn
 
 
 # --------------------------------------------------------------------------- sources
@@ -105,6 +112,51 @@ def _simple_codepoint(key: str) -> bool:
     return re.fullmatch(r"1f[0-9a-f]{3}", key.lower()) is not None
 
 
+def _dicebear_svgs(n: int) -> dict[str, bytes]:
+    """SVGs of ``n`` DiceBear Pixel Art avatars by seed (``avatar-0000`` ...), made by the
+    package's own generator under node (cached: the generator is deterministic by seed)."""
+    cached = CACHE / f"dicebear-pixel-art-9.4.3-{n}.json"
+    if not cached.exists():
+        with tempfile.TemporaryDirectory() as tmp:
+            modules = Path(tmp) / "node_modules" / "@dicebear"
+            for name, folder in (("dicebear-core", "core"), ("dicebear-pixel-art", "pixel-art")):
+                with package(name) as tar:
+                    for m in tar.getmembers():
+                        if m.isfile() and m.name.startswith("package/"):
+                            dest = modules / folder / m.name[len("package/") :]
+                            dest.parent.mkdir(parents=True, exist_ok=True)
+                            f = tar.extractfile(m)
+                            assert f is not None
+                            dest.write_bytes(f.read())
+            script = Path(tmp) / "generate.mjs"
+            script.write_text(
+                "import { createAvatar } from '@dicebear/core';\n"
+                "import * as style from '@dicebear/pixel-art';\n"
+                "const out = {};\n"
+                f"for (let i = 0; i < {n}; i++) {{\n"
+                "  const seed = 'avatar-' + String(i).padStart(4, '0');\n"
+                "  out[seed] = createAvatar(style, { seed }).toString();\n"
+                "}\n"
+                "console.log(JSON.stringify(out));\n"
+            )
+            done = subprocess.run(["node", str(script)], check=True, capture_output=True, cwd=tmp)
+            cached.write_bytes(done.stdout)
+    return {k: v.encode() for k, v in json.loads(cached.read_bytes()).items()}
+
+
+class DictSource:
+    """Sprites by key from data in memory (generated art), loaded lazily."""
+
+    def __init__(self, data: dict[str, bytes], load: Callable):
+        self.data, self.load = data, load
+
+    def keys(self) -> list[str]:
+        return sorted(self.data)
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return self.load(self.data[key])
+
+
 class Source:
     """The sprites of one art set by key, loaded lazily."""
 
@@ -120,7 +172,7 @@ class Source:
         return self.load(f.read())
 
 
-def source(family: str, size: int | None = None) -> Source:
+def source(family: str, size: int | None = None) -> Source | DictSource:
     if family == "joypixels":
         tar = package("emoji-assets")
         m = _members(tar, "package/png/64/", ".png")
@@ -142,6 +194,8 @@ def source(family: str, size: int | None = None) -> Source:
         return Source(
             tar, _members(tar, "package/icons/PNG/for-light-mode/24px/regular/", ".png"), _rgba
         )
+    if family == "pixelart":
+        return DictSource(_dicebear_svgs(PIXELART_SEEDS), lambda d: _render_svg(d, 16))
     if family == "pixelicons-solid":
         tar = package("pixel-icons")
         return Source(
@@ -150,8 +204,13 @@ def source(family: str, size: int | None = None) -> Source:
     raise ValueError(family)
 
 
-def other_set(family: str) -> tuple[Source, Callable[[np.ndarray], np.ndarray]]:
-    """Another art set's version of the same subjects, at this family's size."""
+def other_set(
+    family: str,
+) -> tuple[Source | DictSource, Callable[[np.ndarray], np.ndarray]] | None:
+    """Another art set's version of the same subjects, at this family's size; None where
+    there is none (generated avatars have no subject another set draws)."""
+    if family == "pixelart":
+        return None
     if family in ("joypixels", "emojione"):
         return source("openmoji", 64), lambda im: im
     if family == "openmoji":
@@ -170,8 +229,8 @@ def other_set(family: str) -> tuple[Source, Callable[[np.ndarray], np.ndarray]]:
 def build_family(family: str, n_approved: int, n_heldout: int, seed: int):
     """(approved, held-out normals, held-out keys, other-set source) for one family."""
     src = source(family)
-    other, adapt = other_set(family)
-    shared = sorted(set(src.keys()) & set(other.keys()))
+    other = other_set(family)
+    shared = sorted(set(src.keys()) & set(other[0].keys())) if other else src.keys()
     rng = np.random.default_rng([seed, FAMILIES.index(family)])
     picked = [shared[i] for i in rng.permutation(len(shared))[: n_approved + n_heldout]]
     if len(picked) < n_approved + n_heldout:
@@ -179,7 +238,7 @@ def build_family(family: str, n_approved: int, n_heldout: int, seed: int):
     approved = [src[k] for k in picked[:n_approved]]
     held_keys = picked[n_approved:]
     heldout = [src[k] for k in held_keys]
-    return approved, heldout, held_keys, (other, adapt)
+    return approved, heldout, held_keys, other
 
 
 # --------------------------------------------------------------------------- defects
@@ -285,6 +344,8 @@ def alpha_hole(im, rng, ctx):
 
 def other_art_set(im, rng, ctx):
     """The same subject from another art set."""
+    if ctx["other"] is None:
+        return None
     other, adapt = ctx["other"]
     return adapt(other[ctx["key"]])
 
@@ -486,14 +547,16 @@ def render(results: dict[str, dict], args: argparse.Namespace, seconds: float) -
 
 Command: `{cmd}` ({machine()}); {seconds / 60:.0f} min.
 
-Four art sets from public packages on the npm registry, built deterministically by
+Five art sets from public packages on the npm registry, built deterministically by
 `bench/realart.py` (pinned versions; see its docstring): `joypixels` (JoyPixels emoji,
 64 px PNG as shipped), `emojione` (EmojiOne 4.5, 64 px PNG as shipped), `openmoji` (OpenMoji
 SVG rendered at 72 px with resvg), `pixelicons` (HackerNoon pixel-art icons, 24 px PNG as
-shipped). Each calibrates with the default settings on {args.approved} approved sprites and is
-checked on {args.heldout} other held-out sprites of the same set, as they are and with each
-defect injected. `n/a`: the defect changes fewer than half of the family's sprites (a
-monochrome icon has no fringe to spoil and no palette to lose).
+shipped), `pixelart` (DiceBear's CC0 Pixel Art avatars, 16 px, colourful crisp pixel art,
+composed from the package's hand-drawn parts by its own generator). Each calibrates with
+the default settings on {args.approved} approved sprites and is checked on {args.heldout} other held-out sprites
+of the same set, as they are and with each defect injected. `n/a`: the defect changes fewer than half of the family's sprites (a
+monochrome icon has no fringe to spoil and no palette to lose; crisp pixel art has no
+semi-transparent edge; no other set draws the same avatars).
 
 AUROC / share caught at the calibrated threshold (alpha {alpha}), per defect and family:
 

@@ -21,9 +21,9 @@ overlap, a sheet whose size differs from the one its data file gives) raises
 
 Sheet-level faults no single frame shows (:func:`sheet_faults`): opaque pixels outside
 every frame (bleeding into the padding), frames running into each other across a cell
-border, a frame whose content (alpha >= 128) touches its cell's edge where the others keep
-a gap, a frame whose content sits off the others' baseline, a frame repeating another
-exactly.
+border, a frame whose content (alpha >= 128) touches one edge of its cell where the others
+keep a gap of 2 px or more, a frame whose content sits off the others' baseline, a frame
+repeating another exactly.
 
 Only the standard library and numpy: ``check`` imports this.
 """
@@ -49,6 +49,7 @@ PEER_SHARE = 0.9
 MIN_PEERS = 3
 ANCHOR_MAX_SHIFT = 2  # a baseline off by this many pixels or fewer looks like a slip
 CONTENT_ALPHA = 128  # a frame's content for its edges and ground line: alpha at least this
+EDGE_MIN_KEEP = 2  # px: the least margin the other frames must keep for a touch to be a fault
 
 
 @dataclass(frozen=True)
@@ -655,6 +656,8 @@ def _edges(
         if len(clear) < MIN_PEERS or len(clear) < PEER_SHARE * (len(gaps) - 1):
             continue  # touching this edge is normal in this sheet (tiles, tight frames)
         keep = min(clear)
+        if keep < EDGE_MIN_KEEP:
+            continue  # a 1 px margin is no convention: a hat or an earring reaches the edge
         for i in touching:
             f = by_index[i]
             edge = _edge_pixels(content, f, side)
@@ -674,7 +677,7 @@ def _edges(
                     "clear): pixels of one bleed into its neighbour's cell"
                 )
                 faults.append(Fault("bleed", first, msg, *edge))
-            else:
+            elif gaps[i][facing] > 0:  # a gap at the other edge (touching both, it fills it)
                 msg = (
                     f"frame {f.index} touches the {_SIDES[side]} edge of its cell at "
                     f"{_where(edge)}, where the other frames keep {keep} px or more clear: "

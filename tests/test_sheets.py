@@ -314,6 +314,19 @@ def test_faint_pixels_at_a_cell_edge_are_not_content() -> None:
     assert [(f.kind, f.frame.index) for f in faults] == [("edge", 2)]
 
 
+def test_a_frame_filling_its_cell_or_a_1px_margin_convention_is_no_edge_fault() -> None:
+    frames = _blocks(6)
+    frames[2][5, :] = (40, 90, 160, 255)  # a bar across the cell: both edges, it fills it
+    assert _faults(grid_sheet(frames, 3), GridSpec(12, 12)) == []
+    wide = []
+    for f in _blocks(6):  # the others keep only 1 px at the left and right
+        g = f.copy()
+        g[3:10, 1:11] = g[3:10, 2:10].mean(axis=1, keepdims=True).astype(np.uint8)
+        wide.append(g)
+    wide[4][6, 0] = (40, 90, 160, 255)  # an earring reaching the left edge
+    assert _faults(grid_sheet(wide, 3), GridSpec(12, 12)) == []
+
+
 def test_a_frame_cut_off_at_its_edge_is_one_row_not_two() -> None:
     from sprite_lint.check import FileResult, _Sheet, sheet_rows
     from sprite_lint.sheets import Fault, Frame, Layout
