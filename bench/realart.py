@@ -1,6 +1,6 @@
 """Real-art benchmark: art from public packages on the registries, defects artists make.
 
-    pip install -e '.[train,dev,bench]'          # resvg-py; npm must be on PATH
+    pip install -e '.[train,dev,bench]'          # resvg-py; npm and node must be on PATH
     python bench/realart.py                      # build, calibrate, check, write BENCHMARKS.md
     python bench/realart.py --families joypixels # one family (does not rewrite the doc)
 
