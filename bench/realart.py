@@ -554,9 +554,10 @@ SVG rendered at 72 px with resvg), `pixelicons` (HackerNoon pixel-art icons, 24 
 shipped), `pixelart` (DiceBear's CC0 Pixel Art avatars, 16 px, colourful crisp pixel art,
 composed from the package's hand-drawn parts by its own generator). Each calibrates with
 the default settings on {args.approved} approved sprites and is checked on {args.heldout} other held-out sprites
-of the same set, as they are and with each defect injected. `n/a`: the defect changes fewer than half of the family's sprites (a
-monochrome icon has no fringe to spoil and no palette to lose; crisp pixel art has no
-semi-transparent edge; no other set draws the same avatars).
+of the same set, as they are and with each defect injected. `n/a`: the defect changes
+fewer than half of the family's sprites (a monochrome icon has no fringe to spoil and no
+palette to lose; crisp pixel art has no semi-transparent edge; no other set draws the
+same avatars).
 
 AUROC / share caught at the calibrated threshold (alpha {alpha}), per defect and family:
 
