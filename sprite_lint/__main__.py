@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sprite_lint.cli import main
+from sprite_lint.runner import main
 
 if __name__ == "__main__":
     main()

@@ -51,3 +51,54 @@ def test_calibrate_without_the_train_extra_says_how_to_install(tmp_path: Path) -
     assert proc.returncode == 2
     assert "pip install 'sprite-lint[train]'" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_check_runs_without_typer_and_reports_as_the_typer_command(
+    tiny_baseline: Path, tmp_path: Path
+) -> None:
+    """The hook's fast path (``runner.parse_check``) skips typer's import and command
+    building; its report is the Typer application's."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from sprite_lint.cli import app
+    from sprite_lint.synth import make_family
+    from tests.conftest import write_rgba
+
+    for i, im in enumerate(make_family("creatures", 3, seed=9)):
+        write_rgba(tmp_path / f"s{i}.png", im)
+    args = ["check", "s0.png", "s1.png", "-b", str(tiny_baseline), "-f", "json", "--no-cache"]
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "sprite_lint", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert proc.returncode in (0, 1), proc.stderr[-2000:]
+    imported = {
+        line.split("|")[-1].strip().split(".")[0]
+        for line in proc.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "onnxruntime" in imported and "typer" not in imported
+    typer_run = CliRunner().invoke(app, args)
+    assert typer_run.exit_code == proc.returncode
+    assert json.loads(proc.stdout) == json.loads(typer_run.stdout)
+    # --help, and anything else the fast parser does not take, is typer's to answer
+    helped = subprocess.run(
+        [sys.executable, "-m", "sprite_lint", "check", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert helped.returncode == 0 and "--changed-since" in helped.stdout
+    bogus = subprocess.run(
+        [sys.executable, "-m", "sprite_lint", "check", "s0.png", "--bogus"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert bogus.returncode == 2 and "No such option" in bogus.stderr
