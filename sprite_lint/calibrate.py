@@ -25,7 +25,7 @@ import numpy as np
 from sprite_lint.baseline import write_baseline
 from sprite_lint.calibration import MIN_CALIBRATION_SCORES, Calibration, fit_calibration
 from sprite_lint.colour import BITS, fit_document_frequency, fit_pair_frequency
-from sprite_lint.craft import dark_outline, solid_pixels
+from sprite_lint.craft import NEAR_BLACK, dark_outline, luminance, solid_pixels
 from sprite_lint.discovery import display_path, expand_paths
 from sprite_lint.errors import CalibrationError, ImageError, MissingExtraError
 from sprite_lint.gitfiles import project_root
@@ -258,6 +258,7 @@ def grouped_folds(order: np.ndarray, groups: np.ndarray, k: int) -> tuple[list[n
 
 MIXED_STYLE_RATIO = 3.0  # how much farther one group's profiles lie from the other's fit
 INKED, PLAIN = 0.6, 0.2  # outline shares drawn in near black: outlined, and not outlined
+DARK_FILL = 0.5  # a sprite this dark inside is a dark shape, not one outlined in ink
 MIN_OUTLINE_GROUP = 0.2  # share of the sprites each kind must hold to be a style
 
 
@@ -277,6 +278,16 @@ def _split_sentence(kinds: Sequence[tuple[str, Sequence[str]]]) -> str:
     )
 
 
+def _dark_fill(im: np.ndarray) -> float:
+    """Share of a sprite's inside (visible, alpha >= 128, off its outline) that is near
+    black (``craft.NEAR_BLACK``), in [0, 1]; 0 for a sprite drawn in lines alone."""
+    shown = im[..., 3] >= 128
+    p = np.pad(shown, 1)
+    inside = shown & p[:-2, 1:-1] & p[2:, 1:-1] & p[1:-1, :-2] & p[1:-1, 2:]
+    n = int(np.count_nonzero(inside))
+    return int(np.count_nonzero(inside & (luminance(im) < NEAR_BLACK))) / n if n else 0.0
+
+
 def outline_split(images: Sequence[np.ndarray], names: Sequence[str]) -> str | None:
     """A warning when the approved sprites split into outlined and not outlined, else None.
 
@@ -285,9 +296,14 @@ def outline_split(images: Sequence[np.ndarray], names: Sequence[str]) -> str | N
     sprites have at least INKED of their outline in near black, and 97 to 98% of
     JoyPixels' and EmojiOne's at most PLAIN. When each kind holds at least
     MIN_OUTLINE_GROUP of the sprites, two sets are mixed (OpenMoji with JoyPixels, say).
+    A sprite at least DARK_FILL near black inside is a dark shape, outlined or not: it
+    counts as neither (dark and light shapes of one set are not two styles).
     """
     shares = [dark_outline(im)[0] for im in images]
-    inked = [n for n, v in zip(names, shares) if v >= INKED]
+    # a dark shape is dark to its edge without being outlined: neither kind
+    inked = [
+        n for n, v, im in zip(names, shares, images) if v >= INKED and _dark_fill(im) < DARK_FILL
+    ]
     plain = [n for n, v in zip(names, shares) if v <= PLAIN]
     if min(len(inked), len(plain)) < max(MIN_STYLE_GROUP, MIN_OUTLINE_GROUP * len(images)):
         return None

@@ -195,3 +195,8 @@ def test_sets_outlined_and_not_are_two_styles() -> None:
     assert mixed_styles(plain + inked, names, seed=0) == warning
     assert outline_split(plain + inked[:5], names[:35]) is None  # a few dark objects
     assert outline_split(inked, names[30:]) is None and outline_split(plain, names) is None
+    # one set of flat shapes, half of them dark: dark to the edge, but not outlined
+    dark = [sprite(8 + i % 6, False) for i in range(30)]
+    for im in dark:
+        im[im[..., 3] > 0, :3] = (10, 12, 9)
+    assert outline_split(plain + dark, names) is None
