@@ -366,10 +366,12 @@ def load_baseline(
             raise UsageError("a baseline can be read at a git ref only inside a git repository")
         files = GitBaselineFiles(directory, ref, root)
     else:
-        old = directory.with_name(f".{directory.name}.old")
-        if not directory.exists() and (old / MANIFEST).is_file():
-            # calibrate was killed between its two renames: the previous baseline is whole here
-            directory = old
+        # calibrate was killed between its two renames: the previous baseline is whole in
+        # .NAME.old (`-b .` or `-b /` has no name, and exists)
+        if not directory.exists() and directory.name:
+            old = directory.with_name(f".{directory.name}.old")
+            if (old / MANIFEST).is_file():
+                directory = old
         files = BaselineFiles(directory)
     where = files.where
     manifest_path = f"{where}/{MANIFEST}"

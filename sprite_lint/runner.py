@@ -72,6 +72,31 @@ CHECK_OPTIONS: tuple[tuple[tuple[str, ...], str, type], ...] = (
 )
 
 
+def _as_click_reads(head: Sequence[str]) -> bool:
+    """Whether every dash-led argument before ``--`` is read alike by argparse and click:
+    a known option, or the value of the option before it. Click takes ``-1`` or ``-x y``
+    for an unknown option where argparse takes a file, and keeps the ``=`` of ``-f=json``
+    in the value where argparse drops it."""
+    known = {flag for flags, _, _ in CHECK_OPTIONS for flag in flags}
+    takes_value = {flag for flags, _, kind in CHECK_OPTIONS if kind is not bool for flag in flags}
+    value_next = False
+    for arg in head:
+        if value_next or not arg.startswith("-") or arg == "-":
+            value_next = False
+            continue
+        if arg.startswith("--"):
+            name = arg.split("=", 1)[0]
+            value_next = name in takes_value and "=" not in arg
+        else:
+            name = arg[:2]
+            if arg[2:3] == "=":
+                return False
+            value_next = name in takes_value and len(arg) == 2
+        if name not in known:
+            return False
+    return True
+
+
 class _NotTaken(Exception):
     """The arguments are not for the fast path: the Typer application takes them."""
 
@@ -100,7 +125,7 @@ def parse_check(argv: Sequence[str]) -> CheckOptions | None:
     if "--" in head:
         k = head.index("--")
         head, tail = head[:k], head[k + 1 :]
-    if "--help" in head or "--version" in head:  # typer prints them
+    if "--help" in head or "--version" in head or not _as_click_reads(head):
         return None
     try:
         ns = parser.parse_intermixed_args(head)
@@ -168,6 +193,7 @@ def run_check(o: CheckOptions) -> int:
             raise UsageError("--jobs must be 0 (one per core) or more")
         root: Path | None = None
         changes: list = []
+        originals: list[Path] = []  # --staged: the working-tree files its copies stand for
         shown: Path | None = None  # what paths are shown relative to (default: root)
         project: Path | None = None  # what mapped globs are relative to (default: config's)
         if sum([changed_since is not None, all_files, staged]) > 1:
@@ -191,8 +217,10 @@ def run_check(o: CheckOptions) -> int:
                     dest = tmp / name
                     dest.parent.mkdir(parents=True, exist_ok=True)
                     dest.write_bytes(gitfiles.read_at("", name, root))
+                    originals.append(root / name)
                     for data in gitfiles.staged_siblings(name, root):  # a sheet's data file
                         (tmp / data).write_bytes(gitfiles.read_at("", data, root))
+                        originals.append(root / data)
                 shown = tmp
                 project = tmp / _project_dir(s, root).resolve().relative_to(root.resolve())
                 paths = expand_paths([tmp / n for n in names], s.exclude, project)
@@ -215,7 +243,11 @@ def run_check(o: CheckOptions) -> int:
                     + " (folders are searched for *.png; hidden folders and excluded files "
                     "are skipped)"
                 )
-        _refuse_writing_inputs(paths, output=output, html=html)  # in any shard
+        # in any shard; a staged sprite's working-tree file as much as its copy
+        _refuse_writing_inputs(
+            [*paths, *originals], output=output, html=html, report_dir=report_dir
+        )
+        _refuse_panels_among_inputs(report_dir, [*paths, *originals])
         if shard is not None:
             paths = select_shard(paths, *parse_shard(shard), root=root)
         escaped: list[Path] = []  # git's listing: links that lead out of the repository
@@ -555,6 +587,23 @@ def _refuse_writing_inputs(paths: list[Path], **outputs: Path | None) -> None:
             raise UsageError(
                 f"--{option.replace('_', '-')} {out} is one of the files being checked; "
                 "check never writes to the files it checks"
+            )
+
+
+def _refuse_panels_among_inputs(report_dir: Path | None, paths: list[Path]) -> None:
+    """``--report-dir`` over the sprites being checked would mix panels with sprites and
+    mark the folder as sprite-lint's output, which every later check skips: refuse."""
+    from sprite_lint.errors import UsageError
+
+    if report_dir is None:
+        return
+    top = os.path.realpath(report_dir).rstrip(os.sep) + os.sep
+    for p in paths:
+        if os.path.realpath(p).startswith(top):
+            raise UsageError(
+                f"--report-dir {report_dir} holds files being checked ({p}); panels written "
+                "there would be mixed with the sprites, and the folder skipped by later "
+                "checks: write them elsewhere"
             )
 
 

@@ -183,6 +183,31 @@ def test_calibrate_says_how_to_commit_a_baseline_inside_a_repository(
     assert f"\nCommit it: git add {base}\n" in r.output  # whole, to copy: never wrapped
 
 
+def test_a_baseline_named_dot_is_read_from_inside_it(
+    runner: CliRunner, tiny_baseline: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sprite = write_rgba(tmp_path / "s.png", make_family("creatures", 1, seed=9)[0])
+    monkeypatch.chdir(shutil.copytree(tiny_baseline, tmp_path / "base"))
+    for name in (".", ""):  # the folder it runs in
+        r = runner.invoke(app, ["check", "-b", name, "--no-cache", str(sprite)], env=ENV)
+        assert r.exit_code in (0, 1), r.output
+    r = runner.invoke(app, ["check", "-b", "/", str(sprite)], env=ENV)  # no name: no crash
+    assert r.exit_code == 2 and "no baseline at /" in r.output, r.output
+
+
+def test_panels_are_never_written_among_the_sprites_checked(
+    runner: CliRunner, tiny_baseline: Path, tmp_path: Path
+) -> None:
+    art = tmp_path / "art"
+    write_rgba(art / "s.png", make_family("creatures", 1, seed=9)[0])
+    for target in (art, tmp_path):  # the folder itself, or one above it
+        r = runner.invoke(
+            app, ["check", "-b", str(tiny_baseline), "--report-dir", str(target), str(art)], env=ENV
+        )
+        assert r.exit_code == 2 and "holds files being checked" in r.output, r.output
+    assert not (art / ".sprite-lint-output").exists()
+
+
 def test_calibrate_end_to_end_and_refusals(runner: CliRunner, tmp_path: Path) -> None:
     for i, im in enumerate(make_family("icons", 20, seed=1)):
         write_rgba(tmp_path / "icons" / f"i{i}.png", im)

@@ -215,6 +215,15 @@ def test_check_staged_reads_the_index_and_any_file_name(
     assert report["files"][0]["status"] == "fail" and res.exit_code == 1
     both = CliRunner().invoke(app, ["check", "--staged", "--all", "-b", str(tiny_baseline)])
     assert both.exit_code == 2
+    # a report never replaces a staged sprite's working-tree file, nor panels mix with it
+    before = (repo / odd).read_bytes()
+    for option, target in (("-o", repo / odd), ("--html", repo / odd), ("--report-dir", repo)):
+        over = CliRunner().invoke(
+            app, ["check", "--staged", "-b", str(tiny_baseline), option, str(target)]
+        )
+        assert over.exit_code == 2, over.output
+    assert (repo / odd).read_bytes() == before
+    assert not (repo / ".sprite-lint-output").exists()
 
 
 def _check_commands(text: str) -> list[str]:

@@ -28,6 +28,7 @@ SAMPLES = [
     ["a.png", "--jobs", "0", "b.png"],  # an option between files
     ["--format=sarif", "--output=x.sarif", "a.png"],
     ["a.png", "--jobs", "-1"],  # a bad value, but a value: run_check refuses it
+    ["-bbase", "-fjson", "-", "a.png"],
     ["a.png", "-f", "table", "-f", "json"],  # the last one counts
     [],
 ]
@@ -62,6 +63,12 @@ def test_the_fast_parser_reads_check_as_typer_does(
         ["--alpha", "high"],
         ["--staged=1"],
         ["--alpha"],
+        ["-f=json", "a.png"],  # click keeps "=json" as the value; argparse drops the "="
+        ["-b=base", "a.png"],
+        ["-1"],  # click: an unknown option; argparse: a file named -1
+        ["-x y.png"],
+        ["--x y.png"],
+        ["-b", "-base-", "a.png"],  # argparse takes no dash-led value; typer reads it
     ],
 )
 def test_what_the_fast_parser_does_not_take_goes_to_typer(argv: list[str]) -> None:
