@@ -123,8 +123,16 @@ def display_path(path: Path, root: Path | None = None) -> str:
         return "."
     prefix = base if base.endswith(os.sep) else base + os.sep
     if absolute.startswith(prefix):
-        return absolute[len(prefix) :].replace(os.sep, "/")
-    return Path(name).as_posix()
+        return _readable(absolute[len(prefix) :].replace(os.sep, "/"))
+    return _readable(Path(name).as_posix())
+
+
+def _readable(name: str) -> str:
+    """``name`` with U+FFFD for each byte that is not UTF-8 (Python holds those as lone
+    surrogates, which no UTF-8 report, JSON parser or hash of the name accepts)."""
+    if name.isascii():
+        return name
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def select_shard(files: Iterable[Path], k: int, n: int, root: Path | None = None) -> list[Path]:

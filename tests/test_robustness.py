@@ -521,3 +521,31 @@ def test_ctrl_c_during_a_parallel_scan_exits_130_without_tracebacks(
         pytest.skip("the scan finished before the interrupt")
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "BrokenProcessPool" not in err
+
+
+def test_a_file_name_that_is_not_utf8_is_reported_readably(
+    tiny_baseline: Path, tmp_path: Path
+) -> None:
+    """Linux allows any bytes in a name; every report is UTF-8 text, so each byte that is
+    not UTF-8 reads as U+FFFD (never a crash, never a lone surrogate in the JSON)."""
+    import json
+    import os
+
+    import numpy as np
+
+    from sprite_lint.synth import inject
+
+    name = os.fsdecode(b"bad\xfestray.png")  # a lone surrogate, as Python holds it
+    sprite = make_family("creatures", 26, seed=3)[24]
+    write_rgba(Path(name), inject(sprite, "checkerboard", np.random.default_rng(0)))  # fails
+    for fmt in ("json", "sarif", "gitlab", "junit", "github", "markdown"):
+        r = CliRunner().invoke(app, ["check", "-b", str(tiny_baseline), "-f", fmt, "."], env=ENV)
+        assert r.exit_code in (0, 1), (fmt, r.output)
+        text = r.stdout
+        if fmt in ("json", "sarif", "gitlab"):
+            text = json.dumps(json.loads(r.stdout), ensure_ascii=False)
+        readable = "bad%EF%BF%BDstray.png" if fmt == "sarif" else "bad\ufffdstray.png"  # a URI
+        assert readable in text, fmt
+    args = ["check", "-b", str(tiny_baseline), "--shard", "1/1", "--html", "r.html", "."]
+    assert CliRunner().invoke(app, args, env=ENV).exit_code in (0, 1)
+    assert "bad\ufffdstray.png" in Path("r.html").read_text(encoding="utf-8")
