@@ -465,6 +465,24 @@ class _sigint_blocked:
             signal.pthread_sigmask(signal.SIG_SETMASK, self._old)
 
 
+class _sigint_ignored:
+    """Ignore SIGINT for the ``with`` body (the main thread only: elsewhere a no-op)."""
+
+    def __enter__(self) -> None:
+        import signal
+        import threading
+
+        self._old = None
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+
+
 def _work(chunk: Sequence[tuple[Path, str]]) -> list[FileResult]:
     assert _worker is not None
     results = _worker(chunk)
@@ -514,10 +532,16 @@ def check_files(
             for part in parts:
                 results.extend(part)
         except BaseException:
-            # Ctrl-C (or any failure): drop the queued chunks instead of finishing them
-            pool.shutdown(wait=False, cancel_futures=True)
-            for proc in list((getattr(pool, "_processes", None) or {}).values()):
-                proc.terminate()
+            # Ctrl-C (or any failure): drop the queued chunks instead of finishing them,
+            # end the workers and the pool's thread; a second Ctrl-C must not cut that
+            # short (interrupting the join of the pool's thread at exit left it hanging)
+            with _sigint_ignored():
+                manager = getattr(pool, "_executor_manager_thread", None)  # shutdown forgets it
+                pool.shutdown(wait=False, cancel_futures=True)
+                for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                    proc.terminate()
+                if manager is not None:
+                    manager.join(timeout=10)
             raise
         pool.shutdown(wait=True)
     else:

@@ -162,6 +162,17 @@ def guard(passthrough: tuple[type[BaseException], ...] = ()) -> Iterator[None]:
         raise SystemExit(EXIT_ERROR) from None
 
 
+def _ignore_further_interrupts() -> None:
+    """SIGINT ignored from now on (main thread only), for a process on its way out after
+    a Ctrl-C: a second one during the exit neither kills it by the signal (no exit 130)
+    nor interrupts its clean-up. Only the entry point calls this, never a library path."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def run_check(o: CheckOptions) -> int:
     """Score sprites against the baseline and print or write the report: the exit code
     (0 all pass, 1 any anomaly, 2 any error row). Raises :class:`SpriteLintError` for a
@@ -718,10 +729,13 @@ def main() -> None:
         from sprite_lint import cli
 
         cli.app()
-    except SystemExit:
+    except SystemExit as exc:
+        if exc.code == 130:  # interrupted: a second Ctrl-C during the exit changes nothing
+            _ignore_further_interrupts()
         _flush_stdout()  # what is left in the buffer: written now, or exit 2 saying why
         raise
     except KeyboardInterrupt:  # outside a command (typer maps those inside to 130 itself)
+        _ignore_further_interrupts()
         sys.exit(130)
     except BrokenPipeError:
         _quiet_stdout()
