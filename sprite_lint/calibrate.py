@@ -25,7 +25,7 @@ import numpy as np
 from sprite_lint.baseline import write_baseline
 from sprite_lint.calibration import MIN_CALIBRATION_SCORES, Calibration, fit_calibration
 from sprite_lint.colour import BITS, fit_document_frequency, fit_pair_frequency
-from sprite_lint.craft import NEAR_BLACK, dark_outline, luminance, solid_pixels
+from sprite_lint.craft import NEAR_BLACK, _outline_map, dark_outline, luminance, solid_pixels
 from sprite_lint.discovery import display_path, expand_paths
 from sprite_lint.errors import CalibrationError, ImageError, MissingExtraError
 from sprite_lint.gitfiles import project_root
@@ -281,9 +281,7 @@ def _split_sentence(kinds: Sequence[tuple[str, Sequence[str]]]) -> str:
 def _dark_fill(im: np.ndarray) -> float:
     """Share of a sprite's inside (visible, alpha >= 128, off its outline) that is near
     black (``craft.NEAR_BLACK``), in [0, 1]; 0 for a sprite drawn in lines alone."""
-    shown = im[..., 3] >= 128
-    p = np.pad(shown, 1)
-    inside = shown & p[:-2, 1:-1] & p[2:, 1:-1] & p[1:-1, :-2] & p[1:-1, 2:]
+    inside = (im[..., 3] >= 128) & (_outline_map(im) == 0)  # visible, not on the outline
     n = int(np.count_nonzero(inside))
     return int(np.count_nonzero(inside & (luminance(im) < NEAR_BLACK))) / n if n else 0.0
 
