@@ -39,8 +39,8 @@ from sprite_lint.standardize import Standardizer
 from sprite_lint.style import StyleProfile
 
 FORMAT_NAME = "sprite-lint-baseline"
-FORMAT_VERSION = 9  # 6: enclosed lone pixels are detail; 7: halo; 8: outline for off_centre;
-# 9: cut is the gap opposite the edge content runs into
+FORMAT_VERSION = 10  # 6: enclosed lone pixels are detail; 7: halo; 8: outline for off_centre;
+# 9: cut is the gap opposite the edge content runs into; 10: palette_shift, no colour_px
 MANIFEST = "manifest.json"
 MODEL = "model.onnx"
 REFERENCE = "reference.npz"

@@ -25,13 +25,14 @@ import numpy as np
 from sprite_lint.baseline import write_baseline
 from sprite_lint.calibration import MIN_CALIBRATION_SCORES, Calibration, fit_calibration
 from sprite_lint.colour import BITS, fit_document_frequency, fit_pair_frequency
-from sprite_lint.craft import NEAR_BLACK, _outline_map, dark_outline, luminance, solid_pixels
+from sprite_lint.craft import NEAR_BLACK, _outline_map, dark_outline, luminance
 from sprite_lint.discovery import display_path, expand_paths
 from sprite_lint.errors import CalibrationError, ImageError, MissingExtraError
 from sprite_lint.gitfiles import project_root
 from sprite_lint.imageio import load_png, premultiply
 from sprite_lint.kde import GaussianKDE
 from sprite_lint.onnxfile import validate_model
+from sprite_lint.palette import approved_palette
 from sprite_lint.scoring import (
     CELL,
     MARGIN,
@@ -343,12 +344,6 @@ def mixed_styles(images: Sequence[np.ndarray], names: Sequence[str], seed: int) 
         return None
 
     return _split_sentence([("", [names[i] for i in g]) for g in groups])
-
-
-def approved_palette(images: Sequence[np.ndarray]) -> np.ndarray:
-    """Sorted unique exact colours (``craft.colour_keys``) of the images' solid pixels."""
-    keys = [solid_pixels(im)[1] for im in images]
-    return np.unique(np.concatenate(keys)) if keys else np.zeros(0, np.uint32)
 
 
 def build_scorer(

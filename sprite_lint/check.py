@@ -19,6 +19,7 @@ from sprite_lint.discovery import display_path
 from sprite_lint.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_PASS, ImageError, UsageError
 from sprite_lint.gitfiles import Changed, read_at
 from sprite_lint.imageio import decode_png, decode_png_with_warnings, read_file
+from sprite_lint.palette import palette_signals
 from sprite_lint.scoring import SIGNALS, RawScores, Region
 from sprite_lint.sheets import (
     Fault,
@@ -186,8 +187,13 @@ class Detector:
         raw_value = float(raw.as_vector()[SIGNALS.index(driver)])
         # stray pixels are named one by one (their box can span the whole sprite)
         points = stray_points(image) if failed and driver == "stray" and image is not None else ()
+        shift = (
+            palette_signals(self.scorer.palette, image)[2]
+            if failed and driver == "palette_shift" and image is not None
+            else ""
+        )
         message = (
-            describe(driver, raw_value, region, centre, points)
+            describe(driver, raw_value, region, centre, points, shift)
             if failed
             else "looks like the approved art"
         )

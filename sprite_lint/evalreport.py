@@ -25,7 +25,6 @@ LABELS = {
     **{name: name.replace("_", " ").capitalize() for name in SCORE_NAMES},
     "kde": "Latent KDE",
     "recon_px": "Recon px",
-    "colour_px": "Colour px",
     "pair": "Pairs",
 }
 BEST_SHOWN = 3  # signals named per defect set in the table (JSON has them all)

@@ -11,14 +11,15 @@ large sprite is not averaged away:
   approved cells (leave-one-out), in robust units (median and IQR), so it means the same
   for every trained model, reference-set size and bandwidth; on a signed log scale;
 * ``colour``: the worst window of per-pixel colour rarity;
-* ``recon_px`` and ``colour_px``: the same two maps at their single worst pixel, because a
-  stray pixel is diluted sixteen-fold by any 4x4 window;
+* ``recon_px``: the residual at its single worst pixel, because a stray pixel is diluted
+  sixteen-fold by any 4x4 window (the colour map's worst pixel, once a signal too, caught
+  nothing on real art that ``colour``, ``stray`` and ``palette`` did not);
 * ``pair``: how many neighbouring pixels pair two colours that at most one approved sprite
   puts side by side: seams, pasted patches and shifted parts that bring no new colour
   still bring new neighbours. A count, so its unit (one pair) floors its scale.
 
-The craft signals (``sprite_lint.craft``) and two set signals are computed here too:
-``palette``, the share of solid pixels in exact colours no approved sprite uses, and
+The craft signals (``sprite_lint.craft``) and three set signals are computed here too:
+``palette`` and ``palette_shift`` (``sprite_lint.palette``), and
 ``style``, how far the sprite's style profile lies from the approved sprites'
 (``sprite_lint.style``).
 ``sprite_lint.standardize`` puts them all on one scale and combines them.
@@ -33,9 +34,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sprite_lint.colour import PairTable, RarityTable, colour_bins, colour_pairs
-from sprite_lint.craft import measure, row_bands, solid_pixels
+from sprite_lint.craft import measure, row_bands
 from sprite_lint.imageio import premultiply
 from sprite_lint.kde import GaussianKDE
+from sprite_lint.palette import palette_signals
 from sprite_lint.signals import SIGNAL_LABELS, SIGNALS
 from sprite_lint.standardize import Standardizer, combine
 from sprite_lint.style import StyleProfile, style_profile
@@ -86,7 +88,6 @@ class RawScores:
     kde_log_density: float  # log density of that cell
     colour: float  # worst POOL x POOL window
     recon_px: float  # worst single pixel: a stray pixel is averaged away by any window
-    colour_px: float  # worst single pixel
     pair: float  # neighbouring pixel pairs in colour pairs (almost) no approved sprite has
     regions: dict[str, Region]
     extra: dict[str, float] = field(default_factory=dict)  # craft and set signals by name
@@ -96,7 +97,7 @@ class RawScores:
 
     def as_vector(self) -> np.ndarray:
         """Every raw signal in ``SIGNALS`` order, ``(len(SIGNALS),)``."""
-        model = (self.recon, self.kde, self.colour, self.recon_px, self.colour_px, self.pair)
+        model = (self.recon, self.kde, self.colour, self.recon_px, self.pair)
         return np.array([*model, *(self.extra[s] for s in SIGNALS[len(model) :])], np.float64)
 
 
@@ -462,8 +463,6 @@ class Scorer:
 
         rarity, (p_val, p_region) = self._colour_maps(rgba)
         c_val, colx, coly, ck = pooled_max(rarity)
-        cp_y, cp_x = np.unravel_index(int(np.argmax(rarity)), rarity.shape)
-        colour_px = float(rarity[cp_y, cp_x])
         del rarity
         raw = RawScores(
             recon=r_val,
@@ -471,22 +470,20 @@ class Scorer:
             kde_log_density=worst_log_density,
             colour=c_val,
             recon_px=recon_px,
-            colour_px=colour_px,
             pair=p_val,
             regions={
                 "recon": Region(rx, ry, min(rk, w), min(rk, h)),
                 "kde": kde_region,
                 "colour": Region(colx, coly, min(ck, w), min(ck, h)),
                 "recon_px": Region(int(rp_x), int(rp_y), 1, 1),
-                "colour_px": Region(int(cp_x), int(cp_y), 1, 1),
                 "pair": p_region,
             },
         )
         for name, (value, box) in measure(rgba).items():
             raw.extra[name] = value
             raw.regions[name] = Region(box.x, box.y, box.w, box.h)
-        raw.extra["palette"] = self.palette_share(rgba)
-        raw.regions["palette"] = Region(0, 0, w, h)
+        raw.extra["palette"], raw.extra["palette_shift"], _ = palette_signals(self.palette, rgba)
+        raw.regions["palette"] = raw.regions["palette_shift"] = Region(0, 0, w, h)
         profile = style_profile(rgba, raw.extra)
         raw.extra["style"] = self.profile.distance(profile) if self.profile else 0.0
         raw.regions["style"] = Region(0, 0, w, h)
@@ -494,21 +491,6 @@ class Scorer:
             raw.residual = residual
             raw.reconstruction = reconstruction
         return raw
-
-    def palette_share(self, rgba: np.ndarray) -> float:
-        """Share of the solid pixels (alpha 255) whose exact colour no approved sprite's
-        solid pixels have, in [0, 1]; 0 for a sprite without solid pixels."""
-        n_solid = unseen = 0
-        for lo, hi, _, _ in row_bands(*rgba.shape[:2]):
-            band = rgba[lo:hi]
-            _, keys = solid_pixels(band)
-            n_solid += keys.size
-            if keys.size and self.palette.size:
-                idx = np.minimum(np.searchsorted(self.palette, keys), self.palette.size - 1)
-                unseen += int(np.count_nonzero(self.palette[idx] != keys))
-        if n_solid == 0 or self.palette.size == 0:
-            return 0.0
-        return unseen / n_solid
 
     def _colour_maps(self, rgba: np.ndarray) -> tuple[np.ndarray, tuple[float, Region]]:
         """Per-pixel colour rarity ``(H, W)``, and the pair signal: how many neighbouring

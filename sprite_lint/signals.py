@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 from typing import Protocol
 
-MODEL_SIGNALS = ("recon", "kde", "colour", "recon_px", "colour_px", "pair")
+MODEL_SIGNALS = ("recon", "kde", "colour", "recon_px", "pair")
 CRAFT_SIGNALS = (
     "background",
     "stray",
@@ -26,7 +26,7 @@ CRAFT_SIGNALS = (
     "outline",
     "cut",
 )
-SET_SIGNALS = ("palette", "style")
+SET_SIGNALS = ("palette", "palette_shift", "style")
 SIGNALS = MODEL_SIGNALS + CRAFT_SIGNALS + SET_SIGNALS
 # darker or lighter edges, an outline where the set has none or none where it has one
 TWO_SIDED = frozenset({"fringe", "outline"})
@@ -41,6 +41,7 @@ LOGIT_SCALE = frozenset({"palette"})
 TIERS = {
     **dict.fromkeys(CRAFT_SIGNALS, 0),
     **dict.fromkeys(MODEL_SIGNALS, 1),
+    "palette_shift": 0,  # names the mistake: swapped channels or a wrong gamma
     "palette": 2,
     "outline": 2,
     "style": 3,
@@ -65,7 +66,6 @@ SCALE_FLOOR = {
     "kde": 1e-6,
     "colour": 1e-6,
     "recon_px": 1e-6,
-    "colour_px": 1e-6,
     "pair": 1.0,  # neighbouring pairs
     "background": 0.05,  # share of the outermost frame that is opaque
     "stray": 0.4,  # pixels
@@ -78,6 +78,7 @@ SCALE_FLOOR = {
     "outline": 0.1,  # share of the silhouette's outline that is near black
     "cut": 0.5,  # pixels of gap opposite the edge content runs into
     "palette": 0.25,  # log-odds of the share of solid pixels in colours no approved sprite uses
+    "palette_shift": 0.03,  # share of solid pixels an undone export mistake brings back
     "style": 1e-6,
 }
 
@@ -86,7 +87,6 @@ SIGNAL_LABELS = {
     "kde": "a region unlike any in the approved art",
     "colour": "colours the approved art does not use",
     "recon_px": "a pixel the model cannot redraw from the approved art",
-    "colour_px": "a pixel of a colour the approved art does not use",
     "pair": "colours side by side that the approved art never puts together (a seam or paste)",
     "background": "opaque background where the approved art is transparent",
     "stray": "stray pixels in the transparent area",
@@ -99,6 +99,7 @@ SIGNAL_LABELS = {
     "outline": "outline unlike the approved set's (another art set?)",
     "cut": "content cut off at one edge with a gap at the other (a bad crop on export?)",
     "palette": "colours not in the approved palette",
+    "palette_shift": "the approved palette with red and blue swapped, or with a wrong gamma",
     "style": "style unlike the approved set",
 }
 
@@ -109,7 +110,6 @@ SIGNAL_CHECKS = {
     "kde": "regions like those in the approved art",
     "colour": "colours the approved art uses (4x4 areas)",
     "recon_px": "single pixels the model can redraw",
-    "colour_px": "single pixels in colours the approved art uses",
     "pair": "colours side by side as the approved art puts them",
     "background": "transparent background",
     "stray": "stray pixels",
@@ -122,6 +122,7 @@ SIGNAL_CHECKS = {
     "outline": "dark outline as the approved set draws it (or not)",
     "cut": "content cut at one edge with a gap at the opposite one (crop)",
     "palette": "colours in the approved palette",
+    "palette_shift": "colour channels and gamma (red and blue swapped, wrong colour profile)",
     "style": "style of the approved set",
 }
 
@@ -143,7 +144,6 @@ SIGNAL_HELP = {
     "ringing, noise, swapped channels or a foreign colour." + _TODO,
     "recon_px": "One pixel the model cannot redraw from the approved art: often a stray "
     "pixel of a foreign colour." + _TODO,
-    "colour_px": "One pixel of a colour no approved sprite uses." + _TODO,
     "pair": "Neighbouring pixels pair colours that the approved sprites never put side by "
     "side: a seam, a pasted or shifted part." + _TODO,
     "background": "The outermost frame of pixels is opaque where the approved art is "
@@ -178,6 +178,10 @@ SIGNAL_HELP = {
     "one side. Re-export with the full canvas, placed as the approved art is.",
     "palette": "A share of the solid pixels uses exact colours that no approved sprite uses: "
     "a wrong colour profile, a colour shift or recolouring, or compression." + _TODO,
+    "palette_shift": "The sprite's colours are the approved palette's, moved as a whole: "
+    "red and blue swapped (the pixels were written in BGR order, as OpenCV and some "
+    "Windows bitmaps keep them), or darkened by a gamma mismatch (art made for gamma 2.2 "
+    "saved with a gamma 1.8 colour profile). Re-export as sRGB, RGBA order.",
     "style": "The way the sprite is drawn (edge softness, colour count, outlines, "
     "saturation, flat fills) is unlike every approved sprite: it may come from another art "
     "set." + _TODO,
@@ -197,10 +201,12 @@ def describe(
     region: _Box,
     centre: float = 0.0,
     points: Sequence[tuple[int, int]] = (),
+    shift: str = "",
 ) -> str:
     """What is wrong, where and how much, for a failing row: ``name`` the driving signal,
     ``value`` its raw value, ``region`` where it is worst (sprite pixels); ``points``:
-    ``(x, y)`` of the first few stray pixels, named one by one."""
+    ``(x, y)`` of the first few stray pixels, named one by one; ``shift``: which move
+    ``palette_shift`` undid (``sprite_lint.palette.SHIFTS``), "" if not known."""
     where = f"x={region.x} y={region.y} {region.w}x{region.h}"
     if name == "stray":
         n = round(value)
@@ -269,6 +275,16 @@ def describe(
         )
     if name == "palette":
         return f"colours not in the approved palette ({value:.0%} of the solid pixels)"
+    if name == "palette_shift":
+        back = f"{value:.0%} of the solid pixels take approved colours once"
+        if shift == "bgr":
+            return f"red and blue swapped (BGR channel order on export?): {back} swapped back"
+        if shift == "gamma":
+            return (
+                "colours darker than the approved palette's (a wrong colour profile: gamma "
+                f"1.8 instead of 2.2?): {back} corrected"
+            )
+        return f"colours shifted from the approved palette: {back} shifted back"
     if name == "style":
         return "style unlike the approved set (no approved sprite is drawn like it)"
     return f"{SIGNAL_LABELS[name]} at {where}"

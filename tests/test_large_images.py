@@ -7,8 +7,8 @@ against the ``tiny_baseline`` recipe: first by the code before banding (commit d
 to prove banding changed nothing; re-recorded when the JPEG signal's tables changed on
 purpose, when the style profile stopped weighing features approved art never varies, and
 when the halo signal joined and `outline` took `off_centre`'s place, and when `cut`
-became the gap opposite the edge content runs into (every other signal unchanged,
-checked by name).
+became the gap opposite the edge content runs into, and when `palette_shift` took
+`colour_px`'s place (every other signal unchanged, checked by name).
 Rewrite it only on purpose: ``python tests/test_large_images.py --record``.
 """
 

@@ -1,0 +1,77 @@
+"""The approved palette, and the two set signals measured against it.
+
+The approved palette is the set of exact colours (``craft.colour_keys``: one uint32 per
+colour, ``R | G << 8 | B << 16``) of the approved sprites' solid (alpha 255) pixels.
+
+* ``palette``: the share of a sprite's solid pixels in colours no approved sprite uses.
+  A new subject brings new colours, so on its own this ranks well but is loose at the
+  threshold.
+* ``palette_shift``: the share of a sprite's solid pixels that take an approved colour
+  only once a known export mistake is undone, less the share that take one as they are.
+  A new subject's colours are new whatever is undone; a sprite exported with red and blue
+  swapped (BGR channel order), or with colours encoded for a display gamma of 1.8 where
+  the set is made for 2.2 (the old Mac default against sRGB), is the approved palette
+  moved as a whole, and undoing the move brings most of it back. Only these two moves are
+  tried: every further one lets more new subjects match by chance (a third, the reverse
+  gamma, gave 0.033 false alarms on EmojiOne in ``bench/realart.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from sprite_lint.craft import row_bands, solid_pixels
+
+# The moves undone, by the name messages use. ``gamma`` undoes ``255 * (c / 255) ** (2.2 /
+# 1.8)`` per channel: art made for gamma 2.2 written as gamma 1.8, which darkens it.
+SHIFTS = ("bgr", "gamma")
+_GAMMA_UNDO = np.round(255.0 * (np.arange(256) / 255.0) ** (1.8 / 2.2)).astype(np.uint8)
+
+
+def approved_palette(images: Sequence[np.ndarray]) -> np.ndarray:
+    """Sorted unique colour keys ``(K,)`` uint32 of the ``(H, W, 4)`` uint8 images' solid
+    pixels."""
+    keys = [solid_pixels(im)[1] for im in images]
+    return np.unique(np.concatenate(keys)) if keys else np.zeros(0, np.uint32)
+
+
+def _known(palette: np.ndarray, keys: np.ndarray) -> int:
+    """How many of ``keys`` are in the sorted ``palette``."""
+    idx = np.minimum(np.searchsorted(palette, keys), palette.size - 1)
+    return int(np.count_nonzero(palette[idx] == keys))
+
+
+def _undone(keys: np.ndarray, shift: str) -> np.ndarray:
+    """The colour keys a sprite's ``keys`` had before ``shift`` (one of SHIFTS)."""
+    if shift == "bgr":
+        return ((keys & 0xFF) << 16) | (keys & 0xFF00) | ((keys >> 16) & 0xFF)
+    return _GAMMA_UNDO[keys.view(np.uint8)].view(np.uint32)  # alpha byte 0 stays 0
+
+
+def palette_signals(palette: np.ndarray, rgba: np.ndarray) -> tuple[float, float, str]:
+    """``(palette, palette_shift, shift)`` for an ``(H, W, 4)`` uint8 sprite.
+
+    ``palette``: the share of solid pixels whose colour is not in ``palette``, in [0, 1].
+    ``palette_shift``: the largest gain, over SHIFTS, in the share of solid pixels in
+    ``palette`` once the shift is undone, in [0, 1] (0 when nothing gains); ``shift``
+    names it ("" when none gains). Both are 0 for a sprite without solid pixels or an
+    empty palette. Row band by row band, so a sheet's keys never exist whole.
+    """
+    n_solid = known = 0
+    gained = dict.fromkeys(SHIFTS, 0)
+    for lo, hi, _, _ in row_bands(*rgba.shape[:2]):
+        _, keys = solid_pixels(rgba[lo:hi])
+        n_solid += keys.size
+        if keys.size and palette.size:
+            known += _known(palette, keys)
+            for shift in SHIFTS:
+                gained[shift] += _known(palette, _undone(keys, shift))
+    if n_solid == 0 or palette.size == 0:
+        return 0.0, 0.0, ""
+    unseen = (n_solid - known) / n_solid
+    shift = max(SHIFTS, key=lambda s: gained[s])
+    if gained[shift] <= known:
+        return unseen, 0.0, ""
+    return unseen, (gained[shift] - known) / n_solid, shift
