@@ -37,10 +37,18 @@ def approved_palette(images: Sequence[np.ndarray]) -> np.ndarray:
     return np.unique(np.concatenate(keys)) if keys else np.zeros(0, np.uint32)
 
 
-def _known(palette: np.ndarray, keys: np.ndarray) -> int:
-    """How many of ``keys`` are in the sorted ``palette``."""
+def _in_palette(palette: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Boolean mask: which of ``keys`` are in the sorted, non-empty ``palette``."""
     idx = np.minimum(np.searchsorted(palette, keys), palette.size - 1)
-    return int(np.count_nonzero(palette[idx] == keys))
+    return palette[idx] == keys
+
+
+def _distinct_counts(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted distinct values of 1-D ``keys`` and how often each occurs: a sprite's
+    pixels have far fewer colours than pixels, so each lookup then runs once a colour."""
+    s = np.sort(keys)
+    starts = np.concatenate(([0], np.flatnonzero(s[1:] != s[:-1]) + 1))
+    return s[starts], np.diff(np.append(starts, s.size))
 
 
 def _undone(keys: np.ndarray, shift: str) -> np.ndarray:
@@ -65,9 +73,10 @@ def palette_signals(palette: np.ndarray, rgba: np.ndarray) -> tuple[float, float
         _, keys = solid_pixels(rgba[lo:hi])
         n_solid += keys.size
         if keys.size and palette.size:
-            known += _known(palette, keys)
+            distinct, counts = _distinct_counts(keys)
+            known += int(counts[_in_palette(palette, distinct)].sum())
             for shift in SHIFTS:
-                gained[shift] += _known(palette, _undone(keys, shift))
+                gained[shift] += int(counts[_in_palette(palette, _undone(distinct, shift))].sum())
     if n_solid == 0 or palette.size == 0:
         return 0.0, 0.0, ""
     unseen = (n_solid - known) / n_solid
