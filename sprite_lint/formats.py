@@ -18,18 +18,18 @@ from sprite_lint import __version__
 from sprite_lint.check import CheckReport, FileResult
 from sprite_lint.scoring import SIGNAL_LABELS, SIGNALS
 from sprite_lint.sheets import FAULT_HELP, FAULT_KINDS, FAULT_LABELS
-from sprite_lint.signals import CRAFT_SIGNALS, SIGNAL_HELP
+from sprite_lint.signals import EXPORT_SIGNALS, SIGNAL_HELP
 
 INFO_URI = "https://github.com/sprite-lint/sprite-lint"
 UNREADABLE = "unreadable"
 BASELINE_CHANGED = "baseline-changed"  # a notice: the change edits a baseline (--baseline-ref)
 RULES: dict[str, str] = {
     # rule ids stay "off-style/..." for every signal (code scanning keys alerts on them);
-    # a craft mark is named for what it is: the sprite may be on-style, its export broken
+    # an export mark is named for what it is: the sprite may be on-style, its export broken
     **{
         f"off-style/{s}": (
             f"Broken export or edit: {SIGNAL_LABELS[s]}"
-            if s in CRAFT_SIGNALS
+            if s in EXPORT_SIGNALS
             else f"Sprite is off-style: {SIGNAL_LABELS[s]}"
         )
         for s in SIGNALS
@@ -78,7 +78,7 @@ def _detail(r: FileResult) -> str:
 
     what = "frame" if r.frame is not None else "sprite"
     p = fmt_p(r.p_value)
-    tail = "" if r.driver in CRAFT_SIGNALS else f"; the {what} does not look like the approved art"
+    tail = "" if r.driver in EXPORT_SIGNALS else f"; the {what} does not look like the approved art"
     return (
         f"{where}{r.message}: score {r.score:.3g} over the limit {r.threshold:.3g} "
         f"(p {'< ' + p[1:] if p.startswith('<') else '= ' + p}){tail}"
@@ -91,7 +91,7 @@ def _title(r: FileResult) -> str:
         return "sprite-lint: unreadable file"
     if r.driver in FAULT_KINDS:
         return "sprite-lint: sprite sheet fault"
-    if r.driver in CRAFT_SIGNALS:
+    if r.driver in EXPORT_SIGNALS:
         return "sprite-lint: broken export or edit"
     return "sprite-lint: off-style sprite"
 

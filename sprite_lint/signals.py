@@ -28,6 +28,11 @@ CRAFT_SIGNALS = (
 )
 SET_SIGNALS = ("palette", "palette_shift", "style")
 SIGNALS = MODEL_SIGNALS + CRAFT_SIGNALS + SET_SIGNALS
+# The marks of a broken export or edit: the art may be on-style, its export is not. Reports
+# title them so and drop "does not look like the approved art". ``outline`` is measured on
+# the pixels like a craft mark but points to another art set; ``palette_shift`` is measured
+# against the set but names an export mistake (swapped channels, a wrong colour profile).
+EXPORT_SIGNALS = (frozenset(CRAFT_SIGNALS) - {"outline"}) | {"palette_shift"}
 # darker or lighter edges, an outline where the set has none or none where it has one
 TWO_SIDED = frozenset({"fringe", "outline"})
 # shares whose tail is fitted on the log-odds scale (sprite_lint.standardize)

@@ -428,3 +428,7 @@ def test_a_craft_mark_is_a_broken_export_not_an_off_style_sprite() -> None:
     assert second.endswith("the sprite does not look like the approved art")
     assert RULES["off-style/cut"].startswith("Broken export or edit: content cut off")
     assert RULES["off-style/kde"].startswith("Sprite is off-style: ")
+    # swapped channels are an export mistake though measured against the set; an outline
+    # unlike the set's points to another art set though measured on the pixels
+    assert RULES["off-style/palette_shift"].startswith("Broken export or edit: ")
+    assert RULES["off-style/outline"].startswith("Sprite is off-style: ")
