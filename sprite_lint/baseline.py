@@ -19,6 +19,7 @@ import io
 import json
 import math
 import os
+import shlex
 import shutil
 import stat
 import tempfile
@@ -351,6 +352,21 @@ def _too_large(where: str, name: str, size: int, limit: int) -> BaselineError:
     )
 
 
+def _recalibrate_hint(manifest: dict[str, Any], files: BaselineFiles) -> str:
+    """How to rewrite a baseline an older sprite-lint calibrated: the calibrate command
+    for the folders its manifest records, where they can be read."""
+    sources = manifest.get("sources")
+    if isinstance(files, GitBaselineFiles):
+        return "Calibrate it again with this sprite-lint and commit it to that branch."
+    if not (isinstance(sources, list) and sources and all(isinstance(x, str) for x in sources)):
+        sources = ["PATH_TO_APPROVED_SPRITES"]
+    args = " ".join(shlex.quote(x) for x in sources)
+    return (
+        "Calibrate it again with this sprite-lint (a new version can change what a "
+        f"baseline holds): sprite-lint calibrate {args} --baseline {shlex.quote(files.where)}"
+    )
+
+
 def load_baseline(
     directory: str | Path, ref: str | None = None, root: Path | None = None
 ) -> Baseline:
@@ -414,7 +430,11 @@ def load_baseline(
         raise BaselineError(
             f"{where}: baseline format version {version!r} is not supported by sprite-lint "
             f"{__version__} (format {FORMAT_VERSION}). "
-            + ("Upgrade sprite-lint." if newer else "Re-run sprite-lint calibrate.")
+            + (
+                "It was written by a newer sprite-lint: upgrade sprite-lint."
+                if newer
+                else _recalibrate_hint(manifest, files)
+            )
         )
     if _seal(manifest).get("manifest_sha256") != manifest.get("manifest_sha256"):
         raise BaselineError(

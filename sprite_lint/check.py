@@ -187,13 +187,11 @@ class Detector:
         raw_value = float(raw.as_vector()[SIGNALS.index(driver)])
         # stray pixels are named one by one (their box can span the whole sprite)
         points = stray_points(image) if failed and driver == "stray" and image is not None else ()
-        shift = (
-            palette_signals(self.scorer.palette, image)[2]
-            if failed and driver == "palette_shift" and image is not None
-            else ""
-        )
+        shift, unseen = "", None
+        if failed and driver == "palette_shift" and image is not None:
+            unseen, _, shift = palette_signals(self.scorer.palette, image)
         message = (
-            describe(driver, raw_value, region, centre, points, shift)
+            describe(driver, raw_value, region, centre, points, shift, unseen)
             if failed
             else "looks like the approved art"
         )

@@ -127,16 +127,16 @@ def _card(r: FileResult, detail: Detail | None) -> str:
     ]
     if r.score is not None:
         lines.append(
-            f'<div class="scores">score {fmt_num(r.score)} · limit {fmt_num(r.threshold)} · '
-            + ("margin approved" if r.approved else f"margin {fmt_signed(r.margin)}")
-            + f" · p {fmt_p(r.p_value)}"
+            f'<div class="scores">score {e(fmt_num(r.score))} · limit {e(fmt_num(r.threshold))} · '
+            + ("margin approved" if r.approved else f"margin {e(fmt_signed(r.margin))}")
+            + f" · p {e(fmt_p(r.p_value))}"
             # a passing sprite's strongest signal is not a finding: named on failures only
             + (
                 f" · signal: {e(SIGNAL_LABELS.get(r.driver, r.driver))}"
                 if r.driver and (r.status == "fail" or r.approved)
                 else ""
             )
-            + (f" · was {fmt_num(r.previous_score)}" if r.previous_score is not None else "")
+            + (f" · was {e(fmt_num(r.previous_score))}" if r.previous_score is not None else "")
             + "</div>"
         )
     if detail is not None:

@@ -51,6 +51,12 @@ def _distinct_counts(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return s[starts], np.diff(np.append(starts, s.size))
 
 
+def _is_grey(keys: np.ndarray) -> np.ndarray:
+    """Boolean mask: which colour keys have red, green and blue equal."""
+    r, g, b = keys & 0xFF, (keys >> 8) & 0xFF, (keys >> 16) & 0xFF
+    return (r == g) & (g == b)
+
+
 def _undone(keys: np.ndarray, shift: str) -> np.ndarray:
     """The colour keys a sprite's ``keys`` had before ``shift`` (one of SHIFTS)."""
     if shift == "bgr":
@@ -64,7 +70,8 @@ def palette_signals(palette: np.ndarray, rgba: np.ndarray) -> tuple[float, float
     ``palette``: the share of solid pixels whose colour is not in ``palette``, in [0, 1].
     ``palette_shift``: the largest gain, over SHIFTS, in the share of solid pixels in
     ``palette`` once the shift is undone, in [0, 1] (0 when nothing gains); ``shift``
-    names it ("" when none gains). Both are 0 for a sprite without solid pixels or an
+    names it ("" when none gains). Grey pixels (red = green = blue) are left as they are:
+    neither move makes a grey anything but a grey. Both are 0 for a sprite without solid pixels or an
     empty palette. Row band by row band, so a sheet's keys never exist whole.
     """
     n_solid = known = 0
@@ -74,9 +81,14 @@ def palette_signals(palette: np.ndarray, rgba: np.ndarray) -> tuple[float, float
         n_solid += keys.size
         if keys.size and palette.size:
             distinct, counts = _distinct_counts(keys)
-            known += int(counts[_in_palette(palette, distinct)].sum())
+            was = _in_palette(palette, distinct)
+            known += int(counts[was].sum())
+            # a grey stays a grey under either move: whether its moved value is approved
+            # is chance (a set with many greys matched greyscale copies as "gamma")
+            grey = _is_grey(distinct)
             for shift in SHIFTS:
-                gained[shift] += int(counts[_in_palette(palette, _undone(distinct, shift))].sum())
+                now = _in_palette(palette, _undone(distinct, shift))
+                gained[shift] += int(counts[np.where(grey, was, now)].sum())
     if n_solid == 0 or palette.size == 0:
         return 0.0, 0.0, ""
     unseen = (n_solid - known) / n_solid

@@ -207,11 +207,14 @@ def describe(
     centre: float = 0.0,
     points: Sequence[tuple[int, int]] = (),
     shift: str = "",
+    unseen: float | None = None,
 ) -> str:
     """What is wrong, where and how much, for a failing row: ``name`` the driving signal,
     ``value`` its raw value, ``region`` where it is worst (sprite pixels); ``points``:
     ``(x, y)`` of the first few stray pixels, named one by one; ``shift``: which move
-    ``palette_shift`` undid (``sprite_lint.palette.SHIFTS``), "" if not known."""
+    ``palette_shift`` undid (``sprite_lint.palette.SHIFTS``), "" if not known, and
+    ``unseen`` the share of solid pixels in new colours as they are (the ``palette``
+    signal), if known."""
     where = f"x={region.x} y={region.y} {region.w}x{region.h}"
     if name == "stray":
         n = round(value)
@@ -281,15 +284,21 @@ def describe(
     if name == "palette":
         return f"colours not in the approved palette ({value:.0%} of the solid pixels)"
     if name == "palette_shift":
-        back = f"{value:.0%} of the solid pixels take approved colours once"
-        if shift == "bgr":
-            return f"red and blue swapped (BGR channel order on export?): {back} swapped back"
-        if shift == "gamma":
-            return (
+        what, undo = {
+            "bgr": ("red and blue swapped (BGR channel order on export?)", "swapped back"),
+            "gamma": (
                 "colours darker than the approved palette's (a wrong colour profile: gamma "
-                f"1.8 instead of 2.2?): {back} corrected"
-            )
-        return f"colours shifted from the approved palette: {back} shifted back"
+                "1.8 instead of 2.2?)",
+                "corrected",
+            ),
+        }.get(shift, ("colours shifted from the approved palette", "shifted back"))
+        if unseen is None:
+            return f"{what}: {value:.0%} more of the solid pixels are approved colours once {undo}"
+        before = 1.0 - unseen
+        return (
+            f"{what}: {before:.0%} of the solid pixels are approved colours as they are, "
+            f"{min(1.0, before + value):.0%} once {undo}"
+        )
     if name == "style":
         return "style unlike the approved set (no approved sprite is drawn like it)"
     return f"{SIGNAL_LABELS[name]} at {where}"

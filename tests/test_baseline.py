@@ -74,15 +74,25 @@ def test_future_format_version_is_refused(copy: Path) -> None:
     doc = json.loads((copy / "manifest.json").read_text())
     doc["format_version"] = bl.FORMAT_VERSION + 1
     (copy / "manifest.json").write_text(bl.canonical_json(bl._seal(doc)))
-    with pytest.raises(BaselineError, match="Upgrade sprite-lint"):
+    with pytest.raises(BaselineError, match="written by a newer sprite-lint: upgrade sprite-lint"):
         load_baseline(copy)
 
 
-def test_older_format_version_asks_to_recalibrate(copy: Path) -> None:
+def test_older_format_version_gives_the_calibrate_command(copy: Path) -> None:
+    """The command to rewrite it, with the folders the manifest records (quoted for a
+    shell), not only "recalibrate"."""
     doc = json.loads((copy / "manifest.json").read_text())
     doc["format_version"] = bl.FORMAT_VERSION - 1
+    doc["sources"] = ["art/approved", "art/new sprites"]
     (copy / "manifest.json").write_text(bl.canonical_json(bl._seal(doc)))
-    with pytest.raises(BaselineError, match="Re-run sprite-lint calibrate"):
+    with pytest.raises(BaselineError) as err:
+        load_baseline(copy)
+    assert str(err.value).endswith(
+        f"sprite-lint calibrate art/approved 'art/new sprites' --baseline {copy}"
+    )
+    doc["sources"] = "not a list"
+    (copy / "manifest.json").write_text(bl.canonical_json(bl._seal(doc)))
+    with pytest.raises(BaselineError, match="calibrate PATH_TO_APPROVED_SPRITES --baseline"):
         load_baseline(copy)
 
 

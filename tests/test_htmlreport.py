@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -77,6 +78,9 @@ def report(tiny_baseline: Path) -> Path:
 def test_html_is_self_contained_and_escapes_names(report: Path) -> None:
     text = report.read_text(encoding="utf-8")
     assert "<script>bad" not in text and "&lt;script&gt;bad.png" in text
+    # every "<" opens a tag: text such as "p <1e-6" is escaped (a parse error otherwise)
+    assert re.search(r"<[^a-zA-Z/!]", text) is None, re.search(r".{20}<[^a-zA-Z/!].{10}", text)
+    assert "p &lt;1e-6" in text  # the blob's score is far past the last calibration score
     p = _Collect()
     p.feed(text)
     for tag, attrs in p.tags:  # nothing fetched from anywhere

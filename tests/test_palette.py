@@ -106,12 +106,37 @@ def test_a_sheet_in_row_bands_gives_the_whole_image_s_shares(approved: list[np.n
     assert shift == pytest.approx(np.isin(swapped, palette).mean() - known.mean(), abs=1e-12)
 
 
+def test_a_grey_is_never_a_wrong_gamma() -> None:
+    """Greys whose gamma-corrected values happen to be approved greys (a set with many
+    greys matched greyscale copies as "gamma"): a grey stays a grey under either move,
+    so greys are left out of them."""
+    levels = np.arange(40, 240, 8)
+    undone = np.round(255 * (levels / 255) ** (1.8 / 2.2)).astype(np.uint8)
+    keep = ~np.isin(levels, undone)  # greys whose corrected value is another grey
+    levels, undone = levels[keep], undone[keep]
+    assert levels.size > 10
+    approved_greys = np.repeat(undone[:, None], 3, axis=1)
+    sprites = [_sprite(np.random.default_rng(i), approved_greys) for i in range(4)]
+    palette = approved_palette(sprites)
+    greys = _sprite(np.random.default_rng(7), np.repeat(levels[:, None], 3, axis=1).astype(np.uint8))
+    assert palette_signals(palette, greys) == (1.0, 0.0, "")
+    # ...while colours moved by the same gamma still are one
+    rng = np.random.default_rng(2)
+    colours = rng.integers(40, 250, (24, 3)).astype(np.uint8)
+    coloured = [_sprite(np.random.default_rng(i), colours) for i in range(4)]
+    assert palette_signals(approved_palette(coloured), _gamma_18(coloured[0]))[2] == "gamma"
+
+
 def test_messages_name_the_move_in_the_artist_s_words() -> None:
+    """The message gives the share of approved colours before and after the move is
+    undone, not the gain alone (which reads as "the rest is still wrong")."""
     where = Region(0, 0, 32, 32)
-    bgr = describe("palette_shift", 0.8, where, shift="bgr")
-    assert "red and blue swapped" in bgr and "80%" in bgr
-    gamma = describe("palette_shift", 0.6, where, shift="gamma")
-    assert "colour profile" in gamma and "60%" in gamma
+    bgr = describe("palette_shift", 0.3, where, shift="bgr", unseen=0.3)
+    assert "red and blue swapped" in bgr
+    assert "70% of the solid pixels are approved colours as they are, 100% once swapped back" in bgr
+    gamma = describe("palette_shift", 0.6, where, shift="gamma", unseen=0.9)
+    assert "colour profile" in gamma and "10% of the solid" in gamma and "70% once corrected" in gamma
+    assert "60% more of the solid pixels" in describe("palette_shift", 0.6, where, shift="bgr")
 
 
 def test_check_names_swapped_channels(tiny_baseline: Path) -> None:
