@@ -27,6 +27,11 @@ from sprite_lint.craft import row_bands, solid_pixels
 # The moves undone, by the name messages use. ``gamma`` undoes ``255 * (c / 255) ** (2.2 /
 # 1.8)`` per channel: art made for gamma 2.2 written as gamma 1.8, which darkens it.
 SHIFTS = ("bgr", "gamma")
+# the share of a sprite's coloured (not grey) solid pixels a move must bring into the
+# palette before its greys count too: 0.1 on bench/realart.py (greyscale copies of
+# held-out normals: none taken for a move; a wrong gamma on OpenMoji, whose outlines and
+# highlights are grey: 0.78 caught with greys never counted, 0.80 with this)
+GREY_CORROBORATES = 0.1
 _GAMMA_UNDO = np.round(255.0 * (np.arange(256) / 255.0) ** (1.8 / 2.2)).astype(np.uint8)
 
 
@@ -70,12 +75,15 @@ def palette_signals(palette: np.ndarray, rgba: np.ndarray) -> tuple[float, float
     ``palette``: the share of solid pixels whose colour is not in ``palette``, in [0, 1].
     ``palette_shift``: the largest gain, over SHIFTS, in the share of solid pixels in
     ``palette`` once the shift is undone, in [0, 1] (0 when nothing gains); ``shift``
-    names it ("" when none gains). Grey pixels (red = green = blue) are left as they are:
-    neither move makes a grey anything but a grey. Both are 0 for a sprite without solid pixels or an
+    names it ("" when none gains). Grey pixels (red = green = blue) only corroborate:
+    their gain counts when the coloured pixels show the move too (GREY_CORROBORATES),
+    since a grey stays a grey under either move and a set with many greys matches a
+    greyscale copy's greys by chance. Both are 0 for a sprite without solid pixels or an
     empty palette. Row band by row band, so a sheet's keys never exist whole.
     """
-    n_solid = known = 0
-    gained = dict.fromkeys(SHIFTS, 0)
+    n_solid = known = n_colour = 0
+    colour_gain = dict.fromkeys(SHIFTS, 0)  # net pixels the move brings into the palette
+    grey_gain = dict.fromkeys(SHIFTS, 0)
     for lo, hi, _, _ in row_bands(*rgba.shape[:2]):
         _, keys = solid_pixels(rgba[lo:hi])
         n_solid += keys.size
@@ -83,16 +91,22 @@ def palette_signals(palette: np.ndarray, rgba: np.ndarray) -> tuple[float, float
             distinct, counts = _distinct_counts(keys)
             was = _in_palette(palette, distinct)
             known += int(counts[was].sum())
-            # a grey stays a grey under either move: whether its moved value is approved
-            # is chance (a set with many greys matched greyscale copies as "gamma")
             grey = _is_grey(distinct)
+            n_colour += int(counts[~grey].sum())
             for shift in SHIFTS:
-                now = _in_palette(palette, _undone(distinct, shift))
-                gained[shift] += int(counts[np.where(grey, was, now)].sum())
+                # +1 for a pixel the move brings in, -1 for one it takes out
+                net = _in_palette(palette, _undone(distinct, shift)).astype(np.int64) - was
+                colour_gain[shift] += int((counts * net)[~grey].sum())
+                grey_gain[shift] += int((counts * net)[grey].sum())
     if n_solid == 0 or palette.size == 0:
         return 0.0, 0.0, ""
     unseen = (n_solid - known) / n_solid
-    shift = max(SHIFTS, key=lambda s: gained[s])
-    if gained[shift] <= known:
+    gains = {
+        s: colour_gain[s]
+        + (grey_gain[s] if colour_gain[s] >= GREY_CORROBORATES * max(n_colour, 1) else 0)
+        for s in SHIFTS
+    }
+    shift = max(SHIFTS, key=lambda s: gains[s])
+    if gains[shift] <= 0:
         return unseen, 0.0, ""
-    return unseen, (gained[shift] - known) / n_solid, shift
+    return unseen, gains[shift] / n_solid, shift
