@@ -19,7 +19,6 @@ import io
 import json
 import math
 import os
-import shlex
 import shutil
 import stat
 import tempfile
@@ -355,6 +354,8 @@ def _too_large(where: str, name: str, size: int, limit: int) -> BaselineError:
 def _recalibrate_hint(manifest: dict[str, Any], files: BaselineFiles) -> str:
     """How to rewrite a baseline an older sprite-lint calibrated: the calibrate command
     for the folders its manifest records, where they can be read."""
+    import shlex  # only on this error path
+
     sources = manifest.get("sources")
     if isinstance(files, GitBaselineFiles):
         return "Calibrate it again with this sprite-lint and commit it to that branch."
