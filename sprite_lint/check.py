@@ -14,7 +14,7 @@ import numpy as np
 from sprite_lint.approvals import Approval
 from sprite_lint.baseline import Baseline
 from sprite_lint.cache import ResultCache
-from sprite_lint.craft import stray_points
+from sprite_lint.craft import nearly_solid, stray_points
 from sprite_lint.discovery import display_path
 from sprite_lint.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_PASS, ImageError, UsageError
 from sprite_lint.gitfiles import Changed, read_at
@@ -187,11 +187,14 @@ class Detector:
         raw_value = float(raw.as_vector()[SIGNALS.index(driver)])
         # stray pixels are named one by one (their box can span the whole sprite)
         points = stray_points(image) if failed and driver == "stray" and image is not None else ()
-        shift, unseen = "", None
+        shift, unseen, nearly = "", None, 0
         if failed and driver == "palette_shift" and image is not None:
             unseen, _, shift = palette_signals(self.scorer.palette, image)
+        if failed and driver == "soft" and image is not None:
+            n_nearly, share = nearly_solid(image)  # most of the soft pixels: say so
+            nearly = n_nearly if share >= 0.5 else 0
         message = (
-            describe(driver, raw_value, region, centre, points, shift, unseen)
+            describe(driver, raw_value, region, centre, points, shift, unseen, nearly)
             if failed
             else "looks like the approved art"
         )

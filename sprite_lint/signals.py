@@ -167,8 +167,9 @@ SIGNAL_HELP = {
     "engine's expected alpha mode (straight for PNG).",
     "soft": "The alpha edge is wider than the approved art's, or the sprite is "
     "semi-transparent where the approved art is solid: a blurred resample (scaled with "
-    "bilinear filtering) or a layer left at partial opacity. Re-export at native size with "
-    "nearest-neighbour scaling, at full opacity.",
+    "bilinear filtering), a layer left at partial opacity, or a lossy palette pass that "
+    "left solid areas at alpha 248 to 254. Re-export at native size with "
+    "nearest-neighbour scaling, at full opacity, without colour reduction.",
     "jpeg": "The pixels carry the quantisation of a JPEG: the sprite was saved as JPEG on "
     "the way (a copy, a preview, a web export) and back to PNG, with the ringing and block "
     "artifacts that brings. Re-export from the source file as lossless PNG.",
@@ -208,13 +209,15 @@ def describe(
     points: Sequence[tuple[int, int]] = (),
     shift: str = "",
     unseen: float | None = None,
+    nearly_solid: int = 0,
 ) -> str:
     """What is wrong, where and how much, for a failing row: ``name`` the driving signal,
     ``value`` its raw value, ``region`` where it is worst (sprite pixels); ``points``:
     ``(x, y)`` of the first few stray pixels, named one by one; ``shift``: which move
     ``palette_shift`` undid (``sprite_lint.palette.SHIFTS``), "" if not known, and
     ``unseen`` the share of solid pixels in new colours as they are (the ``palette``
-    signal), if known."""
+    signal), if known; ``nearly_solid``: for ``soft``, how many pixels are at alpha 248
+    to 254 when they are most of what it counts (``craft.nearly_solid``), else 0."""
     where = f"x={region.x} y={region.y} {region.w}x{region.h}"
     if name == "stray":
         n = round(value)
@@ -243,6 +246,12 @@ def describe(
         return (
             f"light halo on the alpha edge: {value:.0%} of the edge pixels lit to white "
             f"(colour divided by alpha twice?) around {where}"
+        )
+    if name == "soft" and nearly_solid:
+        return (
+            f"solid areas left slightly transparent: {nearly_solid:,} pixel"
+            f"{'s' if nearly_solid != 1 else ''} at alpha 248 to 254 where the approved art is "
+            f"opaque (a lossy palette pass, or a layer just below full opacity?) around {where}"
         )
     if name == "soft":
         return (

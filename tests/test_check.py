@@ -180,3 +180,19 @@ def test_messages_name_a_file_as_its_row_does_never_by_absolute_path(
     assert row.status == "error" and row.path == "art/hero.png"
     assert 'git lfs pull --include "art/hero.png"' in (row.message or "")
     assert str(tmp_path) not in (row.message or "")
+
+
+def test_solid_areas_left_nearly_solid_are_named(tiny_baseline: Path) -> None:
+    """End to end: an approved sprite whose solid pixels an export left at alpha 252 (a
+    palette pass or a layer at 99% opacity) fails, and the message says what happened."""
+    from sprite_lint.check import Detector
+
+    detector = Detector(load_baseline(tiny_baseline))
+    sprite = make_family("creatures", 24, seed=3)[4]  # one of the approved
+    assert detector.judge("ok.png", sprite).status == "pass"
+    nearly = sprite.copy()
+    nearly[..., 3][sprite[..., 3] == 255] = 252
+    result = detector.judge("nearly.png", nearly)
+    assert result.status == "fail" and result.driver == "soft"
+    n = int((sprite[..., 3] == 255).sum())
+    assert result.message.startswith(f"solid areas left slightly transparent: {n:,} pixels")

@@ -209,6 +209,26 @@ def test_soft_edges_grow_with_blur() -> None:
     assert 0.5 < aa < 1.5 < craft.soft_edges(blurred)[0]
 
 
+def test_solid_areas_left_nearly_solid_are_soft() -> None:
+    """A palette pass through an octree quantiser (Pillow's for RGBA) averages alpha with
+    colour and leaves solid areas at alpha 251 to 254: every such pixel counts, and the
+    message's count says they are most of what soft counts; an anti-aliased edge's are not."""
+    im = disc(colour=(200, 160, 40))
+    assert craft.nearly_solid(im)[1] < 0.5
+    passed = np.asarray(
+        Image.fromarray(im, "RGBA")
+        .quantize(16, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.FLOYDSTEINBERG)
+        .convert("RGBA")
+    )
+    n, share = craft.nearly_solid(passed)
+    assert share > 0.5 and n == int(((passed[..., 3] > 247) & (passed[..., 3] < 255)).sum())
+    assert craft.soft_edges(passed)[0] > 2 * craft.soft_edges(im)[0]
+    layer = im.copy()
+    layer[..., 3] = np.round(im[..., 3] * 0.99).astype(np.uint8)  # a layer at 99% opacity
+    assert craft.nearly_solid(layer)[1] > 0.5
+    assert craft.soft_edges(layer)[0] > 2 * craft.soft_edges(im)[0]
+
+
 def _jpeg(im: np.ndarray, quality: int) -> np.ndarray:
     buf = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(im[..., :3])).save(buf, "JPEG", quality=quality)

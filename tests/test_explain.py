@@ -178,6 +178,10 @@ def test_failing_messages_use_the_artists_words() -> None:
     assert describe("hole", 20.0, where) == "hole in the alpha at x=3 y=4 5x6"
     assert "JPEG artifacts" in describe("jpeg", 40.0, where)
     assert "blurred edges (resampled?)" in describe("soft", 2.1, where)
+    assert describe("soft", 3.0, where, nearly_solid=812).startswith(
+        "solid areas left slightly transparent: 812 pixels at alpha 248 to 254 where the "
+        "approved art is opaque (a lossy palette pass"
+    )
     assert "colours not in the approved palette (40%" in describe("palette", 0.4, where)
     assert describe("style", 9.0, where).startswith("style unlike the approved set")
     assert describe("cut", 3.0, Region(0, 31, 32, 1)) == (
