@@ -15,7 +15,7 @@ from sprite_lint.approvals import Approval
 from sprite_lint.baseline import Baseline
 from sprite_lint.cache import ResultCache
 from sprite_lint.craft import nearly_solid, stray_points
-from sprite_lint.discovery import display_path
+from sprite_lint.discovery import display_path, printable
 from sprite_lint.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_PASS, ImageError, UsageError
 from sprite_lint.gitfiles import Changed, read_at
 from sprite_lint.imageio import decode_png, decode_png_with_warnings, read_file
@@ -64,8 +64,10 @@ class FileResult:
 
     @property
     def label(self) -> str:
-        """How reports name the row: the path, and the frame (``hero.png#3 (x=96 y=0 32x32)``)."""
-        return self.path if self.frame is None else f"{self.path}{self.frame.label}"
+        """How reports name the row: the path, and the frame (``hero.png#3 (x=96 y=0 32x32)``),
+        control characters escaped (``discovery.printable``). ``path`` keeps the name as it is."""
+        label = self.path if self.frame is None else f"{self.path}{self.frame.label}"
+        return printable(label)
 
     @property
     def score_change(self) -> float | None:

@@ -127,6 +127,27 @@ def display_path(path: Path, root: Path | None = None) -> str:
     return _readable(Path(name).as_posix())
 
 
+# bidirectional overrides and isolates: they reorder how a name reads ("Trojan source")
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def printable(name: str) -> str:
+    """``name`` with every control character (C0, DEL, C1) and bidirectional override
+    escaped as Python writes it (``\\n``, ``\\x1b``, ``\\u202e``): a file name is shown
+    on one line, as it is spelled. A newline in a name could otherwise start a line of
+    its own in a CI log (``::warning ...`` is a GitHub Actions command), and an escape
+    sequence could recolour or hide the terminal's output. Emoji joiners (U+200D) and
+    other format characters are kept."""
+    if name.isprintable():
+        return name
+    return "".join(repr(ch)[1:-1] if ch in _BIDI or _control(ch) else ch for ch in name)
+
+
+def _control(ch: str) -> bool:
+    o = ord(ch)
+    return o < 0x20 or 0x7F <= o < 0xA0
+
+
 def _readable(name: str) -> str:
     """``name`` with U+FFFD for each byte that is not UTF-8 (Python holds those as lone
     surrogates, which no UTF-8 report, JSON parser or hash of the name accepts)."""

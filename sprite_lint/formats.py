@@ -241,7 +241,15 @@ def to_junit(
 
 
 def _escape_data(s: str) -> str:
-    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A workflow command's message: GitHub's own escapes (``%``, CR, LF), and any other
+    control character percent-encoded too (GitHub leaves those as they are: a name's
+    escape sequence would otherwise restyle the log)."""
+    s = s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if s.isprintable():
+        return s
+    return "".join(
+        f"%{ord(ch):02X}" if ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 else ch for ch in s
+    )
 
 
 def _escape_prop(s: str) -> str:

@@ -196,3 +196,39 @@ def test_solid_areas_left_nearly_solid_are_named(tiny_baseline: Path) -> None:
     assert result.status == "fail" and result.driver == "soft"
     n = int((sprite[..., 3] == 255).sum())
     assert result.message.startswith(f"solid areas left slightly transparent: {n:,} pixels")
+
+
+@pytest.mark.parametrize("fmt", ["table", "github", "markdown"])
+def test_control_characters_in_a_name_cannot_forge_log_lines(
+    tiny_baseline: Path, tmp_path: Path, fmt: str
+) -> None:
+    """A newline in a file name would start a line of its own in a CI log, and a line
+    starting with '::' is a GitHub Actions command; an escape sequence would restyle the
+    terminal. Names are shown with control characters escaped; the JSON keeps the name."""
+    sprite = make_family("creatures", 1, seed=5)[0].copy()
+    sprite[:8, :8] = [255, 255, 255, 255]  # fails: a reason to print its name twice
+    name = "x\n::warning title=forged::all passed\x1b[31m.png"
+    write_rgba(tmp_path / name, sprite)
+    res = CliRunner().invoke(
+        app, ["check", "-b", str(tiny_baseline), "--no-cache", "-f", fmt, str(tmp_path / name)]
+    )
+    assert res.exit_code == 1, res.output
+    assert not any(line.startswith("::warning") for line in res.output.splitlines())
+    assert "\x1b" not in res.output
+    assert "x\\n::warning title=forged::all passed\\x1b[31m.png" in res.output.replace("\n", "")
+    out = tmp_path / "r.json"
+    CliRunner().invoke(
+        app,
+        [
+            "check",
+            "-b",
+            str(tiny_baseline),
+            "--no-cache",
+            "-f",
+            "json",
+            "-o",
+            str(out),
+            str(tmp_path / name),
+        ],
+    )
+    assert json.loads(out.read_text())["files"][0]["path"].endswith(name)

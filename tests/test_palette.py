@@ -118,7 +118,9 @@ def test_a_grey_is_never_a_wrong_gamma() -> None:
     approved_greys = np.repeat(undone[:, None], 3, axis=1)
     sprites = [_sprite(np.random.default_rng(i), approved_greys) for i in range(4)]
     palette = approved_palette(sprites)
-    greys = _sprite(np.random.default_rng(7), np.repeat(levels[:, None], 3, axis=1).astype(np.uint8))
+    greys = _sprite(
+        np.random.default_rng(7), np.repeat(levels[:, None], 3, axis=1).astype(np.uint8)
+    )
     assert palette_signals(palette, greys) == (1.0, 0.0, "")
     # ...while colours moved by the same gamma still are one
     rng = np.random.default_rng(2)
@@ -135,7 +137,9 @@ def test_messages_name_the_move_in_the_artist_s_words() -> None:
     assert "red and blue swapped" in bgr
     assert "70% of the solid pixels are approved colours as they are, 100% once swapped back" in bgr
     gamma = describe("palette_shift", 0.6, where, shift="gamma", unseen=0.9)
-    assert "colour profile" in gamma and "10% of the solid" in gamma and "70% once corrected" in gamma
+    assert (
+        "colour profile" in gamma and "10% of the solid" in gamma and "70% once corrected" in gamma
+    )
     assert "60% more of the solid pixels" in describe("palette_shift", 0.6, where, shift="bgr")
 
 
