@@ -35,7 +35,8 @@ from sprite_lint.errors import BaselineError, UsageError
 from sprite_lint.kde import GaussianKDE
 from sprite_lint.onnxfile import MAX_MODEL_BYTES, ModelFileError, validate_model
 from sprite_lint.scoring import Scorer
-from sprite_lint.standardize import Standardizer
+from sprite_lint.signals import SIGNALS
+from sprite_lint.standardize import TAIL_QUANTILE, Standardizer
 from sprite_lint.style import StyleProfile
 
 FORMAT_NAME = "sprite-lint-baseline"
@@ -469,11 +470,48 @@ def load_baseline(
         files.directory, manifest, blobs[MODEL], arrays, manifest["manifest_sha256"], files=files
     )
     try:
-        baseline.calibration  # noqa: B018 - validates the section
-        baseline.standardizer  # noqa: B018
+        Calibration.from_dict(manifest["calibration"]).check_fits(len(SIGNALS), 1 - TAIL_QUANTILE)
+        baseline.standardizer  # noqa: B018 - validates the section
         int(manifest["colour"]["n_images"])
         float(manifest["kde"]["bandwidth"])
         baseline.max_pixels  # noqa: B018
+    except BaselineError as exc:
+        raise BaselineError(f"{manifest_path}: {exc}") from None
     except (KeyError, TypeError, ValueError) as exc:
-        raise BaselineError(f"{manifest_path}: manifest is missing a field ({exc!r})") from None
+        raise BaselineError(f"{manifest_path}: manifest is missing a field ({exc})") from None
+    _check_records(manifest, manifest_path)
     return baseline
+
+
+def _check_records(manifest: dict[str, Any], manifest_path: str) -> None:
+    """The sections reports read but scoring does not (``split``, ``calibration_raw``):
+    as calibrate writes them, or a clear refusal instead of an error deep in a report."""
+    split = manifest.get("split")
+    if not (
+        isinstance(split, dict)
+        and split.get("method") in ("split", "cross")
+        and all(
+            isinstance(split.get(k), int) and not isinstance(split.get(k), bool) and split[k] > 0
+            for k in ("n_approved", "n_calibration")
+        )
+    ):
+        raise BaselineError(f"{manifest_path}: manifest split section is malformed")
+    raw = manifest.get("calibration_raw")
+    n = len(manifest["calibration"]["scores"])
+    if not (
+        isinstance(raw, list)
+        and len(raw) == n
+        and all(
+            isinstance(row, list)
+            and len(row) == len(SIGNALS)
+            and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                for v in row
+            )
+            for row in raw
+        )
+    ):
+        raise BaselineError(
+            f"{manifest_path}: manifest calibration_raw is not {n} rows of "
+            f"{len(SIGNALS)} finite numbers"
+        )

@@ -75,24 +75,53 @@ class Calibration:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Calibration:
+        """The section ``to_dict`` wrote. Raises :class:`BaselineError` for a missing
+        field, a value that is not a finite number (``true`` is not one), or a section
+        that is not what ``fit_calibration`` gives for its own scores and alpha."""
+
+        def number(value: Any, field: str) -> float:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise BaselineError(f"baseline calibration section: {field} is not a number")
+            if not math.isfinite(value):
+                raise BaselineError(f"baseline calibration section: {field} is not finite")
+            return float(value)
+
         try:
+            tail, raw_scores = d["tail"], d["scores"]
+            if not isinstance(tail, dict) or not isinstance(raw_scores, list) or not raw_scores:
+                raise BaselineError("baseline calibration section: tail or scores is malformed")
             cal = cls(
-                alpha=float(d["alpha"]),
-                scores=tuple(sorted(float(x) for x in d["scores"])),
-                threshold=float(d["threshold"]),
+                alpha=number(d["alpha"], "alpha"),
+                scores=tuple(sorted(number(x, "a score") for x in raw_scores)),
+                threshold=number(d["threshold"], "threshold"),
                 method=str(d["method"]),
-                tail_start=float(d["tail"]["start"]),
-                tail_scale=float(d["tail"]["scale"]),
-                tail_count=float(d["tail"]["count"]),
+                tail_start=number(tail["start"], "tail start"),
+                tail_scale=number(tail["scale"], "tail scale"),
+                tail_count=number(tail["count"], "tail count"),
             )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise BaselineError(f"baseline calibration section is malformed ({exc!r})") from None
-        values = (cal.threshold, cal.tail_start, cal.tail_scale, cal.tail_count, *cal.scores)
-        if not all(math.isfinite(v) for v in values):
-            raise BaselineError("baseline calibration section has a non-finite number")
-        if cal.method not in ("conformal", "tail") or not cal.scores or cal.tail_scale <= 0:
-            raise BaselineError("baseline calibration section is malformed")
+        except KeyError as exc:
+            raise BaselineError(f"baseline calibration section: {exc.args[0]} is missing") from None
+        except TypeError:
+            raise BaselineError("baseline calibration section is malformed") from None
         return cal
+
+    def check_fits(self, n_signals: int, tail_share: float) -> None:
+        """Raise :class:`BaselineError` unless this is what ``fit_calibration`` gives for
+        its own scores and alpha: a hand-edited threshold or alpha is refused, not used."""
+        if not 0.0 < self.alpha < 1.0:
+            raise BaselineError(f"baseline calibration alpha {self.alpha} is not between 0 and 1")
+        try:
+            fit = fit_calibration(self.scores, self.alpha, n_signals, tail_share)
+        except CalibrationError as exc:
+            raise BaselineError(f"baseline calibration section: {exc}") from None
+        mine = (self.threshold, self.tail_start, self.tail_scale, self.tail_count)
+        theirs = (fit.threshold, fit.tail_start, fit.tail_scale, fit.tail_count)
+        if self.method != fit.method or not np.allclose(mine, theirs, rtol=1e-9, atol=1e-12):
+            raise BaselineError(
+                "baseline calibration section does not follow from its own scores and alpha "
+                "(edited by hand?). To judge at another false-alarm rate use check --alpha; "
+                "otherwise re-run sprite-lint calibrate."
+            )
 
 
 def fit_calibration(

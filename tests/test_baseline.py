@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -179,3 +181,37 @@ def test_a_number_json_does_not_allow_is_a_tamper_message(copy: Path, number: st
     (copy / "manifest.json").write_text(text)
     with pytest.raises(BaselineError, match="edited or damaged after calibration"):
         load_baseline(copy)
+
+
+def _edit(copy: Path, edit: Callable[[dict], None]) -> None:
+    doc = json.loads((copy / "manifest.json").read_text())
+    edit(doc)
+    (copy / "manifest.json").write_text(bl.canonical_json(bl._seal(doc)))
+
+
+@pytest.mark.parametrize(
+    ("edit", "says"),
+    [
+        (lambda d: d["calibration"].update(threshold=1e308), "does not follow from its own"),
+        (lambda d: d["calibration"].update(threshold=True), "threshold is not a number"),
+        (lambda d: d["calibration"].update(alpha=0), "alpha 0.0 is not between 0 and 1"),
+        (lambda d: d["calibration"].update(alpha=2), "alpha 2.0 is not between 0 and 1"),
+        (lambda d: d["calibration"].update(scores=[]), "tail or scores is malformed"),
+        (lambda d: d["calibration"].pop("method"), "method is missing"),
+        (lambda d: d.update(calibration_raw=None), "calibration_raw is not"),
+        (lambda d: d["calibration_raw"].pop(), "calibration_raw is not"),
+        (lambda d: d.update(split=None), "split section is malformed"),
+        (lambda d: d["split"].update(n_approved=True), "split section is malformed"),
+    ],
+)
+def test_a_resealed_manifest_edit_is_refused_with_its_field(
+    copy: Path, edit: Callable[[dict], None], says: str
+) -> None:
+    """The checksum only catches accidents: anyone can recompute it. What the sections
+    hold is checked too, so a hand edit is a clear refusal (exit 2), not a threshold
+    nothing reaches or an error deep inside a report (a new user's trial found both)."""
+    _edit(copy, edit)
+    with pytest.raises(BaselineError, match=re.escape(says)) as err:
+        load_baseline(copy)
+    assert str(err.value).startswith(f"{copy}/manifest.json: ")
+    assert "Error(" not in str(err.value)  # no Python exception text

@@ -28,9 +28,15 @@ BASE = Path("baselines") / "default"
 
 
 def loosen(baseline: Path) -> None:
-    """What the issue tried: threshold 1e9 and the manifest's checksum recomputed."""
+    """A determined edit: alpha 1e-300 and the calibration recomputed from it (a
+    threshold near 690), the manifest's checksum recomputed. A threshold edited alone
+    is refused on load (it no longer follows from the scores); this one is consistent."""
+    from sprite_lint.calibration import Calibration, fit_calibration
+    from sprite_lint.signals import SIGNALS
+
     doc = json.loads((baseline / "manifest.json").read_text())
-    doc["calibration"]["threshold"] = 1e9
+    scores = Calibration.from_dict(doc["calibration"]).scores
+    doc["calibration"] = fit_calibration(scores, 1e-300, len(SIGNALS)).to_dict()
     (baseline / "manifest.json").write_text(bl.canonical_json(bl._seal(doc)))
 
 
