@@ -110,6 +110,11 @@ def write_baseline(
     directory.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
     try:
+        # mkdtemp's folder is private (0700); a baseline is shared with the team: the mode
+        # of the one it replaces, or what mkdir would give under the umask
+        os.chmod(
+            tmp, stat.S_IMODE(directory.stat().st_mode) if directory.is_dir() else _mkdir_mode()
+        )
         (tmp / MODEL).write_bytes(model_bytes)
         (tmp / REFERENCE).write_bytes(reference)
         (tmp / MANIFEST).write_text(canonical_json(manifest), encoding="utf-8")
@@ -367,6 +372,13 @@ def _recalibrate_hint(manifest: dict[str, Any], files: BaselineFiles) -> str:
         "Calibrate it again with this sprite-lint (a new version can change what a "
         f"baseline holds): sprite-lint calibrate {args} --baseline {shlex.quote(files.where)}"
     )
+
+
+def _mkdir_mode() -> int:
+    """The mode ``mkdir`` gives a new folder under the process's umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o777 & ~umask
 
 
 def load_baseline(

@@ -141,7 +141,7 @@ def _validate(s: Settings) -> None:
     if isinstance(s.alpha, bool) or not isinstance(s.alpha, (int, float)) or not 0 < s.alpha < 1:
         raise UsageError(f"alpha must be a number between 0 and 1, got {s.alpha!r}")
     if isinstance(s.max_pixels, bool) or not isinstance(s.max_pixels, int) or s.max_pixels < 1:
-        raise UsageError(f"max_pixels must be a positive integer, got {s.max_pixels!r}")
+        raise UsageError(f"max-pixels must be a positive integer, got {s.max_pixels!r}")
     if s.format not in FORMATS:
         raise UsageError(f"format must be one of {', '.join(FORMATS)}, got {s.format!r}")
     if s.epochs is not None and (

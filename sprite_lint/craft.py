@@ -127,9 +127,10 @@ def cut_edge(rgba: np.ndarray) -> tuple[float, Box]:
     A misplaced crop box on export shifts the sprite in its frame: it is cut off on one
     side and leaves clear pixels on the other. Approved art that fills its frame touches
     both edges of an axis (or neither); a set drawn standing on the bottom edge shows its
-    own gaps, and calibration scales the signal by them.
+    own gaps, and calibration scales the signal by them. Lone pixels (``_lone``: the
+    candidates for stray pixels) are not content: a stray pixel at an edge is not a crop.
     """
-    a = rgba[..., 3] >= 128
+    a = (rgba[..., 3] >= 128) & ~_lone(rgba)
     h, w = a.shape
     rows, cols = a.any(axis=1), a.any(axis=0)
     if not rows.any():

@@ -436,8 +436,12 @@ def _write_visual_reports(
 
 
 def _single_baseline(s: Any, root: Path | None) -> str:
-    """The one baseline; inside a repository a relative path is relative to its top."""
-    if root is None and not Path(s.baseline).is_absolute() and not Path(s.baseline).exists():
+    """The one baseline: a path that exists from the current folder is that one (as
+    every command reads ``-b ../baselines/x``); otherwise, inside a repository, a
+    relative path is relative to its top (run from a subfolder)."""
+    if Path(s.baseline).is_absolute() or Path(s.baseline).exists():
+        return s.baseline
+    if root is None:
         root = _repo_root_or_none()  # run from a subfolder: look from the top (one git call)
     return s.baseline if root is None else str(root / s.baseline)
 
@@ -564,6 +568,11 @@ def _write_output(path: Path, text: str) -> None:
         raise refuse(
             "a folder" if stat.S_ISDIR(mode) else "not a regular file (a device, pipe or socket)"
         )
+    if mode is not None and _is_png(target):  # a sprite, not a report: never overwritten
+        raise UsageError(
+            f"cannot write {path}: it is a PNG image, not a report; choose another file name "
+            "(a file name starting with '-' is read as an option: put -- before the files)"
+        )
     path = target
     tmp: Path | None = None
     try:
@@ -579,6 +588,15 @@ def _write_output(path: Path, text: str) -> None:
         if tmp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+
+def _is_png(path: Path) -> bool:
+    """Whether the file starts with the PNG signature (unreadable: not known to be one)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(8) == b"\x89PNG\r\n\x1a\n"
+    except OSError:
+        return False
 
 
 def _refuse_writing_inputs(paths: list[Path], **outputs: Path | None) -> None:
@@ -597,7 +615,8 @@ def _refuse_writing_inputs(paths: list[Path], **outputs: Path | None) -> None:
         if out is not None and key(out) in inputs:
             raise UsageError(
                 f"--{option.replace('_', '-')} {out} is one of the files being checked; "
-                "check never writes to the files it checks"
+                "check never writes to the files it checks (a file name starting with '-' "
+                "is read as an option: put -- before the files, as in check -- *.png)"
             )
 
 

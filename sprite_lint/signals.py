@@ -121,7 +121,7 @@ SIGNAL_CHECKS = {
     "hole": "holes in the alpha",
     "fringe": "dark or light fringe on the alpha edge",
     "halo": "light halo on the alpha edge (edge pixels lit to white)",
-    "soft": "edge sharpness (blur, resampling)",
+    "soft": "edge sharpness and full opacity (blur, resampling, alpha left below 255)",
     "jpeg": "JPEG compression (the 8x8 quantisation a JPEG leaves)",
     "few_colours": "number of colours (lossy palette)",
     "outline": "dark outline as the approved set draws it (or not)",

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import re
 import shutil
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -126,6 +128,23 @@ def test_interrupted_write_leaves_previous_baseline(
     assert {p.name: p.read_bytes() for p in old.iterdir()} == before  # ...it is still whole
     assert load_baseline(copy).sha256 == b.sha256  # and still what `check` loads
     assert not list(copy.parent.glob(".baseline.tmp-*"))
+
+
+def test_a_written_baseline_folder_has_the_umask_s_mode_or_its_predecessor_s(
+    copy: Path, tmp_path: Path
+) -> None:
+    """Not the 0700 of the temporary folder it is written in: a baseline is shared."""
+    b = load_baseline(copy)
+    manifest = {k: v for k, v in b.manifest.items() if k != "files"}
+    old_umask = os.umask(0o022)
+    try:
+        write_baseline(tmp_path / "new", manifest, b.model_bytes, b.arrays)
+        assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o755
+        os.chmod(copy, 0o750)
+        write_baseline(copy, manifest, b.model_bytes, b.arrays)
+        assert stat.S_IMODE(copy.stat().st_mode) == 0o750
+    finally:
+        os.umask(old_umask)
 
 
 def _replace_reference(copy: Path, arrays: dict) -> None:

@@ -208,6 +208,24 @@ def test_panels_are_never_written_among_the_sprites_checked(
     assert not (art / ".sprite-lint-output").exists()
 
 
+@pytest.mark.parametrize("option", ["--output", "--html"])
+def test_a_report_never_replaces_a_png(
+    runner: CliRunner, tiny_baseline: Path, tmp_path: Path, option: str
+) -> None:
+    """``-o keep.png`` (a glob's ``-ohero.png``, a slip of the keyboard) where keep.png is
+    a sprite not being checked: refused, the sprite kept byte for byte."""
+    sprite = write_rgba(tmp_path / "s.png", make_family("creatures", 1, seed=9)[0])
+    keep = write_rgba(tmp_path / "keep.png", make_family("creatures", 2, seed=9)[1])
+    before = keep.read_bytes()
+    r = runner.invoke(
+        app,
+        ["check", "-b", str(tiny_baseline), "--no-cache", option, str(keep), str(sprite)],
+        env=ENV,
+    )
+    assert r.exit_code == 2 and "it is a PNG image, not a report" in r.output, r.output
+    assert keep.read_bytes() == before
+
+
 def test_calibrate_end_to_end_and_refusals(runner: CliRunner, tmp_path: Path) -> None:
     for i, im in enumerate(make_family("icons", 20, seed=1)):
         write_rgba(tmp_path / "icons" / f"i{i}.png", im)

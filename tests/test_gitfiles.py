@@ -141,6 +141,20 @@ def test_check_files_from_a_subfolder_finds_the_repository_baseline(repo: Path) 
     assert json.loads(r.stdout)["files"][0]["path"] == "hero0.png"
 
 
+@pytest.mark.parametrize(
+    "command", [["check", "hero0.png"], ["explain", "hero0.png"], ["baseline", "status"]]
+)
+@pytest.mark.parametrize("given", ["../baselines/default", "baselines/default"])
+def test_every_command_reads_a_relative_baseline_alike(
+    repo: Path, command: list[str], given: str
+) -> None:
+    """From a subfolder, ``-b`` relative to the current folder and ``-b`` relative to
+    the repository's top name the same baseline in every command (explain and baseline
+    status read only the second before: a new user's trial)."""
+    r = CliRunner().invoke(app, [*command, "-b", given], env=ENV)
+    assert r.exit_code in (0, 1), r.output
+
+
 @pytest.mark.parametrize("mode", [["--all"], ["--changed-since", "HEAD"]])
 def test_a_link_leaving_the_repository_is_an_error_row_not_read(
     repo: Path, tmp_path: Path, mode: list[str]

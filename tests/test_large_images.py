@@ -8,7 +8,8 @@ to prove banding changed nothing; re-recorded when the JPEG signal's tables chan
 purpose, when the style profile stopped weighing features approved art never varies, and
 when the halo signal joined and `outline` took `off_centre`'s place, and when `cut`
 became the gap opposite the edge content runs into, and when `palette_shift` took
-`colour_px`'s place (every other signal unchanged, checked by name).
+`colour_px`'s place, when `soft` counted alpha up to 254, and when `cut` stopped
+counting lone pixels as content (every other signal unchanged, checked by name).
 Rewrite it only on purpose: ``python tests/test_large_images.py --record``.
 """
 
