@@ -7,7 +7,8 @@ colour, ``R | G << 8 | B << 16``) of the approved sprites' solid (alpha 255) pix
   A new subject brings new colours, so on its own this ranks well but is loose at the
   threshold.
 * ``palette_shift``: the share of a sprite's solid pixels that take an approved colour
-  only once a known export mistake is undone, less the share that take one as they are.
+  only once a known export mistake is undone, less the share that lose one, and less the
+  moved pixels approved both ways (evidence that nothing was moved).
   A new subject's colours are new whatever is undone; a sprite exported with red and blue
   swapped (BGR channel order), or with colours encoded for a display gamma of 1.8 where
   the set is made for 2.2 (the old Mac default against sRGB), is the approved palette
@@ -74,8 +75,9 @@ def palette_signals(palette: np.ndarray, rgba: np.ndarray) -> tuple[float, float
 
     ``palette``: the share of solid pixels whose colour is not in ``palette``, in [0, 1].
     ``palette_shift``: the largest gain, over SHIFTS, in the share of solid pixels in
-    ``palette`` once the shift is undone, in [0, 1] (0 when nothing gains); ``shift``
-    names it ("" when none gains). Grey pixels (red = green = blue) only corroborate:
+    ``palette`` once the shift is undone, less the share of moved coloured pixels in it
+    both ways, in [0, 1] (0 when nothing gains); ``shift`` names it ("" when none
+    gains). Grey pixels (red = green = blue) only corroborate:
     their gain counts when the coloured pixels show the move too (GREY_CORROBORATES),
     since a grey stays a grey under either move and a set with many greys matches a
     greyscale copy's greys by chance. Both are 0 for a sprite without solid pixels or an
@@ -94,10 +96,16 @@ def palette_signals(palette: np.ndarray, rgba: np.ndarray) -> tuple[float, float
             grey = _is_grey(distinct)
             n_colour += int(counts[~grey].sum())
             for shift in SHIFTS:
-                # +1 for a pixel the move brings in, -1 for one it takes out
-                net = _in_palette(palette, _undone(distinct, shift)).astype(np.int64) - was
+                undone = _undone(distinct, shift)
+                now = _in_palette(palette, undone)
+                # +1 for a pixel the move brings in, -1 for one it takes out, and -1 for a
+                # moved coloured pixel approved both ways: a sprite moved as a whole has
+                # its colours off the palette, so one already on it speaks against the
+                # move (dense palettes hold colours and their gamma shades: JoyPixels'
+                # keycaps gained 0.49 and failed as "gamma" against 200 approved emoji)
+                net = now.astype(np.int64) - was - (was & now & (undone != distinct))
                 colour_gain[shift] += int((counts * net)[~grey].sum())
-                grey_gain[shift] += int((counts * net)[grey].sum())
+                grey_gain[shift] += int((counts * (now.astype(np.int64) - was))[grey].sum())
     if n_solid == 0 or palette.size == 0:
         return 0.0, 0.0, ""
     unseen = (n_solid - known) / n_solid

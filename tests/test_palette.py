@@ -129,6 +129,29 @@ def test_a_grey_is_never_a_wrong_gamma() -> None:
     assert palette_signals(approved_palette(coloured), _gamma_18(coloured[0]))[2] == "gamma"
 
 
+def test_a_palette_of_gamma_shades_is_not_a_move() -> None:
+    """A dense palette holds colours and their gamma shades (JoyPixels' keycaps failed as
+    "gamma" against 200 approved emoji): a sprite half in approved mid shades, half in
+    darker ones, gains half its pixels once "corrected", but its mid shades were approved
+    both ways, which a sprite moved as a whole could not be."""
+    fwd = np.round(255 * (np.arange(256) / 255) ** (2.2 / 1.8)).astype(np.int64)
+    undo = np.round(255 * (np.arange(256) / 255) ** (1.8 / 2.2)).astype(np.int64)
+    exact = [x for x in range(60, 250) if undo[fwd[x]] == x and undo[fwd[fwd[x]]] == fwd[x]]
+    rng = np.random.default_rng(4)
+    light = np.array([rng.choice(exact, 3) for _ in range(12)])
+    mid, dark = fwd[light], fwd[fwd[light]]
+    approved = [
+        _sprite(np.random.default_rng(i), np.concatenate([light, mid]).astype(np.uint8))
+        for i in range(6)
+    ]
+    palette = approved_palette(approved)
+    sprite = _sprite(np.random.default_rng(9), mid.astype(np.uint8))  # top half: mid shades
+    sprite[16:] = _sprite(np.random.default_rng(8), dark.astype(np.uint8))[16:]  # bottom: dark
+    unseen, shift, _ = palette_signals(palette, sprite)
+    assert unseen == 0.5  # the mid shades are approved as they are
+    assert shift == 0.0  # half gained, half approved both ways
+
+
 def test_messages_name_the_move_in_the_artist_s_words() -> None:
     """The message gives the share of approved colours before and after the move is
     undone, not the gain alone (which reads as "the rest is still wrong")."""
