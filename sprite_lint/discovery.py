@@ -140,12 +140,14 @@ def printable(name: str) -> str:
     other format characters are kept."""
     if name.isprintable():
         return name
-    return "".join(repr(ch)[1:-1] if ch in _BIDI or _control(ch) else ch for ch in name)
+    return "".join(repr(ch)[1:-1] if unsafe_char(ch) else ch for ch in name)
 
 
-def _control(ch: str) -> bool:
+def unsafe_char(ch: str) -> bool:
+    """Whether ``ch`` must not reach a terminal or a log as it is: a control character
+    (C0, DEL, C1) or a bidirectional override."""
     o = ord(ch)
-    return o < 0x20 or 0x7F <= o < 0xA0
+    return o < 0x20 or 0x7F <= o < 0xA0 or ch in _BIDI
 
 
 def _readable(name: str) -> str:

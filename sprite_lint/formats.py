@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from sprite_lint import __version__
 from sprite_lint.check import CheckReport, FileResult
+from sprite_lint.discovery import unsafe_char
 from sprite_lint.scoring import SIGNAL_LABELS, SIGNALS
 from sprite_lint.sheets import FAULT_HELP, FAULT_KINDS, FAULT_LABELS
 from sprite_lint.signals import EXPORT_SIGNALS, SIGNAL_HELP
@@ -242,14 +243,12 @@ def to_junit(
 
 def _escape_data(s: str) -> str:
     """A workflow command's message: GitHub's own escapes (``%``, CR, LF), and any other
-    control character percent-encoded too (GitHub leaves those as they are: a name's
-    escape sequence would otherwise restyle the log)."""
+    control character or bidirectional override percent-encoded too (GitHub leaves those
+    as they are: a name's escape sequence would otherwise restyle the log)."""
     s = s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     if s.isprintable():
         return s
-    return "".join(
-        f"%{ord(ch):02X}" if ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 else ch for ch in s
-    )
+    return "".join("".join(f"%{b:02X}" for b in ch.encode()) if unsafe_char(ch) else ch for ch in s)
 
 
 def _escape_prop(s: str) -> str:
