@@ -130,7 +130,7 @@ def cut_edge(rgba: np.ndarray) -> tuple[float, Box]:
     own gaps, and calibration scales the signal by them. Lone pixels (``_lone``: the
     candidates for stray pixels) are not content: a stray pixel at an edge is not a crop.
     """
-    a = (rgba[..., 3] >= 128) & ~_lone(rgba)
+    a = (rgba[..., 3] >= 128) & ~banded(_lone, rgba, halo=2)  # _lone reads two rows around
     h, w = a.shape
     rows, cols = a.any(axis=1), a.any(axis=0)
     if not rows.any():
