@@ -309,7 +309,12 @@ def outline_split(images: Sequence[np.ndarray], names: Sequence[str]) -> str | N
     return _split_sentence([("outlined in dark ink", inked), ("without a dark outline", plain)])
 
 
-def mixed_styles(images: Sequence[np.ndarray], names: Sequence[str], seed: int) -> str | None:
+def mixed_styles(
+    images: Sequence[np.ndarray],
+    names: Sequence[str],
+    seed: int,
+    profiles: np.ndarray | None = None,
+) -> str | None:
     """A warning when the approved sprites look like two art styles, else None.
 
     First the outlines (``outline_split``: sets outlined in dark ink mixed with sets that
@@ -320,6 +325,7 @@ def mixed_styles(images: Sequence[np.ndarray], names: Sequence[str], seed: int) 
     real-art benchmark's families: one art set scores 1.7 to 2.0; emoji mixed with pixel
     icons 3.8 to 5.6; two emoji vendors only 1.5 to 2.8, which this ratio does not flag
     (the outline split does where one vendor outlines and the other does not).
+    ``profiles``: the images' style profiles (``style.profile_of``), if already computed.
     """
     from sklearn.cluster import KMeans
 
@@ -328,7 +334,8 @@ def mixed_styles(images: Sequence[np.ndarray], names: Sequence[str], seed: int) 
     outlined = outline_split(images, names)
     if outlined:
         return outlined
-    profiles = np.stack([profile_of(im) for im in images])
+    if profiles is None:
+        profiles = np.stack([profile_of(im) for im in images])
     z = (profiles - profiles.mean(axis=0)) / np.maximum(profiles.std(axis=0), 1e-9)
     labels = KMeans(2, n_init=10, random_state=seed).fit(z).labels_
     groups = [np.flatnonzero(labels == k) for k in (0, 1)]
@@ -347,9 +354,13 @@ def mixed_styles(images: Sequence[np.ndarray], names: Sequence[str], seed: int) 
 
 
 def build_scorer(
-    model: Any, train_images: Sequence[np.ndarray], seed: int
+    model: Any,
+    train_images: Sequence[np.ndarray],
+    seed: int,
+    profiles: np.ndarray | None = None,
 ) -> tuple[Scorer, bytes, dict[str, Any]]:
-    """Export ``model`` to ONNX, fit the latent KDE and colour table on ``train_images``."""
+    """Export ``model`` to ONNX, fit the latent KDE and colour table on ``train_images``
+    (``profiles``: their style profiles, ``style.profile_of``, if already computed)."""
     from sprite_lint.export import onnx_bytes
     from sprite_lint.kde import select_bandwidth
 
@@ -391,7 +402,9 @@ def build_scorer(
     scorer.latent_mean, scorer.latent_std = mean, std
     scorer.palette = approved_palette(train_images)
     # the style profile of the training sprites (craft values need no model)
-    scorer.profile = StyleProfile.fit(np.stack([profile_of(im) for im in train_images]))
+    if profiles is None:
+        profiles = np.stack([profile_of(im) for im in train_images])
+    scorer.profile = StyleProfile.fit(profiles)
     info = {"bandwidth": bandwidth, "n_reference": int(cells.shape[0]), "dim": d}
     arrays = {
         "kde_reference": cells.astype(np.float64),
@@ -468,7 +481,9 @@ def _calibrate(
     groups = same_pixels_together(images, groups)
     grouped = len(np.unique(groups)) < n
     warnings: list[str] = []
-    mixed = mixed_styles(images, names, options.seed)
+    # every sprite's style profile once: the mixed-style check and each model's profile
+    profiles = np.stack([profile_of(im) for im in images])
+    mixed = mixed_styles(images, names, options.seed, profiles)
     if mixed:
         warnings.append(mixed)
     mconf = ModelConfig(width=options.width, latent_dim=options.latent_dim)
@@ -478,11 +493,12 @@ def _calibrate(
     if n < SPLIT_MIN:  # five fold models instead of one: each trains for fewer steps
         tconf = dataclasses.replace(tconf, min_steps=CROSS_MIN_STEPS)
 
-    def fit(train: list[np.ndarray], label: str) -> tuple[Scorer, bytes, dict[str, Any]]:
+    def fit(idx: Sequence[int], label: str) -> tuple[Scorer, bytes, dict[str, Any]]:
         if on_phase is not None:
             on_phase(label)
+        train = [images[i] for i in idx]
         model = train_autoencoder(train, mconf, tconf, on_step)
-        return build_scorer(model, train, options.seed)
+        return build_scorer(model, train, options.seed, profiles[np.asarray(idx, dtype=np.int64)])
 
     order = rng.permutation(n)
     if n >= SPLIT_MIN:
@@ -494,7 +510,7 @@ def _calibrate(
                 warnings.append(one_sheet_warning(n))
         else:
             cal_idx, train_idx = order[:n_cal], order[n_cal:]
-        scorer, model_bytes, parts = fit([images[i] for i in train_idx], "training")
+        scorer, model_bytes, parts = fit(train_idx, "training")
         held_raw = scorer.score_many([images[i] for i in cal_idx])
         raw = np.stack([v.as_vector() for v in held_raw])
         n_train = len(train_idx)
@@ -511,9 +527,7 @@ def _calibrate(
         deployed: tuple[Scorer, bytes, dict[str, Any]] | None = None
         for k, held in enumerate(folds):
             held_set = set(held.tolist())
-            fitted = fit(
-                [images[i] for i in range(n) if i not in held_set], f"fold {k + 1}/{len(folds)}"
-            )
+            fitted = fit([i for i in range(n) if i not in held_set], f"fold {k + 1}/{len(folds)}")
             scored = fitted[0].score_many([images[i] for i in held])
             raw[held] = np.stack([v.as_vector() for v in scored])
             if deployed is None:
