@@ -77,11 +77,11 @@ def palette_signals(palette: np.ndarray, rgba: np.ndarray) -> tuple[float, float
     ``palette_shift``: the largest gain, over SHIFTS, in the share of solid pixels in
     ``palette`` once the shift is undone, less the share of moved coloured pixels in it
     both ways, in [0, 1] (0 when nothing gains); ``shift`` names it ("" when none
-    gains). Grey pixels (red = green = blue) only corroborate:
-    their gain counts when the coloured pixels show the move too (GREY_CORROBORATES),
-    since a grey stays a grey under either move and a set with many greys matches a
-    greyscale copy's greys by chance. Both are 0 for a sprite without solid pixels or an
-    empty palette. Row band by row band, so a sheet's keys never exist whole.
+    gains). Grey pixels (red = green = blue) only corroborate: their gain counts when
+    the coloured pixels show the move too (GREY_CORROBORATES), since a grey stays a grey
+    under either move and a set with many greys matches a greyscale copy's greys by
+    chance. Both are 0 for a sprite without solid pixels or an empty palette. Row band by
+    row band, so a sheet's keys never exist whole.
     """
     n_solid = known = n_colour = 0
     colour_gain = dict.fromkeys(SHIFTS, 0)  # net pixels the move brings into the palette
