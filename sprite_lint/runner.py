@@ -299,7 +299,7 @@ def run_check(o: CheckOptions) -> int:
                 base,
                 max_pixels=s.max_pixels,
                 jobs=_effective_jobs(jobs, len(group)),
-                cache_root=None if no_cache else (root or Path.cwd()) / DEFAULT_DIR,
+                cache_root=None if no_cache else _cache_dir(s, root) / DEFAULT_DIR,
                 root=shown,
                 approvals=load_approvals(base.path, base.files),
                 sheets=sheets,
@@ -386,6 +386,13 @@ def _effective_jobs(jobs: int, n_files: int) -> int:
     cores = os.cpu_count() or 1
     chunks = -(-n_files // CHUNK)
     return max(1, min(jobs or cores, 4 * cores, chunks))
+
+
+def _cache_dir(s: Any, root: Path | None) -> Path:
+    """Where the result cache lives: the repository's top under --changed-since, --all and
+    --staged, else the configuration's folder (as ruff keeps its cache at the project's
+    root), else the current folder. One cache for a project, wherever check runs in it."""
+    return root or (Path(s.project_dir) if s.project_dir else Path.cwd())
 
 
 def _project_dir(s: Any, root: Path | None) -> Path:

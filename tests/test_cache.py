@@ -94,3 +94,25 @@ def test_a_lower_pixel_limit_is_not_bypassed_by_a_cached_verdict(
     assert first.status in ("pass", "fail") and _entry_files(root)
     small = check_files([sprite], base, cache_root=root, max_pixels=10).results[0]
     assert small.status == "error" and "pixel" in small.message
+
+
+def test_the_cache_lives_beside_the_configuration_wherever_check_runs(
+    tiny_baseline: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from sprite_lint.cli import app
+
+    project = tmp_path / "game"
+    (project / "art" / "enemies").mkdir(parents=True)
+    (project / "pyproject.toml").write_text(f'[tool.sprite-lint]\nbaseline = "{tiny_baseline}"\n')
+    im = make_family("creatures", 1, seed=51)[0]
+    write_rgba(project / "art" / "enemies" / "slime.png", im)
+    for where in (project / "art" / "enemies", project / "art", project):
+        monkeypatch.chdir(where)
+        result = CliRunner().invoke(app, ["check", "-f", "json", "."])
+        assert result.exit_code in (0, 1), result.output
+    # one cache, at the project's root (as ruff keeps .ruff_cache), not one per folder
+    caches = sorted(p.relative_to(project) for p in project.rglob(".sprite-lint-cache"))
+    assert caches == [Path(".sprite-lint-cache")]
+    assert len(_entry_files(project / ".sprite-lint-cache")) == 1  # scored once, then hits
