@@ -13,6 +13,8 @@ Families (each built deterministically from a pinned package version, fetched on
   PNGs at) with resvg (npm ``openmoji``);
 * ``pixelicons``: HackerNoon's pixel-art icons as shipped, 24x24 PNG, "regular" set
   (npm ``@hackernoon/pixel-icon-library``);
+* ``fluent``: Microsoft's Fluent Emoji, flat style (MIT), SVG rendered at 64x64 with resvg
+  (npm ``@iconify-json/fluent-emoji-flat``): flat colour without outlines;
 * ``pixelart``: DiceBear's Pixel Art avatars (CC0), 16x16, colourful crisp pixel art with a
   fixed palette: composed from the package's hand-drawn parts by its own generator
   (``@dicebear/pixel-art`` under node, seeds ``avatar-0000`` ...) and rendered with resvg.
@@ -62,8 +64,10 @@ PACKAGES = {
     "pixel-icons": "@hackernoon/pixel-icon-library@1.1.0",
     "dicebear-core": "@dicebear/core@9.4.3",
     "dicebear-pixel-art": "@dicebear/pixel-art@9.4.3",
+    "fluent-emoji-flat": "@iconify-json/fluent-emoji-flat@1.2.6",
 }
-FAMILIES = ("joypixels", "emojione", "openmoji", "pixelicons", "pixelart")
+# a family's seeds follow its place here: a new family goes at the end
+FAMILIES = ("joypixels", "emojione", "openmoji", "pixelicons", "pixelart", "fluent")
 PIXELART_SEEDS = 400  # avatars generated, of which the approved and held-out are drawn
 
 
@@ -144,6 +148,28 @@ def _dicebear_svgs(n: int) -> dict[str, bytes]:
     return {k: v.encode() for k, v in json.loads(cached.read_bytes()).items()}
 
 
+def _iconify_svgs(name: str) -> dict[str, bytes]:
+    """An Iconify JSON icon set's icons as standalone SVG documents, keyed by codepoint
+    (lower-case hex, from the set's ``chars.json``)."""
+    with package(name) as tar:
+        icons = json.load(tar.extractfile("package/icons.json"))  # type: ignore[arg-type]
+        chars = json.load(tar.extractfile("package/chars.json"))  # type: ignore[arg-type]
+    out = {}
+    for codepoint, icon_name in chars.items():
+        icon = icons["icons"].get(icon_name)
+        if icon is None or "body" not in icon:  # an alias: its target is listed too
+            continue
+        w, h = (
+            icon.get("width", icons.get("width", 16)),
+            icon.get("height", icons.get("height", 16)),
+        )
+        out[codepoint.lower()] = (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
+            f'viewBox="0 0 {w} {h}">{icon["body"]}</svg>'
+        ).encode()
+    return out
+
+
 class DictSource:
     """Sprites by key from data in memory (generated art), loaded lazily."""
 
@@ -196,6 +222,11 @@ def source(family: str, size: int | None = None) -> Source | DictSource:
         )
     if family == "pixelart":
         return DictSource(_dicebear_svgs(PIXELART_SEEDS), lambda d: _render_svg(d, 16))
+    if family == "fluent":
+        svgs = _iconify_svgs("fluent-emoji-flat")
+        return DictSource(
+            {k: v for k, v in svgs.items() if _simple_codepoint(k)}, lambda d: _render_svg(d, 64)
+        )
     if family == "pixelicons-solid":
         tar = package("pixel-icons")
         return Source(
@@ -211,7 +242,7 @@ def other_set(
     there is none (generated avatars have no subject another set draws)."""
     if family == "pixelart":
         return None
-    if family in ("joypixels", "emojione"):
+    if family in ("joypixels", "emojione", "fluent"):
         return source("openmoji", 64), lambda im: im
     if family == "openmoji":
         # EmojiOne's 128 px art scaled to 72 px the way an artist would (Lanczos)
@@ -547,12 +578,14 @@ def render(results: dict[str, dict], args: argparse.Namespace, seconds: float) -
 
 Command: `{cmd}` ({machine()}); {seconds / 60:.0f} min.
 
-Five art sets from public packages on the npm registry, built deterministically by
+Six art sets from public packages on the npm registry, built deterministically by
 `bench/realart.py` (pinned versions; see its docstring): `joypixels` (JoyPixels emoji,
 64 px PNG as shipped), `emojione` (EmojiOne 4.5, 64 px PNG as shipped), `openmoji` (OpenMoji
 SVG rendered at 72 px with resvg), `pixelicons` (HackerNoon pixel-art icons, 24 px PNG as
 shipped), `pixelart` (DiceBear's CC0 Pixel Art avatars, 16 px, colourful crisp pixel art,
-composed from the package's hand-drawn parts by its own generator). Each calibrates with
+composed from the package's hand-drawn parts by its own generator), `fluent` (Microsoft's
+Fluent Emoji in their flat style, SVG rendered at 64 px with resvg: flat colour without
+outlines; added after the detector's design, untuned). Each calibrates with
 the default settings on {args.approved} approved sprites and is checked on {args.heldout} other held-out sprites
 of the same set, as they are and with each defect injected. `n/a`: the defect changes
 fewer than half of the family's sprites (a monochrome icon has no fringe to spoil and no
