@@ -138,7 +138,10 @@ class _Png:
     interlaced: bool
     palette: bytes | None = None  # PLTE entries as RGB triplets, at most 2**bit_depth of them
     trns: bytes | None = None  # tRNS payload, validated for the colour type
-    idat: bytes = b""
+    idat: bytes = b""  # the first run of IDAT chunks' data, joined
+    idat_chunks: list[memoryview] = field(default_factory=list)  # the same, chunk by chunk
+    later_idat: bool = False  # an IDAT after other chunks followed the first run
+    clean_end: bool = True  # the zlib stream ends, with its Adler-32, where libpng reads
     warnings: list[str] = field(default_factory=list)
 
 
@@ -371,12 +374,9 @@ def _parse(data: bytes, name: str, max_pixels: int) -> _Png:
         elif ctype == b"tRNS":
             _transparency(png, bytes(body), name, seen, idat_state)
         elif ctype == b"IDAT":
-            if idat_state == 2:
-                raise refuse(
-                    "invalid PNG: its pixel data (IDAT chunks) is split by other chunks, "
-                    "which the PNG standard forbids and libpng refuses when it meets them "
-                    "before the last row. Re-save it with a tool that writes valid PNGs."
-                )
+            if idat_state == 2:  # libpng reads no further than the first run (see _pixels)
+                png.later_idat = True
+                continue
             if png.colour_type == 3 and png.palette is None:
                 raise refuse(
                     "damaged PNG: it is a palette (indexed-colour) image without its palette "
@@ -411,6 +411,7 @@ def _parse(data: bytes, name: str, max_pixels: int) -> _Png:
 
     assert png is not None  # the loop only ends at IEND, after IHDR
     png.idat = b"".join(idat)
+    png.idat_chunks = idat
     return png
 
 
@@ -614,6 +615,13 @@ def _pixels(png: _Png, name: str) -> np.ndarray:
     the header's size or cannot be decompressed.
     """
     _check_stream(png, name)
+    if not png.clean_end:  # Pillow would refuse what libpng reads: hand it the rows alone
+        png.idat = _rows_alone(png)
+    if png.later_idat:
+        png.warnings.append(
+            "it has pixel data (IDAT chunks) after other chunks, once the image's own was "
+            "complete; ignored, as libpng ignores it (with a warning)"
+        )
     ct, depth = png.colour_type, png.bit_depth
     if ct in (0, 3) and depth <= 8:
         # Samples are palette indices or grey levels: read them raw ("P" keeps the
@@ -658,75 +666,176 @@ def _pixels(png: _Png, name: str) -> np.ndarray:
     return rgba
 
 
-def _check_stream(png: _Png, name: str) -> None:
-    """Check the IDAT zlib stream as libpng reads it, before Pillow decodes it.
-
-    Raises :class:`ImageError`, as libpng refuses them, for a bad zlib header, a
-    damaged stream, a wrong Adler-32 checksum, fewer bytes than the rows the header
-    implies (filter bytes and Adam7 passes included), or pixel data that stops before
-    the stream ends. Warns, as libpng warns, about data beyond the rows. Inflates in
-    1 MiB steps and keeps no output, so memory stays bounded; past the rows it inflates
-    at most as much again, then stops looking.
-    """
+def _row_sizes(png: _Png) -> list[int]:
+    """Bytes of each filtered row (filter byte included) in the order libpng reads them:
+    row by row, Adam7 pass by pass; an empty pass has no rows."""
     bpp = png.bit_depth * _CHANNELS[png.colour_type]
-    need = _data_size(png.width, png.height, bpp, png.interlaced)
-    data = png.idat
-    if len(data) < 2:
+    passes = _ADAM7 if png.interlaced else ((0, 0, 1, 1),)
+    sizes = []
+    for x0, y0, dx, dy in passes:
+        cols = (png.width - x0 + dx - 1) // dx if png.width > x0 else 0
+        rows = (png.height - y0 + dy - 1) // dy if png.height > y0 else 0
+        if cols and rows:
+            sizes += [1 + (cols * bpp + 7) // 8] * rows
+    return sizes
+
+
+_CHECK_STEP = 1024  # libpng's buffer for what follows the last row (PNG_INFLATE_BUF_SIZE)
+
+
+def _check_stream(png: _Png, name: str) -> None:
+    """Read the IDAT zlib stream as libpng 1.6 reads it (``png_read_IDAT_data``), before
+    Pillow decodes it, and refuse what libpng refuses.
+
+    libpng feeds zlib one IDAT chunk at a time and takes the rows one by one; it
+    refuses a damaged stream (a bad header, a bad code, a distance beyond the window,
+    a wrong Adler-32 met while it reads the rows), a stream that ends before the last
+    row, and pixel data that runs out (the next chunk is not an IDAT) before the rows
+    are read or, once they are, before the stream's end when more output follows. What
+    it meets after the last row is a benign error, a warning: more data than the rows,
+    a wrong Adler-32 after that extra data, bytes after the stream's end. Rows are taken
+    one at a time, as libpng takes them, each call starting on the next chunk when the
+    last is used up: where a chunk ends and which distances a small window allows (zlib
+    checks a distance against the window and the output of the same call) both depend
+    on it. Past the rows,
+    at most as much again is inflated, then the rest is not followed. Memory stays
+    bounded: the output is counted, not kept. Raises :class:`ImageError`.
+    """
+    need = sum(sizes := _row_sizes(png))
+    chunks = [c for c in png.idat_chunks if len(c)]  # libpng skips empty IDATs
+    if sum(map(len, chunks)) < 2:
         raise ImageError(name, _short_data(png, 0, need))
-    cmf, flg = data[0], data[1]
+    head = b"".join(bytes(c) for c in chunks)[:2]
+    cmf, flg = head[0], head[1]
     if cmf & 0x0F != 8 or cmf >> 4 > 7 or (cmf << 8 | flg) % 31 or flg & 0x20:
         raise ImageError(name, _UNDECODABLE)
-    # Raw deflate with the header's window, as zlib uses it; the Adler-32 is checked below.
-    inflater = zlib.decompressobj(-8 - (cmf >> 4))
-    view = memoryview(data)
-    pos, pending = 2, memoryview(b"")
-    got, adler, budget = 0, 1, 2 * need + (1 << 20)
+    inflater = zlib.decompressobj(8 + (cmf >> 4))  # zlib's own header and Adler-32 checks
+    feed = iter(chunks)
+    pending: bytes | memoryview = b""
+    got = 0
+
+    def more() -> bool:
+        nonlocal pending
+        nxt = next(feed, None)
+        if nxt is None:
+            return False
+        pending = nxt
+        return True
+
+    def inflate(limit: int) -> int:
+        nonlocal pending
+        out = inflater.decompress(pending, limit)
+        pending = inflater.unconsumed_tail
+        return len(out)
+
+    def after_end() -> None:  # the stream ended: bytes after it are ignored, with a warning
+        if inflater.unused_data or pending or any(True for _ in feed):
+            png.warnings.append(
+                "its pixel data (IDAT) has bytes after its compressed stream; ignored, "
+                "as libpng does"
+            )
+
     try:
-        while not inflater.eof and got < budget:
-            if not pending:
-                if pos >= len(data):
-                    break  # the stream wants more input than the file holds
-                pending, pos = view[pos : pos + (1 << 16)], pos + (1 << 16)
-            out = inflater.decompress(pending, 1 << 20)
-            pending = memoryview(inflater.unconsumed_tail)
-            got += len(out)
-            adler = zlib.adler32(out, adler)
-    except zlib.error:
+        for size in sizes:  # libpng's png_read_row: one call per row
+            left = size
+            while left:
+                if not pending and not more():
+                    raise ImageError(name, _ran_out(png, got, need))
+                n = inflate(left)  # raises zlib.error on damage
+                left -= n
+                got += n
+                if inflater.eof:
+                    if left or got < need:
+                        raise ImageError(name, _short_data(png, got, need))
+                    after_end()
+                    return
+    except zlib.error as exc:
+        if "incorrect data check" in str(exc):
+            raise ImageError(name, _BAD_ADLER) from None
         raise ImageError(name, _UNDECODABLE) from None
-    if got < need:
-        raise ImageError(name, _short_data(png, got, need))
-    if got > need:
+    # every row read, the stream not ended: libpng checks what follows, warning only
+    extra, budget = 0, need + (1 << 20)
+    while True:
+        if not pending and not more():  # the next chunk is not an IDAT: libpng stops
+            raise ImageError(name, _ran_out(png, got, need))
+        try:
+            n = inflate(_CHECK_STEP)
+        except zlib.error as exc:
+            png.warnings.append(_damaged_end(exc))
+            png.clean_end = False
+            break
+        extra += n
+        if inflater.eof:
+            after_end()
+            break
+        # libpng goes on while output comes (its count adds up): nothing from the first
+        # step ends the check; past the budget, the rest is not followed
+        if not extra or extra > budget:
+            png.clean_end = False
+            break
+    if extra:
         png.warnings.append(
             "its pixel data (IDAT) holds more than the image's rows; the extra is "
             "ignored, as libpng does"
         )
-    if not inflater.eof:
-        if got < budget:
-            raise ImageError(
-                name,
-                "corrupt or truncated PNG: its pixel data (IDAT) stops before its "
-                "compressed stream ends, so it was cut or damaged; libpng refuses it. "
-                "Export it again.",
-            )
-        return  # too much data to follow to its end: the rows are all there
-    tail = inflater.unused_data + data[pos:]
-    if len(tail) < 4:
-        raise ImageError(
-            name,
-            "corrupt or truncated PNG: its pixel data (IDAT) lacks the checksum that "
-            "ends its compressed stream; libpng refuses it. Export it again.",
+
+
+def _rows_alone(png: _Png) -> bytes:
+    """The image's rows, as libpng read them from a stream whose end is damaged or cut
+    (checked by ``_check_stream``), in a new zlib stream Pillow reads to its end."""
+    raw = zlib.decompressobj(-8 - (png.idat[0] >> 4))  # raw deflate: no Adler-32 check
+    rows = raw.decompress(memoryview(png.idat)[2:], sum(_row_sizes(png)))
+    return zlib.compress(rows, 1)
+
+
+_BAD_ADLER = (
+    "damaged PNG: its pixel data (IDAT) fails the checksum (Adler-32) inside its "
+    "compressed stream, so the pixels are not the ones saved; libpng refuses it. "
+    "Export it again."
+)
+
+
+def _damaged_end(exc: zlib.error) -> str:
+    what = "fails its checksum (Adler-32)" if "incorrect data check" in str(exc) else "is damaged"
+    return (
+        f"its pixel data (IDAT) {what} after the last row; the rows are intact and were "
+        "read, as libpng reads them (with a warning)"
+    )
+
+
+def _deflate_ends(data: bytes) -> bool:
+    """Whether zlib stream ``data`` holds its whole deflate data, less some of the
+    Adler-32 that should follow (for the message only; the output is not kept)."""
+    raw = zlib.decompressobj(-15)
+    pending: bytes | memoryview = memoryview(data)[2:]
+    try:
+        while pending and not raw.eof:
+            raw.decompress(pending, 1 << 20)
+            pending = raw.unconsumed_tail
+    except zlib.error:
+        return False
+    return raw.eof and len(raw.unused_data) < 4
+
+
+def _ran_out(png: _Png, got: int, need: int) -> str:
+    """Why the pixel data ran out before libpng was done with it."""
+    if png.later_idat:
+        return (
+            "invalid PNG: its pixel data (IDAT chunks) is split by other chunks, which "
+            "the PNG standard forbids and libpng refuses when it meets them before it has "
+            "read all the pixel data. Re-save it with a tool that writes valid PNGs."
         )
-    if len(tail) > 4:
-        png.warnings.append(
-            "its pixel data (IDAT) has bytes after its compressed stream; ignored, as libpng does"
+    if got < need:
+        return _short_data(png, got, need)
+    if _deflate_ends(png.idat):
+        return (
+            "corrupt or truncated PNG: its pixel data (IDAT) lacks the checksum that ends "
+            "its compressed stream; libpng refuses it. Export it again."
         )
-    if struct.unpack(">I", tail[:4])[0] != adler:
-        raise ImageError(
-            name,
-            "damaged PNG: its pixel data (IDAT) fails the checksum (Adler-32) inside its "
-            "compressed stream, so the pixels are not the ones saved; libpng refuses it. "
-            "Export it again.",
-        )
+    return (
+        "corrupt or truncated PNG: its pixel data (IDAT) stops before its compressed "
+        "stream ends, so it was cut or damaged; libpng refuses it. Export it again."
+    )
 
 
 def _short_data(png: _Png, got: int, need: int) -> str:
@@ -736,21 +845,6 @@ def _short_data(png: _Png, got: int, need: int) -> str:
         "needs; libpng refuses it (other tools fill the missing rows with black or "
         "transparent). Export it again."
     )
-
-
-def _data_size(width: int, height: int, bits_per_pixel: int, interlaced: bool) -> int:
-    """Bytes of filtered pixel data a PNG header implies: a filter byte plus the row, per row.
-
-    Adam7 interlacing stores seven sub-images; an empty pass has no rows at all.
-    """
-    passes = _ADAM7 if interlaced else ((0, 0, 1, 1),)
-    total = 0
-    for x0, y0, dx, dy in passes:
-        cols = (width - x0 + dx - 1) // dx if width > x0 else 0
-        rows = (height - y0 + dy - 1) // dy if height > y0 else 0
-        if cols and rows:
-            total += rows * (1 + (cols * bits_per_pixel + 7) // 8)
-    return total
 
 
 def _inflate(png: _Png, name: str, mode: str, rawmode: str) -> np.ndarray:

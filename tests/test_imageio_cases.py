@@ -247,6 +247,62 @@ def test_data_beyond_the_last_row_is_a_warning() -> None:
     assert "more than the image's rows" in warnings[0]
 
 
+def _bad_adler(stream: bytes) -> bytes:
+    return stream[:-4] + bytes([stream[-4] ^ 1]) + stream[-3:]
+
+
+def _window(stream: bytes, cinfo: int) -> bytes:
+    """``stream`` with its zlib header claiming a window of ``2 ** (cinfo + 8)`` bytes."""
+    cmf = cinfo << 4 | 8
+    flg = stream[1] & 0xE0
+    flg |= (31 - (cmf << 8 | flg) % 31) % 31
+    return bytes([cmf, flg]) + stream[2:]
+
+
+# What libpng 1.6 does with each of these was checked with a program built on it
+# (png_read_image, png_read_end; its default benign-error handling): the same verdict,
+# the same pixels. libpng takes the rows first, then looks at what follows them, and
+# only warns about that.
+def test_a_stream_reaching_past_its_declared_window_is_refused() -> None:
+    # repeated 301-byte rows: a 32 KiB window lets each row copy the one before, 301 bytes back
+    row = b"\x00" + np.random.default_rng(5).integers(0, 256, 300, dtype=np.uint8).tobytes()
+    stream = zlib.compress(row * 4, 9)
+    assert len(stream) < 2 * len(row)  # the copies are there
+    pixels = ihdr(75, 4)
+    np.testing.assert_array_equal(
+        decode_png(png(pixels, chunk(b"IDAT", _window(stream, 7)), IEND)).shape, (4, 75, 4)
+    )
+    # the same stream, its header claiming a 256-byte window: zlib (libpng) refuses it
+    reason = refused(png(pixels, chunk(b"IDAT", _window(stream, 0)), IEND))
+    assert "cannot be decompressed" in reason
+
+
+def test_a_wrong_checksum_after_extra_data_is_a_warning() -> None:
+    stream = _bad_adler(zlib.compress(SPRITE_ROWS + bytes(100)))
+    rgba, warnings = decode_png_with_warnings(png(ihdr(8, 6), chunk(b"IDAT", stream), IEND))
+    np.testing.assert_array_equal(rgba, SPRITE)
+    assert any("fails its checksum (Adler-32) after the last row" in w for w in warnings)
+
+
+def test_a_wrong_checksum_in_an_idat_of_its_own_is_a_warning() -> None:
+    # the rows end with the first chunk; libpng meets the checksum only after them
+    stream = _bad_adler(zlib.compress(SPRITE_ROWS))
+    parts = chunk(b"IDAT", stream[:-4]), chunk(b"IDAT", stream[-4:])
+    rgba, warnings = decode_png_with_warnings(png(ihdr(8, 6), *parts, IEND))
+    np.testing.assert_array_equal(rgba, SPRITE)
+    assert any("fails its checksum (Adler-32) after the last row" in w for w in warnings)
+    # in the same chunk as the last row, libpng meets it while reading the rows: refused
+    whole = chunk(b"IDAT", stream)
+    assert "checksum (Adler-32)" in refused(png(ihdr(8, 6), whole, IEND))
+
+
+def test_pixel_data_after_other_chunks_once_complete_is_a_warning() -> None:
+    data = png(ihdr(8, 6), idat(SPRITE_ROWS), chunk(b"tEXt", b"a\x00b"), chunk(b"IDAT"), IEND)
+    rgba, warnings = decode_png_with_warnings(data)
+    np.testing.assert_array_equal(rgba, SPRITE)
+    assert any("after other chunks" in w for w in warnings)
+
+
 # ---------------------------------------------------------------- file structure
 
 
@@ -292,7 +348,13 @@ def test_an_unknown_ancillary_chunk_is_ignored() -> None:
             "without its palette",
         ),
         (
-            png(ihdr(8, 6), idat(SPRITE_ROWS[:20]), chunk(b"tEXt", b"a\x00b"), idat(b""), IEND),
+            png(
+                ihdr(8, 6),
+                chunk(b"IDAT", zlib.compress(SPRITE_ROWS)[:20]),
+                chunk(b"tEXt", b"a\x00b"),
+                chunk(b"IDAT", zlib.compress(SPRITE_ROWS)[20:]),
+                IEND,
+            ),
             "split by other chunks",
         ),
         (rgba_png(after_idat=(chunk(b"iCCP", b"icc\x00\x00"),)), "(iCCP chunk) comes after"),
