@@ -331,10 +331,20 @@ def run_check(o: CheckOptions) -> int:
         return report.exit_code
 
 
+class _Console(Console):
+    """rich's console, except that a reader gone away (``| head``, ``| true``) is left to
+    sprite-lint's own handling (exit 2, as for every report format): rich's own exits 1,
+    which reads as "findings" and hides the error."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def _console(stderr: bool = False) -> Console:
     """80 columns inside pre-commit; rich itself honours NO_COLOR and FORCE_COLOR."""
     width = 80 if os.environ.get("PRE_COMMIT") else None
-    return Console(stderr=stderr, width=width, highlight=False, soft_wrap=False)
+    return _Console(stderr=stderr, width=width, highlight=False, soft_wrap=False)
 
 
 def _report_internal_error(exc: BaseException) -> None:

@@ -83,15 +83,27 @@ def test_main_broken_pipe_is_no_traceback(
     assert "Traceback" not in capsys.readouterr().err
 
 
-def test_closed_stdout_exits_2_without_a_traceback(tiny_baseline: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["check", "-f", "json", "--no-cache", "s0.png", "s1.png"],
+        # rich draws these: its own broken-pipe handling exited 1 ("findings")
+        ["check", "--no-cache", "s0.png", "s1.png"],
+        ["check", "-f", "github", "--no-cache", "s0.png", "s1.png"],
+        ["explain", "s0.png"],
+    ],
+    ids=["json", "table", "github", "explain"],
+)
+def test_closed_stdout_exits_2_without_a_traceback(
+    tiny_baseline: Path, tmp_path: Path, command: list[str]
+) -> None:
     for i in range(2):
         _sprite(tmp_path / f"s{i}.png", i)
     r, w = os.pipe()
     os.close(r)  # nobody will ever read: every write to stdout fails with EPIPE
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "sprite_lint", "check", "-b", str(tiny_baseline)]
-            + ["-f", "json", "--no-cache", "s0.png", "s1.png"],
+            [sys.executable, "-m", "sprite_lint", *command, "-b", str(tiny_baseline)],
             stdout=w,
             stderr=subprocess.PIPE,
             cwd=tmp_path,
