@@ -367,8 +367,11 @@ def merge(
 ) -> None:
     """Merge JSON reports of sharded checks into one; exit code as if checked at once."""
     with handle_errors():
+        from sprite_lint.merging import validate_report
         from sprite_lint.reporters import merge_reports
 
+        for p in reports:  # each whole and consistent, from a regular file, or exit 2
+            validate_report(p)
         report = merge_reports(reports)
         _emit(report, format, output)
         raise typer.Exit(report.exit_code)
@@ -502,11 +505,7 @@ def _status_of(base: Any) -> int:
     if made_with == __version__:
         console.print(f"made with sprite-lint {made_with}, the installed version", highlight=False)
     else:
-        _say(
-            console,
-            f"made with sprite-lint {made_with}; installed is {__version__}: recalibrate "
-            "to use this version's model",
-        )
+        _say(console, _made_with_note(made_with))
     root = _repo_root_or_none() or Path.cwd()
     stale = 0
     for a in sorted(load_approvals(base.path).values(), key=lambda a: a.path):
@@ -525,6 +524,46 @@ def _status_of(base: Any) -> int:
         stale += state != "current"
         console.print(f"  {a.path}: {state}", highlight=False)
     return stale
+
+
+def _version_key(text: object) -> tuple[int, ...] | None:
+    """``"0.2.0"`` -> ``(0, 2)`` (trailing zeros dropped, so 1.0 == 1.0.0); None for what
+    is not a release number (missing, not text, ``"banana"``)."""
+    import re
+
+    m = re.match(r"[0-9]{1,9}(?:\.[0-9]{1,9})*", text) if isinstance(text, str) else None
+    if m is None:
+        return None
+    key = [int(x) for x in m.group().split(".")]
+    while key and key[-1] == 0:
+        key.pop()
+    return tuple(key)
+
+
+def _made_with_note(made_with: object) -> str:
+    """What ``baseline status`` says of a baseline another sprite-lint version made.
+    ``check`` reads any version's baseline of its format (``baseline.load_baseline`` looks
+    at ``format_version`` only), so this is advice, not a refusal."""
+    from sprite_lint.discovery import printable
+
+    made, installed = _version_key(made_with), _version_key(__version__)
+    if made is None:
+        what = "has no tool_version" if made_with is None else f"says {made_with!r}"
+        return (
+            f"made with an unknown version of sprite-lint (its manifest {printable(what)}); "
+            f"installed is {__version__}: recalibrate to use this version's model"
+        )
+    shown = printable(str(made_with))
+    if installed is not None and made > installed:
+        return (
+            f"made with sprite-lint {shown}, newer than the installed {__version__}: upgrade "
+            "sprite-lint to use the model it was made for (do not recalibrate with this "
+            "older version)"
+        )
+    return (
+        f"made with sprite-lint {shown}; installed is {__version__}: recalibrate to use this "
+        "version's model"
+    )
 
 
 @app.command()

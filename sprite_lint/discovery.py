@@ -92,8 +92,28 @@ def expand_paths(
         elif mode is not None and is_output(p.parent):
             continue  # one of sprite-lint's own panels (say, untracked under --changed-since)
         elif is_png_name(p) or mode is None:
+            if mode is None:
+                refuse_frame_name(p)
             add(p)  # a missing or unreachable path of any name is reported, never skipped
     return out
+
+
+def refuse_frame_name(path: Path) -> None:
+    """Raise :class:`UsageError` when ``path`` (which does not exist) is a frame of an
+    existing sheet, ``hero_run.png#3``, as ``explain`` takes it: ``check`` and the other
+    commands judge whole files, and would otherwise report a missing file."""
+    from sprite_lint.sheets import parse_frame_ref
+
+    name, index = parse_frame_ref(os.fspath(path))
+    if index is not None and os.path.isfile(name):
+        import shlex
+
+        shown = printable(os.fspath(path))
+        raise UsageError(
+            f"{shown}: no such file; FILE#N names a frame of a sheet only for sprite-lint "
+            f"explain (sprite-lint explain {shlex.quote(shown)}); this command takes whole "
+            f"files: name {printable(name)}"
+        )
 
 
 def parse_shard(text: str) -> tuple[int, int]:

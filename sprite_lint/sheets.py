@@ -33,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -411,6 +412,37 @@ def parse_json(
     return Layout(where, tuple(frames), declared_size=size)  # type: ignore[arg-type]
 
 
+_WHOLE = re.compile(r"[+-]?[0-9]{1,12}")
+_HEX_COLOUR = re.compile(r"[0-9A-Fa-f]{6}")
+MAX_TSX_INT = 2**31 - 1  # Tiled's own limit: it reads these attributes as int
+
+
+def _attr_value(text: str) -> str:
+    """An attribute's value as a message quotes it: on one line, and short."""
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def _tsx_int(
+    element: str, attrs: dict[str, str], key: str, default: int | None = None, minimum: int = 0
+) -> int:
+    """A whole-number attribute of a tileset, or ValueError naming the attribute and its
+    value: ``<tileset> tilewidth='0' must be at least 1``."""
+    if key not in attrs:
+        if default is None:
+            raise ValueError(f"{element} has no {key}")
+        return default
+    text = attrs[key]
+    shown = _attr_value(text)
+    if not _WHOLE.fullmatch(text.strip()):  # not int()'s 1_000, other scripts' digits, 5,000 digits
+        raise ValueError(f"{element} {key}={shown} is not a whole number")
+    value = int(text.strip())
+    if value < minimum:
+        raise ValueError(f"{element} {key}={shown} must be at least {minimum}")
+    if value > MAX_TSX_INT:
+        raise ValueError(f"{element} {key}={shown} must be at most {MAX_TSX_INT}")
+    return value
+
+
 def parse_tsx(data: bytes, data_name: str) -> Layout:
     """A Tiled tileset (``.tsx``): tilewidth, tileheight, spacing, margin, columns, tilecount
     and the image's width, height and colour key. A collection-of-images tileset (no
@@ -433,35 +465,30 @@ def parse_tsx(data: bytes, data_name: str) -> Layout:
             "is a collection of images, not one sheet: check those images as loose sprites",
         )
     try:
-        a = root.attrib
-
-        def num(key: str, default: int | None = None, minimum: int = 0) -> int:
-            if key not in a:
-                if default is None:
-                    raise ValueError(f"<tileset> has no {key}")
-                return default
-            try:
-                return _int(int(a[key]), "<tileset>", key, minimum)
-            except (TypeError, ValueError):
-                raise ValueError(f"<tileset> {key}={a[key]!r} is not a whole number") from None
-
+        a, im = root.attrib, image.attrib
         spec = GridSpec(
-            num("tilewidth", minimum=1),
-            num("tileheight", minimum=1),
-            num("margin", 0),
-            num("spacing", 0),
+            _tsx_int("<tileset>", a, "tilewidth", minimum=1),
+            _tsx_int("<tileset>", a, "tileheight", minimum=1),
+            _tsx_int("<tileset>", a, "margin", 0),
+            _tsx_int("<tileset>", a, "spacing", 0),
         )
         size = None
-        if "width" in image.attrib and "height" in image.attrib:
-            size = (int(image.attrib["width"]), int(image.attrib["height"]))
+        if "width" in im and "height" in im:
+            size = (
+                _tsx_int("<image>", im, "width", minimum=1),
+                _tsx_int("<image>", im, "height", minimum=1),
+            )
         trans = None
-        if image.attrib.get("trans"):
-            key = image.attrib["trans"].lstrip("#")
-            if len(key) != 6:
-                raise ValueError(f"<image> trans={image.attrib['trans']!r} is not a colour")
+        if im.get("trans"):
+            key = im["trans"].removeprefix("#")
+            if not _HEX_COLOUR.fullmatch(key):
+                raise ValueError(
+                    f"<image> trans={_attr_value(im['trans'])} is not a colour: Tiled writes "
+                    "the colour key as six hex digits, such as ff00ff"
+                )
             trans = (int(key[0:2], 16), int(key[2:4], 16), int(key[4:6], 16))
-        columns = num("columns", 0)
-        count = num("tilecount", 0)
+        columns = _tsx_int("<tileset>", a, "columns", 0)
+        count = _tsx_int("<tileset>", a, "tilecount", 0)
     except ValueError as exc:
         raise SheetError(where, str(exc)) from None
     if columns == 0 or count == 0:  # old tilesets: derived from the image, as Tiled does

@@ -101,6 +101,28 @@ def test_cache_survives_concurrent_writers(tmp_path: Path) -> None:
     assert not list(tmp_path.rglob("*.tmp"))
 
 
+def test_a_frame_name_is_refused_naming_explain_and_the_file(
+    tiny_baseline: Path, tmp_path: Path
+) -> None:
+    """``FILE#N`` is explain's; check names the file it meant, not "no PNG files found"
+    nor a missing file. A missing name whose part before ``#`` is no file stays a row."""
+    write_rgba(tmp_path / "art" / "x.png", make_family("creatures", 1, seed=40)[0])
+    for name in ("art/x.png#1", "art/x.png#1 (x=96 y=0 32x32)"):
+        with pytest.raises(UsageError, match="only for sprite-lint explain") as err:
+            expand_paths([Path(name)])
+        assert str(err.value).startswith(f"{name}: no such file") and "name art/x.png" in str(
+            err.value
+        )
+    kept = [Path("art/gone.png#1"), Path("art/odd#name.png"), Path("art/x.png#one")]
+    assert expand_paths(kept) == kept  # reported as missing files, never skipped
+    r = CliRunner().invoke(app, ["check", "art/x.png#2", "-b", str(tiny_baseline)], env=ENV)
+    assert r.exit_code == 2
+    assert "art/x.png#2: no such file; FILE#N names a frame of a sheet only for sprite-lint " in (
+        r.output
+    )
+    assert "no PNG files found" not in r.output
+
+
 def test_shards_partition_the_files(folder: Path) -> None:
     files = expand_paths([folder])
     parts = [select_shard(files, k, 3) for k in (1, 2, 3)]

@@ -163,6 +163,50 @@ def test_tampered_baseline_is_exit_2(
     assert r.exit_code == 2 and "does not match" in r.output
 
 
+@pytest.mark.parametrize(
+    "made_with, says",
+    [
+        (
+            "99.0.0",
+            "made with sprite-lint 99.0.0, newer than the installed {}: upgrade sprite-lint",
+        ),
+        (None, "made with an unknown version of sprite-lint (its manifest has no tool_version)"),
+        ("banana", "made with an unknown version of sprite-lint (its manifest says 'banana')"),
+        ("0.0.1", "made with sprite-lint 0.0.1; installed is {}: recalibrate"),
+    ],
+)
+def test_baseline_status_names_a_newer_or_unknown_tool_version(
+    runner: CliRunner,
+    tiny_baseline: Path,
+    sprites: Path,
+    tmp_path: Path,
+    made_with: str | None,
+    says: str,
+) -> None:
+    """check judges with such a baseline (only its format version is refused), so status
+    reports it, and says what to do: upgrade for a newer one, never "recalibrate" with
+    the older sprite-lint, and never "sprite-lint None"."""
+    from sprite_lint import __version__
+    from sprite_lint import baseline as bl
+    from sprite_lint.cli import _version_key
+
+    assert _version_key("0.10.0") > _version_key("0.9.1") == _version_key("0.9.1.0")
+    b = tmp_path / "b"
+    shutil.copytree(tiny_baseline, b)
+    doc = json.loads((b / "manifest.json").read_text())
+    doc.pop("tool_version")
+    if made_with is not None:
+        doc["tool_version"] = made_with
+    (b / "manifest.json").write_text(bl.canonical_json(bl._seal(doc)))
+    status = runner.invoke(app, ["baseline", "status", "-b", str(b)], env={**ENV, "COLUMNS": "300"})
+    assert status.exit_code == 0 and "verified" in status.output, status.output
+    assert says.format(__version__) in status.output and "None" not in status.output
+    if made_with == "99.0.0":
+        assert "recalibrate to use" not in status.output
+    checked = runner.invoke(app, ["check", str(sprites / "good"), "-b", str(b)], env=ENV)
+    assert checked.exit_code == 0, checked.output
+
+
 def test_usage_errors_exit_2(runner: CliRunner, tiny_baseline: Path) -> None:
     assert runner.invoke(app, ["check", "-b", str(tiny_baseline)], env=ENV).exit_code == 2
     assert runner.invoke(app, ["check", "x.png", "--format", "xml"], env=ENV).exit_code == 2

@@ -250,6 +250,41 @@ def test_malformed_tilesets_are_refused(text: str, match: str) -> None:
         parse_tsx(text.encode(), "bad.tsx")
 
 
+@pytest.mark.parametrize(
+    "tileset, image, message",
+    [
+        ({"tilewidth": "0"}, {}, "<tileset> tilewidth='0' must be at least 1"),
+        ({"tileheight": "-8"}, {}, "<tileset> tileheight='-8' must be at least 1"),
+        ({"margin": "-1"}, {}, "<tileset> margin='-1' must be at least 0"),
+        ({"spacing": "1_0"}, {}, "<tileset> spacing='1_0' is not a whole number"),
+        ({"columns": "2.5"}, {}, "<tileset> columns='2.5' is not a whole number"),
+        ({"tilecount": "9" * 5000}, {}, "<tileset> tilecount='9999"),
+        (
+            {"tilewidth": "99999999999"},
+            {},
+            "<tileset> tilewidth='99999999999' must be at most 2147483647",
+        ),
+        ({}, {"width": "abc"}, "<image> width='abc' is not a whole number"),
+        ({}, {"height": "0"}, "<image> height='0' must be at least 1"),
+        ({}, {"trans": "zzzzzz"}, "<image> trans='zzzzzz' is not a colour: Tiled writes"),
+        ({}, {"trans": "#ff00f"}, "<image> trans='#ff00f' is not a colour"),
+        ({}, {"trans": "0x00ff"}, "<image> trans='0x00ff' is not a colour"),
+    ],
+)
+def test_each_bad_tileset_attribute_is_named_with_its_value(
+    tileset: dict[str, str], image: dict[str, str], message: str
+) -> None:
+    """Not int()'s own words (invalid literal for int() with base 16), and not "not a whole
+    number" for a whole number out of range."""
+    ts = ET.fromstring(tsx(8, 8, 4, 2, 16, 16))
+    ts.attrib.update(tileset)
+    ts.find("image").attrib.update(image)  # type: ignore[union-attr]
+    with pytest.raises(SheetError) as err:
+        parse_tsx(ET.tostring(ts), "bad.tsx")
+    assert str(err.value).startswith(f"bad.tsx (Tiled): {message}")
+    assert "int()" not in str(err.value) and len(str(err.value)) < 200
+
+
 def test_json_without_frames_beside_a_png_is_not_a_sheet(tmp_path: Path) -> None:
     (tmp_path / "hero.json").write_text('{"hp": 10}')
     assert find_layout(tmp_path / "hero.png", 24, 24, SheetSettings()) is None
