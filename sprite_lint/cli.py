@@ -33,6 +33,7 @@ from sprite_lint.runner import (  # noqa: F401 (main: the console script's old e
     _single_baseline,
     _warn,
     _write_output,
+    commands_stopped,
     guard,
     main,
     run_check,
@@ -351,7 +352,8 @@ def explain(
             _sheet_settings(s, grid, None),
         )[0]
         apply_approvals([detail.result], load_approvals(base.path))
-        render_explain(detail, _console())
+        with commands_stopped():
+            render_explain(detail, _console())
         raise typer.Exit(1 if detail.result.status == "fail" else 0)
 
 

@@ -511,7 +511,8 @@ def _emit(report: object, fmt: str, output: Path | None) -> None:
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
     if fmt == "table" and output is None:  # the pre-commit hook's path: nothing else to load
-        render_table(report, _console())  # type: ignore[arg-type]
+        with commands_stopped():
+            render_table(report, _console())  # type: ignore[arg-type]
         return
     from sprite_lint import formats
 
@@ -536,7 +537,26 @@ def _emit(report: object, fmt: str, output: Path | None) -> None:
     else:
         sys.stdout.write(text)
     if output is not None or fmt == "github":
-        render_table(report, _console())  # type: ignore[arg-type]
+        with commands_stopped():
+            render_table(report, _console())  # type: ignore[arg-type]
+
+
+@contextlib.contextmanager
+def commands_stopped() -> Iterator[None]:
+    """Inside GitHub Actions, what is printed in this block cannot be read as a workflow
+    command: a file named ``::error::x.png`` would start a table row that the runner
+    takes for an annotation of its own (or ``::add-mask::``, ``::stop-commands::``).
+    GitHub's mechanism for printing untrusted text: ``::stop-commands::TOKEN`` before
+    it, ``::TOKEN::`` after, with a token nobody can guess. Elsewhere, nothing."""
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        yield
+        return
+    token = os.urandom(16).hex()
+    sys.stdout.write(f"::stop-commands::{token}\n")
+    try:
+        yield
+    finally:
+        sys.stdout.write(f"::{token}::\n")
 
 
 def _table_text(report: object) -> str:

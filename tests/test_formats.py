@@ -295,6 +295,48 @@ def test_github_annotations_and_step_summary(
     assert "## sprite-lint" in summary.read_text()
 
 
+def _workflow_commands(log: str) -> list[str]:
+    """The lines GitHub's runner reads as workflow commands in ``log``: every line that
+    starts with ``::``, except between ``::stop-commands::TOKEN`` and ``::TOKEN::``."""
+    commands, resume = [], None
+    for line in log.splitlines():
+        if resume is not None:
+            if line == resume:
+                resume = None
+            continue
+        if line.startswith("::stop-commands::"):
+            resume = f"::{line.removeprefix('::stop-commands::')}::"
+        elif line.startswith("::"):
+            commands.append(line)
+    return commands
+
+
+@pytest.mark.parametrize("fmt", ["github", "table", "json"])
+def test_a_file_name_cannot_forge_a_workflow_command_in_github_actions(
+    fmt: str, tiny_baseline: Path, files: Path
+) -> None:
+    """A file named ``::error::x.png`` (or ``::add-mask::``...) starts a table row: inside
+    GitHub Actions the table is printed between ``::stop-commands::`` and its token."""
+    good = make_family("creatures", 26, seed=3)[24]
+    names = ["::error::forged.png", "::add-mask::secret.png"]
+    for name in names:  # in the current folder: the rows start with the names
+        write_rgba(Path(name), good)
+
+    def check(env: dict[str, str]) -> tuple[int, str]:
+        args = ["check", "-b", str(tiny_baseline), "-f", fmt, "--", *names, str(files)]
+        r = CliRunner().invoke(app, args, env={**ENV, **env})
+        return r.exit_code, r.stdout
+
+    code, out = check({"GITHUB_ACTIONS": "true"})
+    assert code == 2  # empty.png
+    commands = _workflow_commands(out)
+    assert all(c.startswith("::error file=") for c in commands), commands
+    assert len(commands) == (2 if fmt == "github" else 0)  # the checkerboard, the empty file
+    if fmt != "json":
+        assert any(line.startswith("::error::forged.png") for line in out.splitlines())
+        assert "::stop-commands::" not in check({})[1]  # outside GitHub Actions, nothing
+
+
 def test_gitlab_code_quality(tiny_baseline: Path, files: Path) -> None:
     _, out = run("gitlab", tiny_baseline, files)
     issues = json.loads(out)
