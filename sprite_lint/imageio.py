@@ -284,10 +284,14 @@ def _parse(data: bytes, name: str, max_pixels: int) -> _Png:
     if not data:
         raise ImageError(name, "empty file (0 bytes)")
     if data.startswith(LFS_POINTER_PREFIX):
+        import shlex  # the error path only: not on every hook run
+
+        # --include takes comma-separated patterns: a comma in the name matches as "?"
+        pattern = shlex.quote(name.replace(",", "?"))
         raise ImageError(
             name,
             f"this is a Git LFS pointer, not the image. "
-            f'Fetch the real file with: git lfs pull --include "{name}"',
+            f"Fetch the real file with: git lfs pull --include {pattern}",
         )
     if not data.startswith(PNG_SIGNATURE):
         raise ImageError(name, _not_png_reason(data))

@@ -63,6 +63,32 @@ def test_hidden_rgb_under_full_transparency_is_zero_after_premultiply() -> None:
 
 
 @pytest.mark.parametrize(
+    "name",
+    ["art/hero.png", "art/$(touch PWNED).png", 'art/a,b "q".png', "art/it's.png", "art/-x.png"],
+)
+def test_the_git_lfs_hint_is_a_command_safe_to_paste(name: str, tmp_path: Path) -> None:
+    """The hint is pasted into a shell: it runs ``git lfs pull`` with one ``--include``
+    pattern that matches the file (a comma would split it into two), and nothing else."""
+    import fnmatch
+    import shutil
+    import subprocess
+
+    if shutil.which("sh") is None:
+        pytest.skip("no POSIX shell here")
+    pointer = b"version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 12\n"
+    with pytest.raises(ImageError) as err:
+        decode_png(pointer, name)
+    command = err.value.reason.split("Fetch the real file with: ", 1)[1]
+    assert command.startswith("git lfs pull --include ")
+    # the words a real shell makes of it, printed instead of run
+    echo = "printf '%s\\n' " + command.removeprefix("git lfs pull --include ")
+    done = subprocess.run(["sh", "-c", echo], cwd=tmp_path, capture_output=True, text=True)
+    words = done.stdout.splitlines()
+    assert len(words) == 1 and list(tmp_path.iterdir()) == [], (command, words)
+    assert "," not in words[0] and fnmatch.fnmatchcase(name, words[0])
+
+
+@pytest.mark.parametrize(
     ("content", "fragment"),
     [
         (b"", "empty file"),
