@@ -20,7 +20,7 @@ from sprite_lint.scoring import Region
 from sprite_lint.sheets import Frame
 
 JSON_VERSION = 1
-MAX_ROWS = 50  # a larger scan lists only its failing and unreadable files (at most this many)
+MAX_ROWS = 50  # a larger scan lists only its failing and unreadable files (all of them)
 _ORDER = {"fail": 0, "error": 1, "pass": 2}
 _STYLE = {"pass": "green", "fail": "bold red", "error": "bold yellow"}
 STATUS_LABEL = {"pass": "pass", "fail": "FAIL", "error": "ERROR"}
@@ -135,7 +135,8 @@ def render_table(report: CheckReport, console: Console) -> None:
     for notice in report.notices:  # above everything: the baseline itself is in question
         _print_wrapped(console, notice_text(notice))
     rows = sorted_results(report)
-    shown = rows if len(rows) <= MAX_ROWS else [r for r in rows if r.status != "pass"][:MAX_ROWS]
+    # every problem is listed, with its reason: a hook or a CI log is all an artist sees
+    shown = rows if len(rows) <= MAX_ROWS else [r for r in rows if r.status != "pass"]
     columns = _table_columns(report, shown)
 
     def width_of(name: str, cells: list[Text]) -> int:
@@ -172,15 +173,11 @@ def render_table(report: CheckReport, console: Console) -> None:
                 if c[i].plain and name not in ("Result",)
             )
             _print_wrapped(console, Text(f"  {detail}"))
-    if len(shown) < len(rows):
-        ids = {id(r) for r in shown}
-        passing = sum(r.status == "pass" and id(r) not in ids for r in rows)
-        other = len(rows) - len(shown) - passing
-        parts = [f"{passing} passing"] if passing else []
-        parts += [f"{other} more failing or unreadable"] if other else []
+    if len(shown) < len(rows):  # only passing files are left out
         console.print(
             Text(
-                f"{' and '.join(parts)} file(s) not listed; --format json lists every file",
+                f"{len(rows) - len(shown)} passing file(s) not listed; --format json lists "
+                "every file",
                 style="dim",
             )
         )

@@ -351,6 +351,23 @@ def test_large_scans_list_only_failing_files(
     assert "passing file(s) not listed; --format json lists every file" in res.output
 
 
+def test_large_scans_list_every_failing_file_with_its_reason(
+    runner: CliRunner, tiny_baseline: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More problems than MAX_ROWS: every one still gets its row and its reason (a
+    pre-commit user sees nothing else)."""
+    from sprite_lint import reporters
+
+    monkeypatch.setattr(reporters, "MAX_ROWS", 3)
+    for i in range(6):
+        (tmp_path / f"broken{i}.png").write_bytes(b"")
+    shutil.copy(sorted((tiny_baseline.parent / "approved").glob("*.png"))[0], tmp_path / "ok.png")
+    res = runner.invoke(app, ["check", str(tmp_path), "-b", str(tiny_baseline)])
+    for i in range(6):
+        assert f"broken{i}.png: empty file" in res.output
+    assert "more failing" not in res.output
+
+
 def test_check_alpha_flag_and_configuration_recompute_the_threshold(
     runner: CliRunner, tiny_baseline: Path, tmp_path: Path
 ) -> None:
