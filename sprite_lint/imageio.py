@@ -327,10 +327,10 @@ def _parse(data: bytes, name: str, max_pixels: int) -> _Png:
                 "Export it again."
             )
         kind = ctype.decode()
-        what = _CHUNK_WHAT.get(ctype, f"{kind} chunk")
+        named = _chunk_name(ctype)
         end = pos + 12 + length
         if end > len(data):
-            raise _truncated(name, f"its {what} ({kind} chunk)")
+            raise _truncated(name, f"its {named}")
         body = view[pos + 8 : pos + 8 + length]
         crc_ok = struct.unpack_from(">I", data, pos + 8 + length)[0] == zlib.crc32(
             view[pos + 4 : pos + 8 + length]
@@ -355,14 +355,14 @@ def _parse(data: bytes, name: str, max_pixels: int) -> _Png:
         if not crc_ok:
             if critical:
                 raise refuse(
-                    f"damaged PNG: its {what} ({kind} chunk) fails its checksum (CRC), so "
+                    f"damaged PNG: its {named} fails its checksum (CRC), so "
                     "those bytes changed after the file was saved; libpng refuses it. "
                     "Export it again."
                 )
             assert png is not None  # only IHDR may come first, and it is critical
             effect = "it makes no pixel transparent" if ctype == b"tRNS" else "pixels intact"
             png.warnings.append(
-                f"its {what} ({kind} chunk) is damaged (CRC error) and was ignored, as "
+                f"its {named} is damaged (CRC error) and was ignored, as "
                 f"libpng does: {effect}"
             )
             continue
@@ -491,11 +491,17 @@ def _header(body: bytes, name: str, max_pixels: int) -> _Png:
     return _Png(width, height, depth, ctype, bool(interlace))
 
 
+def _chunk_name(ctype: bytes) -> str:
+    """A chunk as a message names it: "colour profile (iCCP chunk)", or "zzZz chunk"."""
+    kind = ctype.decode()
+    what = _CHUNK_WHAT.get(ctype)
+    return f"{what} ({kind} chunk)" if what else f"{kind} chunk"
+
+
 def _out_of_place(name: str, ctype: bytes, where: str) -> ImageError:
-    what = _CHUNK_WHAT.get(ctype, "chunk")
     return ImageError(
         name,
-        f"invalid PNG: its {what} ({ctype.decode()} chunk) comes {where}, which the PNG "
+        f"invalid PNG: its {_chunk_name(ctype)} comes {where}, which the PNG "
         "standard forbids; decoders disagree on how such a file looks (libpng ignores "
         "the chunk, others apply it). Re-save it with a tool that writes valid PNGs.",
     )
@@ -589,19 +595,18 @@ def _ancillary(
     png: _Png, ctype: bytes, head: bytes, name: str, seen: set[bytes], idat_state: int
 ) -> None:
     """Check where an ancillary chunk stands; refuse colour chunks out of place, warn others."""
-    kind = ctype.decode()
-    what = _CHUNK_WHAT.get(ctype, f"{kind} chunk")
+    named = _chunk_name(ctype)
     if ctype in _COLOUR_CHUNKS and (idat_state or b"PLTE" in seen):
         where = "after the pixel data (IDAT)" if idat_state else "after the palette (PLTE)"
         raise _out_of_place(name, ctype, where)
     if ctype in _BEFORE_IDAT and idat_state:
         png.warnings.append(
-            f"its {what} ({kind} chunk) comes after the pixel data, where the PNG "
+            f"its {named} comes after the pixel data, where the PNG "
             "standard forbids it; ignored, as libpng does"
         )
         return
     if ctype in _ONCE and ctype in seen:
-        png.warnings.append(f"a second {what} ({kind} chunk) is ignored, as libpng does")
+        png.warnings.append(f"a second {named} is ignored, as libpng does")
         return
     if ctype == b"acTL":
         frames = struct.unpack(">I", head[:4])[0] if len(head) >= 4 else 0
