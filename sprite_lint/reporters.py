@@ -172,7 +172,7 @@ def render_table(report: CheckReport, console: Console) -> None:
                 for name, c in _table_columns(report, shown)[2:]
                 if c[i].plain and name not in ("Result",)
             )
-            _print_wrapped(console, Text(f"  {detail}"))
+            _print_wrapped(console, Text(f"- {detail}"))  # no indent: pre-commit strips it
     if len(shown) < len(rows):  # only passing files are left out
         console.print(
             Text(
