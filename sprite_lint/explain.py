@@ -107,6 +107,8 @@ def explain_files(
             context, box = neighbourhood(key_colour(image.rgba, layout.transparent), frame)
         result = detector.judge(name, rgba, keep_maps=True)
         result.sha256 = image.sha256
+        if image.warnings:  # harmless damage libpng reads past: said, as check says it
+            result.message += "; " + "; ".join(f"warning: {w}" for w in image.warnings)
         result.frame = frame
         raw = result.raw
         assert raw is not None and raw.residual is not None and raw.reconstruction is not None

@@ -193,3 +193,16 @@ def test_failing_messages_use_the_artists_words() -> None:
     )
     for name in SIGNALS:  # every signal has a message, none shows a raw float dump
         assert "e+" not in describe(name, 1234567.0, where)
+
+
+def test_cli_explain_says_the_decode_warnings_check_says(tiny_baseline: Path) -> None:
+    """Harmless damage libpng reads past (here bytes after the end marker) is said by
+    explain as by check."""
+    approved = sorted((tiny_baseline.parent / "approved").glob("*.png"))[0]
+    Path("tail.png").write_bytes(approved.read_bytes() + b"junk")
+    env = {"COLUMNS": "200", "NO_COLOR": "1"}
+    said = "4 bytes after the end marker (IEND chunk) are ignored"
+    check = runner.invoke(app, ["check", "tail.png", "-b", str(tiny_baseline), "-f", "json"])
+    assert said in json.loads(check.stdout)["files"][0]["message"]
+    explain = runner.invoke(app, ["explain", "tail.png", "-b", str(tiny_baseline)], env=env)
+    assert said in explain.output, explain.output
