@@ -695,6 +695,19 @@ def outside_result(name: str) -> FileResult:
     )
 
 
+def staged_link_result(name: str) -> FileResult:
+    """The row of a PNG name staged as a symbolic link (``--staged``): git stores the
+    link's target path, not an image, so there is nothing of it to check."""
+    return FileResult(
+        path=name,
+        status="error",
+        message=(
+            "staged as a symbolic link: git stores the link, not an image; stage the "
+            "PNG it points to (and check that) instead"
+        ),
+    )
+
+
 def join_reports(reports: Sequence[CheckReport], extra: Sequence[FileResult] = ()) -> CheckReport:
     """One report from checks against different baselines (plus rows no baseline judged)."""
     if not reports:  # every file was unmatched: a report of error rows, no baseline

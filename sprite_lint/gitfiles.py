@@ -124,6 +124,22 @@ def staged_pngs(root: Path) -> list[str]:
     return sorted(n for n in names if n and is_png_name(Path(n)))
 
 
+def staged_links(root: Path) -> set[str]:
+    """Repository paths staged as symbolic links (mode 120000): the index holds the link's
+    target path, not an image. From ``git diff --cached --raw -z``: each entry is
+    ``:SRCMODE DSTMODE SRC DST STATUS`` then its path (two for a copy or rename)."""
+    raw = _git(root, "diff", "--cached", "--raw", "--diff-filter=ACMR", "-z", "--")
+    fields = raw.decode("utf-8", errors="surrogateescape").split("\0")
+    links, i = set(), 0
+    while i < len(fields) - 1:
+        meta = fields[i].split()
+        paths = 2 if meta[-1][:1] in ("R", "C") else 1
+        if meta[1] == "120000":
+            links.add(fields[i + paths])  # the path it has now
+        i += 1 + paths
+    return links
+
+
 def tracked_pngs(root: Path) -> list[Path]:
     """Every PNG git tracks or would add (untracked, not ignored), for ``check --all``."""
     raw = _git(root, "ls-files", "--cached", "--others", "--exclude-standard", "-z")

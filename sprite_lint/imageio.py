@@ -362,8 +362,7 @@ def _parse(data: bytes, name: str, max_pixels: int) -> _Png:
             assert png is not None  # only IHDR may come first, and it is critical
             effect = "it makes no pixel transparent" if ctype == b"tRNS" else "pixels intact"
             png.warnings.append(
-                f"its {named} is damaged (CRC error) and was ignored, as "
-                f"libpng does: {effect}"
+                f"its {named} is damaged (CRC error) and was ignored, as libpng does: {effect}"
             )
             continue
 

@@ -203,6 +203,7 @@ def run_check(o: CheckOptions) -> int:
         if jobs < 0:
             raise UsageError("--jobs must be 0 (one per core) or more")
         root: Path | None = None
+        staged_links: list[str] = []  # --staged: links, whose index entry is no image
         changes: list = []
         originals: list[Path] = []  # --staged: the working-tree files its copies stand for
         shown: Path | None = None  # what paths are shown relative to (default: root)
@@ -223,7 +224,10 @@ def run_check(o: CheckOptions) -> int:
                 import tempfile
 
                 tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sprite-lint-")))
+                links = gitfiles.staged_links(root)
                 names = gitfiles.staged_pngs(root)
+                staged_links = [n for n in names if n in links]
+                names = [n for n in names if n not in links]
                 for name in names:
                     dest = tmp / name
                     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -273,6 +277,7 @@ def run_check(o: CheckOptions) -> int:
             join_reports,
             outside_result,
             route,
+            staged_link_result,
             unmatched_result,
         )
 
@@ -310,6 +315,7 @@ def run_check(o: CheckOptions) -> int:
             loaded.append((base, group))
         extra = [unmatched_result(display_path(p, shown), s.config_file) for p in unmatched]
         extra += [outside_result(display_path(p, shown)) for p in escaped]
+        extra += [staged_link_result(name) for name in staged_links]
         if changed_since is not None and root is not None:  # their Change column too
             by_name = {display_path(c.path, root): c.change for c in changes}
             for r in extra:

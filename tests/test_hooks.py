@@ -226,6 +226,39 @@ def test_check_staged_reads_the_index_and_any_file_name(
     assert not (repo / ".sprite-lint-output").exists()
 
 
+def test_check_staged_names_a_staged_link_as_a_link(tmp_path: Path, tiny_baseline: Path) -> None:
+    """A PNG name staged as a symbolic link: the index holds the link's target path, not an
+    image. Its row says so (it had said "not a PNG file"); the sprite it points to, staged
+    too, is checked as itself; a rename keeps its link status."""
+    from typer.testing import CliRunner
+
+    from sprite_lint.cli import app
+
+    repo = tmp_path / "game"
+    (repo / "art").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    write_rgba(repo / "art" / "hero.png", make_family("creatures", 30, seed=3)[24])
+    (repo / "art" / "alias.png").symlink_to("hero.png")
+    (repo / "art" / "far.png").symlink_to("/nonexistent/elsewhere.png")
+    subprocess.run(["git", "-C", str(repo), "add", "-A"], check=True)
+    os.chdir(repo)
+    args = ["check", "--staged", "-b", str(tiny_baseline), "-f", "json"]
+    res = CliRunner().invoke(app, args, env={"NO_COLOR": "1"})
+    import json
+
+    rows = {f["path"]: f for f in json.loads(res.stdout)["files"]}
+    assert set(rows) == {"art/hero.png", "art/alias.png", "art/far.png"}
+    assert rows["art/hero.png"]["status"] in ("pass", "fail")
+    for name in ("art/alias.png", "art/far.png"):
+        assert rows[name]["status"] == "error"
+        assert "staged as a symbolic link" in rows[name]["message"], rows[name]
+    assert res.exit_code == 2
+    subprocess.run(["git", "-C", str(repo), "commit", "-qm", "art"], check=True)
+    subprocess.run(["git", "-C", str(repo), "mv", "art/alias.png", "art/alias2.png"], check=True)
+    again = json.loads(CliRunner().invoke(app, args, env={"NO_COLOR": "1"}).stdout)
+    assert [(f["path"], f["status"]) for f in again["files"]] == [("art/alias2.png", "error")]
+
+
 def _check_commands(text: str) -> list[str]:
     """Each ``sprite-lint check`` command line of a CI file, YAML folding undone."""
     flat = " ".join(text.split())
