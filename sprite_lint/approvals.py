@@ -78,11 +78,23 @@ def _entry_problem(e: object) -> str | None:
         or any(p in ("", ".", "..") for p in parts)
     ):
         return f"has path {path!r}, not one relative to the repository's top"
+    if "\0" in path or not _encodable(path):
+        return f"has path {path!r}, which no file can have"
     if not isinstance(sha, str) or len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
         return f"for {path!r} has no sha256 of 64 hex digits"
     if not isinstance(reason, str):
         return f"for {path!r} has a reason that is not text"
     return None
+
+
+def _encodable(path: str) -> bool:
+    """Whether the file system's encoding can spell ``path`` (a lone surrogate from a
+    JSON ``\\ud800`` cannot be)."""
+    try:
+        os.fsencode(path)
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def save_approvals(baseline_dir: Path, approvals: dict[str, Approval]) -> None:

@@ -31,13 +31,14 @@ import numpy as np
 
 from sprite_lint import __version__
 from sprite_lint.calibration import Calibration
+from sprite_lint.colour import N_BINS, N_PAIR_KEYS
 from sprite_lint.errors import BaselineError, UsageError
-from sprite_lint.kde import GaussianKDE
+from sprite_lint.kde import BANDWIDTH_RANGE, GaussianKDE
 from sprite_lint.onnxfile import MAX_MODEL_BYTES, ModelFileError, validate_model
-from sprite_lint.scoring import Scorer
+from sprite_lint.scoring import MIN_LATENT_STD, Scorer
 from sprite_lint.signals import SIGNALS
 from sprite_lint.standardize import TAIL_QUANTILE, Standardizer
-from sprite_lint.style import StyleProfile
+from sprite_lint.style import PROFILE, StyleProfile, profile_problem
 
 FORMAT_NAME = "sprite-lint-baseline"
 FORMAT_VERSION = 10  # 6: enclosed lone pixels are detail; 7: halo; 8: outline for off_centre;
@@ -190,28 +191,34 @@ class Baseline:
         return int(self.manifest["preprocessing"]["max_pixels"])
 
     def scorer(self, threads: int = 0) -> Scorer:
+        """The scorer ``check`` judges with; :class:`BaselineError` naming model.onnx when
+        onnxruntime refuses the model (what :func:`load_baseline` reads cannot tell)."""
         kde = GaussianKDE(float(self.manifest["kde"]["bandwidth"])).fit(
             self.arrays["kde_reference"]
         )
-        return Scorer(
-            self.model_bytes,
-            kde,
-            self.arrays["kde_loo"],
-            self.arrays["latent_mean"],
-            self.arrays["latent_std"],
-            self.arrays["colour_bins"],
-            self.arrays["colour_counts"],
-            int(self.manifest["colour"]["n_images"]),
-            self.arrays["pair_keys"],
-            self.arrays["pair_counts"],
-            palette=self.arrays["palette"],
-            profile=StyleProfile(
-                self.arrays["profile_centre"],
-                self.arrays["profile_scale"],
-                self.arrays["profile_precision"],
-            ),
-            threads=threads,
-        )
+        try:
+            return Scorer(
+                self.model_bytes,
+                kde,
+                self.arrays["kde_loo"],
+                self.arrays["latent_mean"],
+                self.arrays["latent_std"],
+                self.arrays["colour_bins"],
+                self.arrays["colour_counts"],
+                int(self.manifest["colour"]["n_images"]),
+                self.arrays["pair_keys"],
+                self.arrays["pair_counts"],
+                palette=self.arrays["palette"],
+                profile=StyleProfile(
+                    self.arrays["profile_centre"],
+                    self.arrays["profile_scale"],
+                    self.arrays["profile_precision"],
+                ),
+                threads=threads,
+            )
+        except ModelFileError as exc:  # onnxruntime refused the model
+            where = self.files.where if self.files is not None else str(self.path)
+            raise BaselineError(f"{where}/{MODEL} {exc}") from None
 
 
 MAX_MEMBER_BYTES = 512 * 1024 * 1024  # an array of reference.npz, uncompressed
@@ -238,10 +245,19 @@ def _check_reference_members(blob: bytes, where: str) -> None:
             )
 
 
+# A standardized latent cell is a z-score over the calibration cells: at most sqrt(n) of
+# them from their mean, far below this; past it the KDE's squares leave float range.
+MAX_STANDARDIZED = 1e6
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # the network's latents are float32
+MAX_COLOUR_KEY = 1 << 24  # craft.colour_keys: R | G << 8 | B << 16
+
+
 def _check_reference_arrays(
-    arrays: dict[str, np.ndarray], manifest: dict[str, Any], where: str
+    arrays: dict[str, np.ndarray], numbers: ManifestNumbers, where: str
 ) -> None:
-    """Dtypes and shapes as calibrate writes them, consistent with the manifest."""
+    """Dtypes, shapes and values as calibrate writes them, consistent with the manifest:
+    every array the scorer divides by, searches or indexes, in the domain it needs
+    (whole-array numpy tests: the hook loads a baseline every run)."""
 
     def bad(name: str, why: str) -> BaselineError:
         return BaselineError(f"{where}: {REFERENCE} array {name!r} {why}")
@@ -254,23 +270,47 @@ def _check_reference_arrays(
             raise bad(name, f"has dtype {arr.dtype}, not numbers")
         elif arr.dtype.kind == "f" and not np.isfinite(arr).all():
             raise bad(name, "holds NaN or infinity")
-    try:
-        dim = int(manifest["kde"]["dim"])
-    except (KeyError, TypeError, ValueError):
-        raise BaselineError(f"{where}: manifest kde section is malformed") from None
+    dim = numbers.dim
     ref = arrays["kde_reference"]
     if ref.ndim != 2 or ref.shape[1] != dim or ref.shape[0] == 0:
         raise bad("kde_reference", f"has shape {ref.shape}, not (n, {dim})")
+    if ref.shape[0] != numbers.n_reference:
+        raise bad(
+            "kde_reference",
+            f"has {ref.shape[0]} rows; the manifest's kde.n_reference says {numbers.n_reference}",
+        )
+    if not (np.abs(ref) <= MAX_STANDARDIZED).all():
+        raise bad(
+            "kde_reference",
+            f"holds values past {MAX_STANDARDIZED:g}, which no standardized latent cell reaches",
+        )
     for name in ("latent_mean", "latent_std"):
         if arrays[name].shape != (dim,):
             raise bad(name, f"has shape {arrays[name].shape}, not ({dim},)")
+        if not (np.abs(arrays[name]) <= FLOAT32_MAX).all():
+            raise bad(name, "holds values past float32's range, which float32 latents never have")
+    if not (arrays["latent_std"] >= MIN_LATENT_STD).all():
+        raise bad(
+            "latent_std",
+            f"holds a spread below {MIN_LATENT_STD:g} (latent cells are "
+            "divided by it; calibrate floors it there)",
+        )
+    if arrays["kde_loo"].shape != (ref.shape[0],):
+        raise bad(
+            "kde_loo",
+            f"has shape {arrays['kde_loo'].shape}, not one density per "
+            f"kde_reference row ({ref.shape[0]},)",
+        )
     p = arrays["profile_centre"].shape
-    if (
-        len(p) != 1
-        or arrays["profile_scale"].shape != p
-        or arrays["profile_precision"].shape != (p[0], p[0])
-    ):
+    if p != (len(PROFILE),):
+        raise bad("profile_centre", f"has shape {p}, not one value per feature ({len(PROFILE)},)")
+    if arrays["profile_scale"].shape != p or arrays["profile_precision"].shape != (p[0], p[0]):
         raise bad("profile_precision", "does not match the profile's centre and scale")
+    problem = profile_problem(
+        arrays["profile_centre"], arrays["profile_scale"], arrays["profile_precision"]
+    )
+    if problem:
+        raise bad(*problem)
     for name in ("colour_bins", "colour_counts", "pair_keys", "pair_counts", "palette", "kde_loo"):
         if arrays[name].ndim != 1:
             raise bad(name, f"has shape {arrays[name].shape}, not a list")
@@ -278,6 +318,82 @@ def _check_reference_arrays(
         raise bad("colour_counts", "does not match colour_bins")
     if arrays["pair_keys"].shape != arrays["pair_counts"].shape:
         raise bad("pair_counts", "does not match pair_keys")
+    # searched with searchsorted: sorted, each once, and in the range their keys take
+    for name, end in (
+        ("colour_bins", N_BINS),
+        ("pair_keys", N_PAIR_KEYS),
+        ("palette", MAX_COLOUR_KEY),
+    ):
+        arr = arrays[name]
+        if arr.dtype.kind not in "iu":
+            raise bad(name, f"has dtype {arr.dtype}, not whole numbers")
+        if arr.size and not (arr[0] >= 0 and arr[-1] < end and (arr[1:] > arr[:-1]).all()):
+            raise bad(name, f"is not increasing keys between 0 and {end - 1}")
+    for name in ("colour_counts", "pair_counts"):  # sprites using each colour (pair)
+        arr = arrays[name]
+        if arr.dtype.kind not in "iu":
+            raise bad(name, f"has dtype {arr.dtype}, not whole numbers")
+        if arr.size and not (arr.min() >= 1 and arr.max() <= numbers.n_images):
+            raise bad(name, f"holds a count outside 1 to colour.n_images ({numbers.n_images})")
+    emb, names = arrays["sprite_embeddings"], arrays["sprite_names"]
+    if emb.shape != (names.shape[0], 2 * dim):
+        raise bad(
+            "sprite_embeddings",
+            f"has shape {emb.shape}, not one ({2 * dim},) row per sprite name ({names.shape[0]})",
+        )
+
+
+@dataclass(frozen=True)
+class ManifestNumbers:
+    """The manifest's numbers the scorer uses, each checked for the domain it needs."""
+
+    dim: int
+    n_reference: int
+    bandwidth: float
+    n_images: int
+    max_pixels: int
+
+    @classmethod
+    def read(cls, manifest: dict[str, Any], manifest_path: str) -> ManifestNumbers:
+        low, high = BANDWIDTH_RANGE
+        return cls(
+            dim=int(_number(manifest, "kde.dim", manifest_path, True, 1)),
+            n_reference=int(_number(manifest, "kde.n_reference", manifest_path, True, 1)),
+            bandwidth=float(_number(manifest, "kde.bandwidth", manifest_path, False, low, high)),
+            n_images=int(_number(manifest, "colour.n_images", manifest_path, True, 1)),
+            max_pixels=int(_number(manifest, "preprocessing.max_pixels", manifest_path, True, 1)),
+        )
+
+
+def _number(
+    manifest: dict[str, Any],
+    field: str,
+    manifest_path: str,
+    whole: bool,
+    low: float,
+    high: float = math.inf,
+) -> float:
+    """``manifest[section][key]`` for ``field`` "section.key": a JSON number (``whole``:
+    an integer) between ``low`` and ``high``, or a BaselineError naming the field."""
+    section, key = field.split(".")
+    part = manifest.get(section)
+    value = part.get(key) if isinstance(part, dict) else None
+    if value is None:
+        raise BaselineError(f"{manifest_path}: manifest {field} is missing")
+    kind = "a whole number" if whole else "a number"
+    if isinstance(value, bool) or not isinstance(value, int if whole else (int, float)):
+        raise BaselineError(f"{manifest_path}: manifest {field} is {_shown(value)}, not {kind}")
+    if not low <= value <= high:
+        span = f"at least {low:g}" if high == math.inf else f"between {low:g} and {high:g}"
+        raise BaselineError(
+            f"{manifest_path}: manifest {field} is {_shown(value)}; calibrate writes {span}"
+        )
+    return value
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 MAX_FILE_BYTES = {  # read at most this much of each file: all of ours are far smaller
@@ -427,9 +543,19 @@ def load_baseline(
             raise ValueError(f"{text} is out of range; calibrate never writes it")
         return value
 
+    def bounded_int(text: str) -> int:  # 10**400 is an int no float holds
+        value = int(text)
+        if not -(2**63) <= value < 2**63:
+            shown = text if len(text) <= 24 else f"{text[:20]}... ({len(text)} digits)"
+            raise ValueError(f"{shown} is out of range; calibrate never writes it")
+        return value
+
     try:
         manifest = json.loads(
-            raw.decode("utf-8"), parse_constant=no_constants, parse_float=finite_float
+            raw.decode("utf-8"),
+            parse_constant=no_constants,
+            parse_float=finite_float,
+            parse_int=bounded_int,
         )
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise BaselineError(
@@ -477,16 +603,13 @@ def load_baseline(
             arrays = {k: np.array(npz[k]) for k in REFERENCE_ARRAYS}
     except (ValueError, KeyError, OSError, zipfile.BadZipFile, EOFError) as exc:
         raise BaselineError(f"{where}: {REFERENCE} is unreadable ({exc})") from None
-    _check_reference_arrays(arrays, manifest, where)
+    _check_reference_arrays(arrays, ManifestNumbers.read(manifest, manifest_path), where)
     baseline = Baseline(
         files.directory, manifest, blobs[MODEL], arrays, manifest["manifest_sha256"], files=files
     )
     try:
         Calibration.from_dict(manifest["calibration"]).check_fits(len(SIGNALS), 1 - TAIL_QUANTILE)
         baseline.standardizer  # noqa: B018 - validates the section
-        int(manifest["colour"]["n_images"])
-        float(manifest["kde"]["bandwidth"])
-        baseline.max_pixels  # noqa: B018
     except BaselineError as exc:
         raise BaselineError(f"{manifest_path}: {exc}") from None
     except (KeyError, TypeError, ValueError) as exc:

@@ -36,6 +36,7 @@ from sprite_lint.palette import approved_palette
 from sprite_lint.scoring import (
     CELL,
     MARGIN,
+    MIN_LATENT_STD,
     POOL,
     SIGNALS,
     TILE,
@@ -386,7 +387,7 @@ def build_scorer(
         for im in train_images
     ]  # each (cells, d), unscaled (mean 0, std 1 above)
     cells = np.concatenate(per_image)
-    mean, std = cells.mean(axis=0), np.maximum(cells.std(axis=0), 1e-6)
+    mean, std = cells.mean(axis=0), np.maximum(cells.std(axis=0), MIN_LATENT_STD)
     cells = (cells - mean) / std
     embeddings = np.stack([sprite_embedding((v - mean) / std) for v in per_image])
     # Empty background repeats in every sprite; keep each kind of cell once so the

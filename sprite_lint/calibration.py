@@ -82,7 +82,11 @@ class Calibration:
         def number(value: Any, field: str) -> float:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise BaselineError(f"baseline calibration section: {field} is not a number")
-            if not math.isfinite(value):
+            try:
+                finite = math.isfinite(value)
+            except OverflowError:  # an integer past float's range (10**400)
+                finite = False
+            if not finite:
                 raise BaselineError(f"baseline calibration section: {field} is not finite")
             return float(value)
 

@@ -528,6 +528,9 @@ def check_files(
         import sys
         from concurrent.futures import ProcessPoolExecutor
 
+        # a model onnxruntime refuses is a BaselineError here, once, not a broken pool:
+        # the workers build their scorers in their initializer
+        baseline.scorer(threads=1)
         ctx = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
         pool = ProcessPoolExecutor(
             max_workers=jobs,

@@ -487,13 +487,18 @@ def baseline_status(baseline: BaselineOpt = None) -> None:
 
 
 def _status_of(base: Any) -> int:
-    """Print one baseline's status; return how many of its approvals are stale."""
+    """Print one baseline's status; return how many of its approvals are stale. It is
+    "verified" only once everything ``check`` builds from it has been built: its
+    detector (the model in onnxruntime) and its approvals."""
     import hashlib
 
     from sprite_lint.approvals import load_approvals
+    from sprite_lint.check import Detector
     from sprite_lint.errors import ImageError
     from sprite_lint.imageio import read_file
 
+    Detector(base)  # refuses as check would: a BaselineError naming the file
+    approvals = load_approvals(base.path, base.files)
     m = base.manifest
     console = _console()
     made_with = m.get("tool_version")
@@ -510,7 +515,7 @@ def _status_of(base: Any) -> int:
         _say(console, _made_with_note(made_with))
     root = _repo_root_or_none() or Path.cwd()
     stale = 0
-    for a in sorted(load_approvals(base.path).values(), key=lambda a: a.path):
+    for a in sorted(approvals.values(), key=lambda a: a.path):
         target = root / a.path
         try:
             data = read_file(target)  # regular files only: never a device, a pipe, /etc/...

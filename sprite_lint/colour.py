@@ -14,6 +14,7 @@ import numpy as np
 
 BITS = 5  # per channel: 32 levels, fine enough that a tinted white is not white
 N_BINS = 1 << (4 * BITS)
+N_PAIR_KEYS = 1 << (2 * 4 * BITS + 1)  # colour_pairs' keys: two bins and a vertical flag
 
 
 def colour_bins(rgba: np.ndarray) -> np.ndarray:

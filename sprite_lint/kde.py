@@ -33,7 +33,8 @@ class GaussianKDE:
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[0] == 0:
             raise UsageError(f"KDE needs a non-empty 2-D array, got shape {X.shape}")
-        if not (np.isfinite(self.bandwidth) and self.bandwidth > 0):
+        h = float(self.bandwidth)
+        if not (np.isfinite(h) and h > 0 and 0 < h * h < np.inf):  # 1e-300 squares to 0
             raise UsageError(f"KDE bandwidth must be positive, got {self.bandwidth}")
         self.reference_ = X
         self.sq_norms_ = np.einsum("ij,ij->i", X, X)
@@ -120,6 +121,10 @@ class GaussianKDE:
 
 
 GRID = np.logspace(-1.5, 0.7, 23)  # candidate bandwidths, in units of the standardized latent
+# the bandwidths a baseline may hold: select_bandwidth gives one of GRID or 1.0, and this
+# range leaves room around them. Within it the scaled reference (r / h^2, |r|^2 / 2h^2)
+# stays far inside float32, which nearest_log_kernel computes in; 1e-300 would not.
+BANDWIDTH_RANGE = (1e-3, 1e3)
 
 
 def select_bandwidth(X: np.ndarray, seed: int = 0, max_points: int = 2000) -> float:

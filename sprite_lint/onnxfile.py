@@ -14,9 +14,13 @@ about 40 ms to import; see README, "Trust model") and refuses, naming what is wr
 * a tensor with external data (``data_location`` EXTERNAL or ``external_data`` entries);
 * an operator set or node in a domain other than the default (``""`` / ``ai.onnx``);
 * an operator outside ``EXPORTED_OPS``;
-* graph inputs and outputs other than ours: names, order, element type float, rank 4.
+* graph inputs and outputs other than ours: names, order, element type float, rank 4;
+* a name, a domain or any other text field (string attributes too) that is not UTF-8:
+  onnxruntime's Python binding decodes the names it quotes in an error and fails on its
+  own error instead (``UnicodeDecodeError``, after printing a banner to stdout).
 
-Only the structure is read here; onnxruntime still checks the graph itself.
+Only the structure is read here; onnxruntime still checks the graph itself
+(:func:`open_session`, which turns its refusal into a :class:`ModelFileError`).
 """
 
 from __future__ import annotations
@@ -70,6 +74,24 @@ _VALUE_INFO = {1: {LEN}, 2: {LEN}, 3: {LEN}, 4: {LEN}}
 _TYPE = {1: {LEN}, 6: {LEN}}  # tensor_type, denotation: no sequences, maps or optionals
 _TENSOR_TYPE = {1: {VARINT}, 2: {LEN}}
 _SHAPE = {1: {LEN}}
+_DIMENSION = {1: {VARINT}, 2: {LEN}, 3: {LEN}}  # dim_value, dim_param, denotation
+_ENTRY = {1: {LEN}, 2: {LEN}}  # StringStringEntryProto: key, value (metadata_props)
+# per message: its text fields by name, each checked to be UTF-8 (``bytes`` in onnx.proto
+# for a string attribute and string_data, but every one our models hold is text: auto_pad)
+_DOC = "the doc string"
+_TEXT = {
+    "model": {2: "the producer's name", 3: "the producer's version", 4: "the domain", 6: _DOC},
+    "opset": {1: "the domain"},
+    "graph": {2: "the name", 10: _DOC},
+    "node": {1: "an input", 2: "an output", 3: "the name", 4: "the op", 6: _DOC, 7: "the domain"},
+    "attribute": {1: "the name", 4: "the string", 9: "a string", 13: _DOC},
+    "tensor": {6: "a string", 8: "the name", 12: _DOC},
+    "value": {1: "the name", 3: _DOC},
+    "type": {6: "the denotation"},
+    "dimension": {2: "the name", 3: "the denotation"},
+    "entry": {1: "the key", 2: "the value"},
+}
+_METADATA = {"model": 14, "graph": 16, "node": 9, "value": 4, "tensor": 16}  # metadata_props
 _REPEATED = {  # per message: the fields that may occur more than once
     "model": {8, 14},
     "graph": {1, 5, 11, 12, 13, 16},
@@ -134,12 +156,14 @@ def _fields(buf: memoryview) -> Iterator[Field]:
 def _message(
     buf: memoryview,
     what: str,
+    kind: str,
     allowed: dict[int, set[int]],
-    repeated: set[int],
     refused: dict[int, str] | None = None,
 ) -> Fields:
-    """The fields of a message by number, refusing unknown, refused and doubled ones."""
+    """The fields of a ``kind`` message by number, refusing unknown, refused and doubled
+    ones, and text fields (metadata entries too) that are not UTF-8."""
     out: Fields = {}
+    repeated = _REPEATED.get(kind, set())
     for number, wire, value in _fields(buf):
         if refused and number in refused:
             raise ModelFileError(
@@ -153,6 +177,11 @@ def _message(
         if number in out and number not in repeated:
             raise ModelFileError(f"holds field {number} of {what} twice")
         out.setdefault(number, []).append(value)
+    for number, label in _TEXT.get(kind, {}).items():  # each a LEN field (tables above)
+        for value in out.get(number, ()):
+            _text(value, f"{label} of {what}")
+    for entry in out.get(_METADATA.get(kind, 0), ()):
+        _message(entry, f"a metadata entry of {what}", "entry", _ENTRY)
     return out
 
 
@@ -168,14 +197,14 @@ def _one(fields: Fields, number: int, default: Any = None) -> Any:
 
 
 def _check_tensor(buf: memoryview, what: str) -> Fields:
-    t = _message(buf, what, _TENSOR, _REPEATED["tensor"], _TENSOR_REFUSED)
+    t = _message(buf, what, "tensor", _TENSOR, _TENSOR_REFUSED)
     if _one(t, 14, 0) != 0:
         raise ModelFileError(f"holds {what} with external data, which sprite-lint never writes")
     return t
 
 
 def _check_node(buf: memoryview, index: int) -> None:
-    node = _message(buf, f"node {index}", _NODE, _REPEATED["node"], _NODE_REFUSED)
+    node = _message(buf, f"node {index}", "node", _NODE, _NODE_REFUSED)
     op = _text(_one(node, 4, b""), f"node {index}'s operator")
     domain = _text(_one(node, 7, b""), f"node {index}'s domain")
     if domain not in DEFAULT_DOMAINS:
@@ -189,24 +218,26 @@ def _check_node(buf: memoryview, index: int) -> None:
         )
     for k, attr in enumerate(node.get(5, [])):
         where = f"attribute {k} of node {index} ({op})"
-        a = _message(attr, where, _ATTRIBUTE, _REPEATED["attribute"], _ATTRIBUTE_REFUSED)
+        a = _message(attr, where, "attribute", _ATTRIBUTE, _ATTRIBUTE_REFUSED)
         for t in a.get(5, []) + a.get(10, []):
             _check_tensor(t, f"a tensor in {where}")
 
 
 def _check_value(buf: memoryview, kind: str, index: int) -> tuple[str, int, int]:
-    """A graph input or output: (name, element type, rank); only float tensors."""
+    """A graph input, output or value info: (name, element type, rank); only tensors."""
     what = f"graph {kind} {index}"
-    v = _message(buf, what, _VALUE_INFO, _REPEATED["value"])
+    v = _message(buf, what, "value", _VALUE_INFO)
     name = _text(_one(v, 1, b""), f"the name of {what}")
-    ty = _message(_one(v, 2, memoryview(b"")), f"the type of {what}", _TYPE, set())
+    ty = _message(_one(v, 2, memoryview(b"")), f"the type of {what}", "type", _TYPE)
     if 1 not in ty:
         raise ModelFileError(f"has {kind} {name!r} that is not a tensor")
-    tensor = _message(ty[1][0], f"the type of {what}", _TENSOR_TYPE, set())
+    tensor = _message(ty[1][0], f"the type of {what}", "tensor_type", _TENSOR_TYPE)
     elem = int(_one(tensor, 1, 0))
     if 2 not in tensor:
         return name, elem, -1  # no shape: any rank
-    shape = _message(tensor[2][0], f"the shape of {what}", _SHAPE, _REPEATED["shape"])
+    shape = _message(tensor[2][0], f"the shape of {what}", "shape", _SHAPE)
+    for dim in shape.get(1, []):
+        _message(dim, f"a dimension of {what}", "dimension", _DIMENSION)
     return name, elem, len(shape.get(1, []))
 
 
@@ -218,16 +249,17 @@ def validate_model(blob: bytes) -> None:
             f"is {len(blob) / 2**20:.1f} MiB; sprite-lint's models are far smaller "
             f"(at most {MAX_MODEL_BYTES // 2**20} MiB is read)"
         )
-    model = _message(memoryview(blob), "the model", _MODEL, _REPEATED["model"], _MODEL_REFUSED)
+    model = _message(memoryview(blob), "the model", "model", _MODEL, _MODEL_REFUSED)
     if 7 not in model:
         raise ModelFileError("is not an ONNX model (it has no graph)")
     for opset in model.get(8, []):
-        domain = _text(_one(_message(opset, "an operator set", _OPSET, set()), 1, b""), "a domain")
+        opset_fields = _message(opset, "an operator set", "opset", _OPSET)
+        domain = _text(_one(opset_fields, 1, b""), "a domain")
         if domain not in DEFAULT_DOMAINS:
             raise ModelFileError(
                 f"imports operator set domain {domain!r}; only the default ONNX domain is allowed"
             )
-    graph = _message(model[7][0], "the graph", _GRAPH, _REPEATED["graph"], _GRAPH_REFUSED)
+    graph = _message(model[7][0], "the graph", "graph", _GRAPH, _GRAPH_REFUSED)
     for i, node in enumerate(graph.get(1, [])):
         _check_node(node, i)
     for kind, number, names in (("input", 11, (ONNX_INPUT,)), ("output", 12, ONNX_OUTPUTS)):
@@ -236,7 +268,37 @@ def validate_model(blob: bytes) -> None:
             shown = ", ".join(f"{n!r} (type {e}, rank {r})" for n, e, r in got) or "none"
             expected = ", ".join(f"{n!r} (float, rank {RANK})" for n in names)
             raise ModelFileError(f"has graph {kind}s {shown}; sprite-lint's models have {expected}")
+    for i, v in enumerate(graph.get(13, [])):  # shapes of inner values: their names too
+        _check_value(v, "value info", i)
     for i, t in enumerate(graph.get(5, [])):
         name = _text(_one(_check_tensor(t, f"initializer {i}"), 8, b""), f"initializer {i}'s name")
         if name == ONNX_INPUT:  # a constant in place of the sprite: a model that sees nothing
             raise ModelFileError(f"has an initializer named {ONNX_INPUT!r}, the model's input")
+
+
+def open_session(blob: bytes, threads: int = 0) -> Any:
+    """An ``onnxruntime.InferenceSession`` for ``blob`` on the CPU (``threads``: its intra-op threads,
+    0 for onnxruntime's default), or :class:`ModelFileError` saying why onnxruntime
+    refuses it: quietly, as one line (no fallback banner on stdout, no log lines)."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3  # errors only: a refusal becomes the exception below
+    if threads:
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+    try:
+        # enable_fallback=0: on a failed start onnxruntime would print an "EP Error"
+        # banner to stdout and retry with the same provider
+        return ort.InferenceSession(
+            blob, sess_options=opts, providers=["CPUExecutionProvider"], enable_fallback=0
+        )
+    except MemoryError:
+        raise
+    except Exception as exc:  # onnxruntime's own exception types derive from Exception
+        from sprite_lint.discovery import printable  # names in it come from the file
+
+        reason = printable(" ".join(str(exc).split())).removeprefix("[ONNXRuntimeError] : ")
+        if len(reason) > 300:
+            reason = reason[:300] + "..."
+        raise ModelFileError(f"is refused by onnxruntime ({reason})") from None

@@ -61,6 +61,7 @@ BATCH = 64  # same-sized sprites per network call...
 BATCH_PIXELS = 128 * 128  # ...when they are at most this large (bigger ones go one by one)
 PAIR_WINDOW = 8  # the pair signal's region: the window with the most rare pairs
 SEEN_TILES = 8  # network outputs of distinct tiles kept for tiles that repeat them
+MIN_LATENT_STD = 1e-6  # latent cells are divided by their spread, floored here by calibrate
 
 
 @dataclass(frozen=True)
@@ -213,15 +214,10 @@ class Scorer:
     ) -> None:
         import onnxruntime as ort
 
-        opts = ort.SessionOptions()
-        opts.log_severity_level = 3
-        if threads:
-            opts.intra_op_num_threads = threads
-            opts.inter_op_num_threads = 1
+        from sprite_lint.onnxfile import open_session
+
         self._ort = ort
-        self.session = ort.InferenceSession(
-            model_bytes, sess_options=opts, providers=["CPUExecutionProvider"]
-        )
+        self.session = open_session(model_bytes, threads)  # ModelFileError if refused
         self.kde = kde
         self.kde_loo = kde_loo
         self.latent_mean = latent_mean.astype(np.float64)

@@ -24,6 +24,7 @@ is the largest ``z``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,12 +67,7 @@ class Standardizer:
         # a signal without a natural unit (a model's residual, a density, a distance) is
         # floored at a share of its own level: a spread of almost nothing on approved art
         # must not turn any change into a score of millions
-        floor = np.array(
-            [
-                SCALE_FLOOR[s] if s not in RELATIVE_SIGNALS else RELATIVE_FLOOR * abs(u) + 1e-6
-                for s, u in zip(SIGNALS, loc)
-            ]
-        )
+        floor = np.array([scale_floor(s, u) for s, u in zip(SIGNALS, loc)])
         scale = np.maximum(np.asarray(excess), floor)
         return cls(*(tuple(float(v) for v in a) for a in (centre, loc, scale)))
 
@@ -102,13 +98,46 @@ class Standardizer:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Standardizer:
-        try:
-            parts = [tuple(float(d[s][key]) for s in SIGNALS) for key in ("centre", "loc", "scale")]
-        except (KeyError, TypeError, ValueError) as exc:
-            raise BaselineError(f"baseline standardizer section is malformed ({exc!r})") from None
-        if not all(np.isfinite(parts[k]).all() for k in range(3)) or min(parts[2]) <= 0:
+        """The section ``to_dict`` wrote. Raises :class:`BaselineError` naming the signal
+        and field for one that is missing, not a finite number, or a scale below the
+        floor ``fit`` gives it (a scale of almost nothing turns any change into a score
+        of millions, and 0 divides by zero)."""
+        if not isinstance(d, dict):
             raise BaselineError("baseline standardizer section is malformed")
-        return cls(*parts)
+        parts: list[list[float]] = [[], [], []]
+        for s in SIGNALS:
+            entry = d.get(s)
+            if not isinstance(entry, dict):
+                raise BaselineError(f"baseline standardizer section: signal {s!r} is missing")
+            for k, key in enumerate(("centre", "loc", "scale")):
+                value = entry.get(key)
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise BaselineError(f"baseline standardizer section: {s}.{key} is not a number")
+                if not _finite(value):
+                    raise BaselineError(f"baseline standardizer section: {s}.{key} is not finite")
+                parts[k].append(float(value))
+            loc, scale = parts[1][-1], parts[2][-1]
+            if not scale >= scale_floor(s, loc):
+                raise BaselineError(
+                    f"baseline standardizer section: {s}.scale {scale!r} is below "
+                    f"{scale_floor(s, loc):.3g}, the floor calibrate gives it"
+                )
+        return cls(*(tuple(p) for p in parts))
+
+
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer past float's range
+        return False
+
+
+def scale_floor(signal: str, loc: float) -> float:
+    """The smallest scale ``fit`` gives ``signal`` whose tail starts at ``loc``:
+    SCALE_FLOOR in the signal's unit, or RELATIVE_FLOOR of its tail start."""
+    if signal in RELATIVE_SIGNALS:
+        return RELATIVE_FLOOR * abs(loc) + 1e-6
+    return SCALE_FLOOR[signal]
 
 
 def combine(z: np.ndarray) -> tuple[float, str]:

@@ -127,15 +127,41 @@ class StyleProfile:
         """``profiles``: ``(n, P)`` of approved sprites."""
         centre = np.median(profiles, axis=0)
         mad = 1.4826 * np.median(np.abs(profiles - centre), axis=0)
-        scale = np.maximum(mad, 1e-3 * (np.abs(centre) + 1e-3))
+        scale = np.maximum(mad, profile_scale_floor(centre))
         z = (profiles - centre) / scale
         cov = np.cov(z.T) if z.shape[0] > 1 else np.eye(z.shape[1])
         cov = PROFILE_SHRINK * cov + (1 - PROFILE_SHRINK) * np.diag(np.diag(cov))
         precision = np.linalg.pinv(cov + PROFILE_RIDGE * np.eye(cov.shape[0]))
-        varies = mad > 1e-3 * (np.abs(centre) + 1e-3)  # (P,) features with a robust unit
+        varies = mad > profile_scale_floor(centre)  # (P,) features with a robust unit
         precision = precision * varies[:, None] * varies[None, :]
         return cls(centre, scale, precision)
 
     def distance(self, profile: np.ndarray) -> float:
         z = np.clip((profile - self.centre) / self.scale, -1e3, 1e3)
         return float(np.sqrt(max(float(z @ self.precision @ z), 0.0)))
+
+
+def profile_scale_floor(centre: np.ndarray) -> np.ndarray:
+    """The smallest robust unit ``StyleProfile.fit`` gives each feature of ``centre``."""
+    return 1e-3 * (np.abs(centre) + 1e-3)
+
+
+# The precision's largest entry: the inverse of a covariance ridged by PROFILE_RIDGE has
+# eigenvalues of at most 1 / PROFILE_RIDGE, and no entry of such a matrix is larger.
+MAX_PRECISION = 1.0 / PROFILE_RIDGE
+
+
+def profile_problem(
+    centre: np.ndarray, scale: np.ndarray, precision: np.ndarray
+) -> tuple[str, str] | None:
+    """What makes same-shaped arrays unlike any ``StyleProfile.fit`` gives: (the array,
+    why), or None. A scale below the floor divides by (almost) nothing; an entry past
+    MAX_PRECISION overflows ``distance``."""
+    if not (scale >= profile_scale_floor(centre)).all():
+        return "profile_scale", "is below the floor calibrate gives a feature (1e-3 of its centre)"
+    if not (np.abs(precision) <= MAX_PRECISION * (1 + 1e-6)).all():
+        return "profile_precision", (
+            f"holds an entry above {MAX_PRECISION:g}, which the inverse of a ridged covariance "
+            "never has"
+        )
+    return None

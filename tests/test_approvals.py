@@ -183,3 +183,20 @@ def test_baseline_status_never_reads_devices_or_files_outside(repo: Path) -> Non
     r = CliRunner().invoke(app, ["baseline", "status"], env=ENV)
     assert r.exit_code == 1  # both stale, at once: nothing outside was hashed
     assert "art/zero.png: stale" in r.output and "art/out.png: stale" in r.output
+
+
+@pytest.mark.parametrize("path", ["art/a\u0000b.png", "art/\ud800.png"])
+def test_an_approved_path_no_file_can_have_is_refused_by_check_and_status(
+    repo: Path, path: str
+) -> None:
+    """A NUL (or a lone surrogate the file system cannot encode) in an approved path:
+    check had ignored it while baseline status failed with "internal error: ValueError:
+    embedded null byte". Both refuse the approvals file now, naming the entry."""
+    target = repo / "baselines/default" / APPROVALS
+    target.write_text(json.dumps({"version": 1, "approved": [{"path": path, "sha256": "0" * 64}]}))
+    runner = CliRunner()
+    for args in (["check", "art/boss.png"], ["baseline", "status"]):
+        r = runner.invoke(app, args, env={**ENV, "COLUMNS": "300"})
+        assert r.exit_code == 2, (args, r.output)
+        assert f"approved.json: entry 1 has path {path!r}, which no file can have" in r.output
+        assert "verified" not in r.output and "internal error" not in r.output

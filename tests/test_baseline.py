@@ -234,3 +234,136 @@ def test_a_resealed_manifest_edit_is_refused_with_its_field(
         load_baseline(copy)
     assert str(err.value).startswith(f"{copy}/manifest.json: ")
     assert "Error(" not in str(err.value)  # no Python exception text
+
+
+def _edit_arrays(copy: Path, edit: Callable[[dict], None]) -> None:
+    arrays = dict(load_baseline(copy).arrays)
+    edit(arrays)
+    _replace_reference(copy, arrays)
+
+
+def _raw_threshold(copy: Path, number: str) -> None:
+    """A JSON number no float holds, with the checksum recomputed over it."""
+    text = (copy / "manifest.json").read_text()
+    text = re.sub(r'"threshold": [-0-9.e+]+', f'"threshold": {number}', text, count=1)
+    doc = json.loads(text)
+    body = {k: v for k, v in doc.items() if k != "manifest_sha256"}
+    sealed = bl.sha256_bytes(bl.canonical_json(body).encode())
+    (copy / "manifest.json").write_text(
+        re.sub(r'"manifest_sha256": "[0-9a-f]+"', f'"manifest_sha256": "{sealed}"', text)
+    )
+
+
+def _cli_refuses(copy: Path, tmp_path: Path, says: str) -> None:
+    """check, explain and baseline status all refuse: exit 2, one line naming the file and
+    what is wrong; no traceback, no "internal error", no library noise, never "verified"."""
+    from typer.testing import CliRunner
+
+    from sprite_lint.cli import app
+    from sprite_lint.synth import make_family
+    from tests.conftest import write_rgba
+
+    sprite = write_rgba(tmp_path / "s.png", make_family("creatures", 1, seed=9)[0])
+    runner = CliRunner()
+    env = {"COLUMNS": "300", "NO_COLOR": "1"}
+    for args in (
+        ["check", "--no-cache", str(sprite)],
+        ["explain", str(sprite)],
+        ["baseline", "status"],
+    ):
+        r = runner.invoke(app, [*args, "-b", str(copy)], env=env)
+        lines = r.output.strip().splitlines()
+        assert r.exit_code == 2, (args, r.output)
+        assert len(lines) == 1 and lines[0].startswith(f"error: {copy}"), (args, r.output)
+        assert says in lines[0], (args, r.output)
+        assert "verified" not in r.output and "internal error" not in r.output
+
+
+@pytest.mark.parametrize(
+    ("edit", "says"),
+    [
+        # numbers the scorer divides by or counts with, out of their domain
+        (
+            lambda c: _edit(c, lambda d: d["kde"].update(bandwidth=1e-300)),
+            "kde.bandwidth is 1e-300",
+        ),
+        (lambda c: _edit(c, lambda d: d["kde"].update(bandwidth=0)), "kde.bandwidth is 0"),
+        (lambda c: _edit(c, lambda d: d["colour"].update(n_images=-1)), "colour.n_images is -1"),
+        (
+            lambda c: _edit(c, lambda d: d["colour"].update(n_images="48")),
+            "colour.n_images is '48'",
+        ),
+        (lambda c: _edit(c, lambda d: d["preprocessing"].update(max_pixels=0)), "max_pixels is 0"),
+        (lambda c: _edit(c, lambda d: d["kde"].update(n_reference=5)), "kde.n_reference says 5"),
+        (lambda c: _raw_threshold(c, "1" + "0" * 400), "(401 digits) is out of range"),
+        (
+            lambda c: _edit(c, lambda d: d["standardizer"]["recon"].update(scale=1e-300)),
+            "recon.scale 1e-300 is below",
+        ),
+        (
+            lambda c: _edit(c, lambda d: d["standardizer"]["recon"].update(scale="0.1")),
+            "recon.scale is not a number",
+        ),
+        # arrays: divisors, counts, sorted keys, shapes that belong together
+        (
+            lambda c: _edit_arrays(
+                c, lambda a: a.update(latent_std=np.zeros_like(a["latent_std"]))
+            ),
+            "'latent_std' holds a spread below",
+        ),
+        (
+            lambda c: _edit_arrays(
+                c, lambda a: a.update(profile_scale=np.zeros_like(a["profile_scale"]))
+            ),
+            "'profile_scale' is below the floor",
+        ),
+        (
+            lambda c: _edit_arrays(
+                c, lambda a: a.update(profile_precision=a["profile_precision"] * 1e300)
+            ),
+            "'profile_precision' holds an entry above",
+        ),
+        (
+            lambda c: _edit_arrays(c, lambda a: a.update(colour_counts=-a["colour_counts"])),
+            "'colour_counts' holds a count outside 1 to colour.n_images",
+        ),
+        (
+            lambda c: _edit_arrays(c, lambda a: a.update(pair_counts=0 * a["pair_counts"])),
+            "'pair_counts' holds a count outside",
+        ),
+        (
+            lambda c: _edit_arrays(
+                c, lambda a: a.update(colour_bins=a["colour_bins"][::-1].copy())
+            ),
+            "'colour_bins' is not increasing keys",
+        ),
+        (
+            lambda c: _edit_arrays(c, lambda a: a.update(pair_keys=-a["pair_keys"])),
+            "'pair_keys' is not increasing keys",
+        ),
+        (
+            lambda c: _edit_arrays(c, lambda a: a.update(kde_reference=a["kde_reference"] * 1e200)),
+            "'kde_reference' holds values past",
+        ),
+        (
+            lambda c: _edit_arrays(c, lambda a: a.update(kde_loo=a["kde_loo"][:-1].copy())),
+            "'kde_loo' has shape",
+        ),
+        (
+            lambda c: _edit_arrays(c, lambda a: a.update(sprite_names=a["sprite_names"][:0])),
+            "'sprite_embeddings' has shape",
+        ),
+    ],
+)
+def test_a_resealed_value_outside_its_domain_is_refused_by_check_and_status(
+    copy: Path, tmp_path: Path, edit: Callable[[Path], None], says: str
+) -> None:
+    """A tester edited a baseline and recomputed its checksums: every number and array
+    the scorer uses is checked for the domain it needs when the baseline is loaded, so
+    check refuses it as one line naming the file and field (it had been a ZeroDivisionError,
+    an OverflowError, numpy warnings, or a silent pass), and baseline status, which reads
+    it the same way, does not call it verified."""
+    edit(copy)
+    with pytest.raises(BaselineError, match=re.escape(says)):
+        load_baseline(copy)
+    _cli_refuses(copy, tmp_path, says)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sprite_lint.errors import UsageError
 from sprite_lint.kde import GaussianKDE, select_bandwidth
 
 
@@ -91,3 +92,12 @@ def test_bandwidth_search_equals_sklearn_grid_search() -> None:
         cv=KFold(5, shuffle=True, random_state=3),
     ).fit(Xu)
     assert ours == pytest.approx(search.best_params_["bandwidth"])
+
+
+@pytest.mark.parametrize("bandwidth", [0.0, -1.0, float("nan"), 1e-300, 1e300])
+def test_a_bandwidth_whose_square_is_not_a_positive_finite_number_is_a_usage_error(
+    bandwidth: float,
+) -> None:
+    """1e-300 is positive but squares to 0: it had been a ZeroDivisionError."""
+    with pytest.raises(UsageError, match="bandwidth must be positive"):
+        GaussianKDE(bandwidth).fit(np.zeros((3, 2)))

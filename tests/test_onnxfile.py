@@ -217,3 +217,60 @@ def test_an_oversized_model_is_refused_before_it_is_read(
 def test_bytes_that_are_not_our_protobuf_are_refused(blob: bytes, expected: str) -> None:
     with pytest.raises(ModelFileError, match=expected):
         validate_model(blob)
+
+
+def _cli_outputs(copy: Path, tmp_path: Path) -> list[tuple[int, str]]:
+    from sprite_lint.synth import make_family
+    from tests.conftest import write_rgba
+
+    sprite = write_rgba(tmp_path / "s.png", make_family("creatures", 1, seed=9)[0])
+    runner = CliRunner()
+    env = {**ENV, "COLUMNS": "300"}
+    return [
+        (r.exit_code, r.output)
+        for args in (["check", "--no-cache", str(sprite)], ["baseline", "status"])
+        for r in [runner.invoke(app, [*args, "-b", str(copy)], env=env)]
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"encoder.0.weight",  # first as node 0's input: onnxruntime failed on its own error
+        b"/encoder/encoder.0/Conv",  # node 0's name
+        b"dilations",  # an attribute's name
+        b"main_graph",  # the graph's name
+        b"pytorch",  # the producer's name
+    ],
+)
+def test_text_that_is_not_utf8_is_refused_before_onnxruntime_sees_it(
+    copy: Path, tmp_path: Path, text: bytes
+) -> None:
+    """One byte flipped in a name, the checksum recomputed: onnxruntime had printed a
+    4-line "EP Error" banner to stdout, then failed with a UnicodeDecodeError decoding
+    its own message (an internal error), while baseline status said "verified"."""
+    blob = (copy / "model.onnx").read_bytes()
+    at = blob.index(text)
+    plant(copy, blob[:at] + b"\xff" + blob[at + 1 :])
+    with pytest.raises(BaselineError, match="model.onnx holds .* that is not UTF-8 text"):
+        load_baseline(copy)
+    for code, output in _cli_outputs(copy, tmp_path):
+        assert code == 2 and output.startswith(f"error: {copy}/model.onnx holds "), output
+        assert "not UTF-8 text" in output and len(output.strip().splitlines()) == 1, output
+
+
+def test_a_model_onnxruntime_refuses_is_refused_by_check_and_status(
+    copy: Path, tmp_path: Path
+) -> None:
+    """A model whose structure passes (valid names) but that onnxruntime cannot load: one
+    line naming the file from check, and the same from baseline status, which had said
+    "verified" because it never built what check builds."""
+    blob = (copy / "model.onnx").read_bytes()
+    at = blob.index(b"encoder.0.weight")  # node 0's input: now names nothing
+    plant(copy, blob[:at] + b"x" + blob[at + 1 :])
+    load_baseline(copy)  # the structure is ours
+    for code, output in _cli_outputs(copy, tmp_path):
+        assert code == 2, output
+        assert output.startswith(f"error: {copy}/model.onnx is refused by onnxruntime ("), output
+        assert "xncoder.0.weight" in output and len(output.strip().splitlines()) == 1, output
+        assert "EP Error" not in output and "internal error" not in output
