@@ -156,11 +156,12 @@ def printable(name: str) -> str:
     escaped as Python writes it (``\\n``, ``\\x1b``, ``\\u202e``): a file name is shown
     on one line, as it is spelled. A newline in a name could otherwise start a line of
     its own in a CI log (``::warning ...`` is a GitHub Actions command), and an escape
-    sequence could recolour or hide the terminal's output. Emoji joiners (U+200D) and
-    other format characters are kept."""
-    if name.isprintable():
+    sequence could recolour or hide the terminal's output. A backslash is doubled, so a
+    name spelled with a backslash and an ``n`` never reads as one with a newline.
+    Emoji joiners (U+200D) and other format characters are kept."""
+    if name.isprintable() and "\\" not in name:
         return name
-    return "".join(repr(ch)[1:-1] if unsafe_char(ch) else ch for ch in name)
+    return "".join(repr(ch)[1:-1] if ch == "\\" or unsafe_char(ch) else ch for ch in name)
 
 
 def unsafe_char(ch: str) -> bool:

@@ -254,3 +254,21 @@ def test_control_characters_in_a_name_cannot_forge_log_lines(
         ],
     )
     assert json.loads(out.read_text())["files"][0]["path"].endswith(name)
+
+
+def test_a_name_with_a_newline_and_one_with_a_backslash_n_read_differently(
+    tiny_baseline: Path, tmp_path: Path
+) -> None:
+    """Escaped, a newline is ``\\n``; a name spelled with a backslash shows it doubled,
+    so the two never read alike (in the table, Markdown, HTML or JUnit)."""
+    from sprite_lint.discovery import printable
+
+    sprite = make_family("creatures", 1, seed=5)[0]
+    real, spelled = "a\nb.png", "a\\nb.png"  # a newline; a backslash and an n
+    assert printable(real) != printable(spelled)
+    for name in (real, spelled):
+        write_rgba(tmp_path / name, sprite)
+    res = CliRunner().invoke(
+        app, ["check", "-b", str(tiny_baseline), "--no-cache", "-f", "markdown", str(tmp_path)]
+    )
+    assert "a\\nb.png" in res.output and "a\\\\nb.png" in res.output, res.output
