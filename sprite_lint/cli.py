@@ -372,9 +372,8 @@ def merge(
         from sprite_lint.merging import validate_report
         from sprite_lint.reporters import merge_reports
 
-        for p in reports:  # each whole and consistent, from a regular file, or exit 2
-            validate_report(p)
-        report = merge_reports(reports)
+        # each read once, from a regular file, whole and consistent, or exit 2
+        report = merge_reports([(p, validate_report(p)) for p in reports])
         _emit(report, format, output)
         raise typer.Exit(report.exit_code)
 

@@ -36,12 +36,13 @@ class _Damaged(Exception):
     """What is wrong with a report, in words (becomes a :class:`UsageError`)."""
 
 
-def validate_report(path: Path) -> None:
+def validate_report(path: Path) -> str:
     """Raise :class:`UsageError` unless ``path`` is a regular file holding a JSON report
     of ``check`` in the version this sprite-lint writes, whole and consistent: the
     summary counts its rows, every number is finite and of its type, and every row's
     status follows from its own score and threshold. A FIFO, a device or a socket is
-    refused at once, never read (``imageio.read_file``)."""
+    refused at once, never read (``imageio.read_file``). Returns the report's text, read
+    once: what was checked is what is merged."""
     from sprite_lint.imageio import read_file
     from sprite_lint.reporters import JSON_VERSION
 
@@ -53,7 +54,8 @@ def validate_report(path: Path) -> None:
     except ImageError as exc:
         raise UsageError(f"cannot read report {name}: {exc.reason}") from None
     try:
-        doc = json.loads(data.decode("utf-8"))
+        text = data.decode("utf-8")
+        doc = json.loads(text)
     except UnicodeDecodeError:
         raise UsageError(f"{name}: not a sprite-lint JSON report (not UTF-8 text)") from None
     except (ValueError, RecursionError) as exc:
@@ -80,6 +82,7 @@ def validate_report(path: Path) -> None:
             f"{name}: damaged sprite-lint JSON report: {exc}; merge only reports that "
             "sprite-lint check -f json wrote, unedited (check that shard again)"
         ) from None
+    return text
 
 
 def _shown(value: Any) -> str:

@@ -326,14 +326,11 @@ def from_json(text: str, name: str = "<report>") -> CheckReport:
         raise UsageError(f"{name}: not a sprite-lint JSON report ({exc})") from None
 
 
-def merge_reports(paths: list[Path]) -> CheckReport:
-    """One report from several (shards of one check); they must share a baseline."""
-    reports = []
-    for p in paths:
-        try:
-            reports.append(from_json(p.read_text(encoding="utf-8"), str(p)))
-        except OSError as exc:
-            raise UsageError(f"cannot read {p}: {exc.strerror or exc}") from None
+def merge_reports(texts: list[tuple[Path, str]]) -> CheckReport:
+    """One report from several (shards of one check, each ``(path, JSON text)`` as
+    ``merging.validate_report`` read and checked it); they must share a baseline."""
+    paths = [p for p, _ in texts]
+    reports = [from_json(text, str(p)) for p, text in texts]
     first = reports[0]
     for p, r in zip(paths, reports):
         if r.baselines != first.baselines:
