@@ -195,11 +195,13 @@ def _baseline_info(where: str, b: dict[str, Any]) -> None:
 
 
 def _is_approved(row: dict[str, Any]) -> bool:
-    """An approved file passes over its threshold by choice (``check.apply_approvals``)."""
+    """An approved file passes over its threshold by choice (``check.apply_approvals``):
+    its ``approved`` field says so; reports of 0.2.0 and before, without the field, by
+    their message."""
+    if "approved" in row:
+        return row["approved"] is True
     message = row.get("message")
-    return row.get("approved") is True or (
-        isinstance(message, str) and (message == "approved" or message.startswith("approved ("))
-    )
+    return isinstance(message, str) and (message == "approved" or message.startswith("approved ("))
 
 
 def _row(where: str, f: dict[str, Any]) -> None:

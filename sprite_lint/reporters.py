@@ -243,6 +243,7 @@ def result_dict(r: FileResult) -> dict[str, Any]:
         "previous_score": r.previous_score,
         "region": None if r.region is None else r.region.to_dict(),
         "message": r.message,
+        "approved": r.approved,
         "baseline": r.baseline,
         "frame": None if r.frame is None else r.frame.to_dict(),
     }
@@ -293,6 +294,7 @@ def from_json(text: str, name: str = "<report>") -> CheckReport:
                     previous_score=f.get("previous_score"),
                     region=None if reg is None else Region(reg["x"], reg["y"], reg["w"], reg["h"]),
                     baseline=f.get("baseline"),
+                    approved=f.get("approved") is True,
                     frame=None if f.get("frame") is None else Frame.from_dict(f["frame"]),
                 )
             )

@@ -45,6 +45,10 @@ def test_approve_passes_exact_bytes_until_the_file_changes(repo: Path) -> None:
     assert r.exit_code == 0
     row = json.loads(r.stdout)["files"][0]
     assert row["status"] == "pass" and "approved" in row["message"]
+    assert row["approved"] is True and row["margin"] > 0  # over the limit, passed by choice
+    (repo / "shard.json").write_text(r.stdout)  # merge takes it as approved, by the field
+    merged = runner.invoke(app, ["merge", "shard.json", "-f", "json"], env=ENV)
+    assert merged.exit_code == 0 and json.loads(merged.stdout)["files"][0]["approved"] is True
     status = runner.invoke(app, ["baseline", "status"], env=ENV)
     assert status.exit_code == 0 and "art/boss.png: current" in status.output
     # a further edit: checked again, and the approval is stale
