@@ -272,3 +272,26 @@ def test_a_name_with_a_newline_and_one_with_a_backslash_n_read_differently(
         app, ["check", "-b", str(tiny_baseline), "--no-cache", "-f", "markdown", str(tmp_path)]
     )
     assert "a\\nb.png" in res.output and "a\\\\nb.png" in res.output, res.output
+
+
+def test_one_stray_pixel_fails_and_is_named(tiny_baseline: Path) -> None:
+    """The commonest slip: a single pixel left in the transparent area, in the sprite's own
+    ink. The approved creatures have none, so one is enough (SCALE_FLOOR["stray"])."""
+    base = load_baseline(tiny_baseline)
+    good = make_family("creatures", 30, seed=3)[24:]
+    for im in good:
+        clear = im[..., 3] == 0
+        # a clear pixel with nothing visible within 2 px: a lone pixel there is stray
+        spot = next(
+            (y, x)
+            for y, x in zip(*np.nonzero(clear))
+            if clear[max(0, y - 2) : y + 3, max(0, x - 2) : x + 3].all()
+        )
+        ink = im[im[..., 3] == 255][:, :3].astype(int).sum(1).argmin()
+        bad = im.copy()
+        bad[spot] = [*im[im[..., 3] == 255][ink, :3], 255]
+        clean = check_files([write_rgba(Path("ok.png"), im)], base).results[0]
+        r = check_files([write_rgba(Path("bad.png"), bad)], base).results[0]
+        assert clean.status == "pass", clean.message
+        assert r.status == "fail" and r.driver == "stray", (r.driver, r.message)
+        assert r.message.startswith("1 stray pixel"), r.message
