@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from sprite_lint.baseline import BaselineFiles
-from sprite_lint.errors import BaselineError
+from sprite_lint.discovery import display_path, printable
+from sprite_lint.errors import BaselineError, UsageError
 
 APPROVALS = "approved.json"
 VERSION = 1
@@ -60,6 +62,58 @@ def load_approvals(baseline_dir: Path, files: BaselineFiles | None = None) -> di
             raise BaselineError(f"{target}: entry {i + 1} approves {e['path']!r} a second time")
         out[e["path"]] = Approval(e["path"], e["sha256"], e.get("reason", ""))
     return out
+
+
+def approvals_root(baseline_dir: str | Path) -> Path:
+    """What the paths in ``baseline_dir``'s approved.json are relative to: the top of the
+    git repository that holds the baseline (wherever the command runs, and from whichever
+    folder); for a baseline in no repository, the current folder's repository, else the
+    current folder. One git call."""
+    from sprite_lint.gitfiles import project_root, repo_root_or_none
+
+    folder = Path(os.path.abspath(baseline_dir))
+    while not folder.is_dir() and folder != folder.parent:  # read at a ref, gone from here
+        folder = folder.parent
+    return repo_root_or_none(folder) or project_root()
+
+
+def approval_key(path: str | Path, top: Path) -> str:
+    """``path`` (a file named to ``check``, ``approve`` or ``explain``, relative to the
+    current folder or absolute) as approved.json names it: relative to ``top``
+    (``approvals_root``), forward slashes, its folders' links resolved (``..`` too), the
+    file's own name kept. A file outside ``top`` keeps an absolute path, which no entry
+    may have (``_entry_problem``): it is never approved."""
+    where = os.path.join(os.getcwd(), os.fspath(path))
+    folder, name = os.path.split(where)
+    return display_path(Path(os.path.join(_real(folder), name)), top)
+
+
+@lru_cache(maxsize=1024)
+def _real(folder: str) -> str:
+    return os.path.realpath(folder)
+
+
+def new_approval(path: str | Path, top: Path, sha256: str, reason: str) -> Approval:
+    """The approval ``approve`` records for the file at ``path``, checked exactly as
+    :func:`load_approvals` checks every entry it reads: a UsageError (one line, for
+    the command to write nothing) for a file no entry can name, such as one outside the
+    repository that holds the baseline, instead of an entry that every later ``check``
+    would refuse."""
+    key = approval_key(path, top)
+    problem = _entry_problem({"path": key, "sha256": sha256, "reason": reason})
+    if problem is None:
+        return Approval(key, sha256, reason)
+    shown = printable(os.fspath(path))
+    if os.path.isabs(key):
+        raise UsageError(
+            f"cannot approve {shown}: it lies outside {printable(str(top))}, the top of the "
+            "repository that holds the baseline, and approved.json names only files inside "
+            "it; move the file there, or approve it in a baseline of its own repository "
+            "(nothing was written)"
+        )
+    raise UsageError(
+        f"cannot approve {shown}: its approved.json entry {problem} (nothing was written)"
+    )
 
 
 def _entry_problem(e: object) -> str | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Sized
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,8 +56,13 @@ MIN_SPRITES = MIN_CALIBRATION_SCORES
 MIN_STYLE_GROUP = 10  # sprites: a smaller group is oddities, not a style
 BLAS_THREADS = 1  # numpy's BLAS while calibrating (KDE, bandwidth): the same sums anywhere
 
-PhaseCallback = Callable[[str], None]
-StepCallback = Callable[[int, int, float], None]
+PhaseCallback = Callable[[str], None]  # a phase starts: a training round, or FINAL_PHASE
+StepCallback = Callable[[int, int, float], None]  # (step, the round's steps, loss)
+# every phase in order, before the first: (label, optimizer steps); FINAL_PHASE has none
+PlanCallback = Callable[[Sequence[tuple[str, int]]], None]
+# after the last training round: its scorer (ONNX export, latent density), the held-out
+# sprites' scores, the threshold, the baseline written
+FINAL_PHASE = "finishing"
 
 
 @dataclass(frozen=True)
@@ -264,8 +269,9 @@ DARK_FILL = 0.5  # a sprite this dark inside is a dark shape, not one outlined i
 MIN_OUTLINE_GROUP = 0.2  # share of the sprites each kind must hold to be a style
 
 
-def _split_sentence(kinds: Sequence[tuple[str, Sequence[str]]]) -> str:
-    """The mixed-style warning for groups of sprite names, each with what sets it apart."""
+def _split_sentence(kinds: Sequence[tuple[str, Sequence[str]]], neither: str = "") -> str:
+    """The mixed-style warning for groups of sprite names, each with what sets it apart;
+    ``neither``: what became of the sprites in no group (``"; 7 more ..."``), if any."""
 
     def group(kind: str, g: Sequence[str]) -> str:
         like = ", ".join(g[:3]) + (", ..." if len(g) > 3 else "")
@@ -273,7 +279,7 @@ def _split_sentence(kinds: Sequence[tuple[str, Sequence[str]]]) -> str:
 
     parts = " and ".join(group(kind, g) for kind, g in kinds)
     return (
-        f"the approved sprites look like two art styles: {parts}. One baseline "
+        f"the approved sprites look like two art styles: {parts}{neither}. One baseline "
         "for both lets each style's defects pass as the other style; calibrate each group as "
         "its own baseline (sprite-lint calibrate FOLDER --baseline baselines/NAME) and map "
         "them to their folders in [tool.sprite-lint.baselines]."
@@ -307,7 +313,27 @@ def outline_split(images: Sequence[np.ndarray], names: Sequence[str]) -> str | N
     plain = [n for n, v in zip(names, shares) if v <= PLAIN]
     if min(len(inked), len(plain)) < max(MIN_STYLE_GROUP, MIN_OUTLINE_GROUP * len(images)):
         return None
-    return _split_sentence([("outlined in dark ink", inked), ("without a dark outline", plain)])
+    dark = sum(v >= INKED for v in shares) - len(inked)  # dark shapes: inked, but dark inside
+    partly = sum(PLAIN < v < INKED for v in shares)
+    return _split_sentence(
+        [("outlined in dark ink", inked), ("without a dark outline", plain)],
+        _neither_clause(dark, partly),
+    )
+
+
+def _neither_clause(dark: int, partly: int) -> str:
+    """Why sprites were counted in neither group of ``outline_split``: the warning's counts
+    then add up to every approved sprite."""
+    why = []
+    if dark:
+        why.append(f"{dark} dark shape(s), near black inside as well as on the outline")
+    if partly:
+        why.append(
+            f"{partly} with an outline only partly near black ({PLAIN:.0%} to {INKED:.0%} of it)"
+        )
+    if not why:
+        return ""
+    return f"; {dark + partly} more counted as neither: " + " and ".join(why)
 
 
 def mixed_styles(
@@ -440,17 +466,22 @@ def calibrate(
     on_phase: PhaseCallback | None = None,
     on_step: StepCallback | None = None,
     sources: Sequence[str | Path] | None = None,
+    on_plan: PlanCallback | None = None,
 ) -> CalibrateResult:
     """Train, calibrate and write a baseline. Nothing is written unless all of it succeeds.
 
     ``sources`` (default: ``paths``) is what the manifest records as the approved set's
     origin, for ``approve --recalibrate``.
+
+    Progress, for a display: ``on_plan`` hears every phase and its steps once, before the
+    first (one training round, or one per fold, then FINAL_PHASE); ``on_phase`` as each
+    starts; ``on_step`` after each optimizer step of a training round.
     """
     require_train_extra()
     from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]  # with sklearn
 
     with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
-        return _calibrate(paths, baseline_dir, options, on_phase, on_step, sources)
+        return _calibrate(paths, baseline_dir, options, on_phase, on_step, sources, on_plan)
 
 
 def _calibrate(
@@ -460,12 +491,14 @@ def _calibrate(
     on_phase: PhaseCallback | None,
     on_step: StepCallback | None,
     sources: Sequence[str | Path] | None,
+    on_plan: PlanCallback | None = None,
 ) -> CalibrateResult:
     from sprite_lint.model import ModelConfig
     from sprite_lint.train import (
         TrainConfig,
         crop_size,
         init_distributed,
+        planned_steps,
         resolve_device,
         train_autoencoder,
     )
@@ -494,11 +527,21 @@ def _calibrate(
     if n < SPLIT_MIN:  # five fold models instead of one: each trains for fewer steps
         tconf = dataclasses.replace(tconf, min_steps=CROSS_MIN_STEPS)
 
+    rounds: list[str] = []  # the training rounds' labels, in order (``plan``)
+
+    def plan(trains: Sequence[tuple[str, Sized]]) -> None:
+        rounds.extend(label for label, _ in trains)
+        if on_plan is not None:
+            steps = [(label, planned_steps(len(idx), tconf)) for label, idx in trains]
+            on_plan([*steps, (FINAL_PHASE, 0)])
+
     def fit(idx: Sequence[int], label: str) -> tuple[Scorer, bytes, dict[str, Any]]:
         if on_phase is not None:
             on_phase(label)
         train = [images[i] for i in idx]
         model = train_autoencoder(train, mconf, tconf, on_step)
+        if on_phase is not None and label == rounds[-1]:  # the last steps are done
+            on_phase(FINAL_PHASE)
         return build_scorer(model, train, options.seed, profiles[np.asarray(idx, dtype=np.int64)])
 
     order = rng.permutation(n)
@@ -511,6 +554,7 @@ def _calibrate(
                 warnings.append(one_sheet_warning(n))
         else:
             cal_idx, train_idx = order[:n_cal], order[n_cal:]
+        plan([("training", train_idx)])
         scorer, model_bytes, parts = fit(train_idx, "training")
         held_raw = scorer.score_many([images[i] for i in cal_idx])
         raw = np.stack([v.as_vector() for v in held_raw])
@@ -525,10 +569,17 @@ def _calibrate(
                 warnings.append(one_sheet_warning(n))
         else:
             folds = np.array_split(order, FOLDS)
-        deployed: tuple[Scorer, bytes, dict[str, Any]] | None = None
+        trains = []
         for k, held in enumerate(folds):
             held_set = set(held.tolist())
-            fitted = fit([i for i in range(n) if i not in held_set], f"fold {k + 1}/{len(folds)}")
+            trains.append(
+                (f"fold {k + 1}/{len(folds)}", [i for i in range(n) if i not in held_set])
+            )
+        plan(trains)
+        deployed: tuple[Scorer, bytes, dict[str, Any]] | None = None
+        for (label, fold_train), held in zip(trains, folds):
+            held_set = set(held.tolist())
+            fitted = fit(fold_train, label)
             scored = fitted[0].score_many([images[i] for i in held])
             raw[held] = np.stack([v.as_vector() for v in scored])
             if deployed is None:
@@ -556,8 +607,8 @@ def _calibrate(
         warnings.append(
             f"{calibration.n} calibration scores support alpha >= {calibration.min_conformal_alpha:.3f} "
             f"by ranks alone; the threshold for alpha {options.alpha} comes from each signal's "
-            f"fitted tail. Approve about {round(1 / options.alpha)} sprites or more for an exact "
-            "conformal threshold."
+            f"fitted tail. Calibrate on about {round(1 / options.alpha)} approved sprites or "
+            "more for an exact conformal threshold."
         )
         over = int(np.sum(combined > calibration.threshold))
         if over > max(1, 2 * options.alpha * calibration.n):
@@ -621,6 +672,7 @@ def recalibrate(
     on_step: StepCallback | None = None,
     exclude_root: str | None = None,
     sheets: SheetSettings | None = None,
+    on_plan: PlanCallback | None = None,
 ) -> CalibrateResult:
     """Calibrate ``baseline_dir`` again from its recorded sources plus ``extra`` files,
     with the settings it was made with (alpha, seed, epochs, model size)."""
@@ -640,4 +692,6 @@ def recalibrate(
         latent_dim=int(m["model"]["latent_dim"]),
         sheets=sheets,
     )
-    return calibrate([*sources, *extra], base.path, options, on_phase, on_step, sources)
+    return calibrate(
+        [*sources, *extra], base.path, options, on_phase, on_step, sources, on_plan=on_plan
+    )

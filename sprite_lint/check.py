@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sprite_lint.approvals import Approval
+from sprite_lint.approvals import Approval, approval_key, approvals_root
 from sprite_lint.baseline import Baseline
 from sprite_lint.cache import ResultCache
 from sprite_lint.craft import nearly_solid, stray_points
@@ -518,6 +518,9 @@ def check_files(
 
     ``jobs`` > 1 scores chunks of files in that many worker processes; ``cache_root``
     enables the result cache there. Paths are shown relative to ``root`` (default: cwd).
+    ``approvals`` (``approved.json``) pass failing files by their key as ``approve``
+    records it (``approvals.approval_key``): relative to ``root`` when given, else to
+    the top of the repository that holds the baseline.
     """
     limit = max_pixels or baseline.max_pixels
     items = [(p, display_path(p, root)) for p in files]
@@ -562,11 +565,11 @@ def check_files(
             part = judge(chunk, keep_maps)
             results.extend(part)
     if approvals:
-        from sprite_lint.gitfiles import project_root
-
-        # approved.json keys are relative to the repository's top; results to ``root``
-        key_root = root if root is not None else project_root()
-        key_of = {name: display_path(p, key_root) for p, name in items}
+        # approved.json keys are relative to the top of the repository holding the
+        # baseline (as ``approve`` writes them); results to ``root``. Given, ``root`` is
+        # the repository's top (or --staged's copy of it) and the keys' root too.
+        key_root = root if root is not None else approvals_root(baseline.path)
+        key_of = {name: approval_key(p, key_root) for p, name in items}
         apply_approvals(results, approvals, [key_of.get(r.path, r.path) for r in results])
     for r in results:
         r.baseline = baseline.path.as_posix()

@@ -10,7 +10,7 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -126,83 +126,189 @@ def calibrate(
         console = _console(stderr=True)
         result = _with_progress(
             console,
-            lambda on_phase, on_step: run_calibrate(
-                paths, Path(s.baseline), opts, on_phase=on_phase, on_step=on_step
+            lambda on_plan, on_phase, on_step: run_calibrate(
+                paths,
+                Path(s.baseline),
+                opts,
+                on_phase=on_phase,
+                on_step=on_step,
+                on_plan=on_plan,
             ),
         )
         _report_calibration(result, s.baseline, console)
 
 
 def _with_progress(console: Console, run: Callable[..., T]) -> T:
-    """Run a calibration with progress: rich bars with the loss and the time left on a
-    terminal; plain lines (each phase's start, then about every tenth of it, with the time
-    left) when stderr is a log, so a CI job shows it moving."""
-    if int(os.environ.get("RANK", "0")) > 0:
-        return run(lambda _label: None, lambda _s, _t, _l: None)  # torchrun: rank 0 reports
+    """Run a calibration with progress: ``run(on_plan, on_phase, on_step)`` gets the
+    callbacks ``calibrate`` takes. On a terminal, rich bars: one for the whole calibration
+    with the time left in all (every fold, then the final phase: ``_TimeLeft``), one per
+    phase with its loss; plain lines (each phase's start, then about every tenth of it,
+    with the time left) when stderr is a log, so a CI job shows it moving."""
+    if int(os.environ.get("RANK", "0")) > 0:  # torchrun: rank 0 reports
+        return run(lambda _plan: None, lambda _label: None, lambda _s, _t, _l: None)
     if not console.is_terminal:
         return _with_log_lines(console, run)
-    from rich.progress import (
-        BarColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    eta = _TimeLeft()
     with Progress(
         TextColumn("{task.description:<12}"),
         BarColumn(),
         TextColumn("{task.percentage:>3.0f}%"),
-        TextColumn("loss {task.fields[loss]:.4f}"),
+        TextColumn("{task.fields[info]}"),
         TimeElapsedColumn(),
-        TextColumn("left"),
-        TimeRemainingColumn(),
         console=console,
         transient=False,
     ) as progress:
-        tasks: dict[str, int] = {}
-        current: list[str] = []
+        tasks: dict[str, Any] = {}  # per phase
+        whole: list[Any] = []  # the whole calibration's task, once planned
+
+        def show_total() -> None:
+            for task in whole:
+                progress.update(task, completed=eta.done_steps, info=eta.text())
+
+        def on_plan(phases: Any) -> None:
+            eta.plan(phases)
+            whole.append(progress.add_task("calibration", total=eta.total_steps or None, info=""))
+            show_total()
 
         def on_phase(label: str) -> None:
-            tasks[label] = progress.add_task(label, total=None, loss=0.0)
-            current[:] = [label]
+            if eta.label in tasks:  # the phase before is over
+                progress.update(tasks[eta.label], total=1, completed=1)
+            eta.phase(label)
+            tasks[label] = progress.add_task(label, total=eta.steps.get(label) or None, info="")
+            show_total()
 
         def on_step(step: int, total: int, loss: float) -> None:
-            progress.update(tasks[current[0]], completed=step, total=total, loss=loss)
+            eta.on_step(step, total)
+            progress.update(tasks[eta.label], completed=step, total=total, info=f"loss {loss:.4f}")
+            show_total()
 
-        return run(on_phase, on_step)
+        result = run(on_plan, on_phase, on_step)
+        for task in whole:
+            progress.update(task, total=1, completed=1, info="done")
+        if eta.label in tasks:  # the final phase
+            progress.update(tasks[eta.label], total=1, completed=1)
+        return result
 
 
-def _with_log_lines(console: Console, run: Callable[..., T]) -> T:
-    """Progress as plain lines for logs: no redrawn bar, no escape codes."""
+class _TimeLeft:
+    """How long a whole calibration has left, from ``calibrate``'s plan (every training
+    round's steps, then the final phase): the measured time per step times the steps of
+    every round still ahead, plus the measured time of the work after each round's last
+    step (its scorer, its held-out scores; after the last round, the final phase) times
+    the rounds whose such work is still ahead. ``clock``: seconds, monotonic."""
 
-    state = {"label": "", "start": 0.0, "next": 0, "first": 0.0, "first_step": 0}
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.order: list[str] = []  # the phases' labels, in order
+        self.steps: dict[str, int] = {}  # per phase, its steps (0: not a training round)
+        self.label = ""  # the phase now
+        self.started = clock()  # of the whole calibration
+        self.phase_started = self.started
+        self.step = 0  # of the phase now
+        self.last: float | None = None  # when the phase's previous step ended
+        self.timed = (0.0, 0)  # seconds and steps measured (each round's first step not)
+        self.round_ended: float | None = None  # when the last training round's last step did
+        self.after: list[float] = []  # each round's time from its last step to the next round
+
+    def plan(self, phases: Sequence[tuple[str, int]]) -> None:
+        self.order = [label for label, _ in phases]
+        self.steps = dict(phases)
+
+    @property
+    def total_steps(self) -> int:
+        return sum(self.steps.values())
+
+    @property
+    def done_steps(self) -> int:
+        """Steps run so far, of every round."""
+        before = self.order[: self.order.index(self.label)] if self.label in self.order else []
+        return sum(self.steps[label] for label in before) + self.step
+
+    def phase(self, label: str) -> None:
+        now = self.clock()
+        if self.round_ended is not None and self.steps.get(label, 1):  # a round follows one
+            self.after.append(now - self.round_ended)
+        self.round_ended = None
+        self.label, self.step, self.last, self.phase_started = label, 0, None, now
+        if label not in self.steps:  # no plan: a round is known as it runs
+            self.order.append(label)
+            self.steps[label] = 0
+
+    def on_step(self, step: int, total: int) -> None:
+        now = self.clock()
+        if self.last is not None:  # a round's first step pays its warm-up: not timed
+            seconds, steps = self.timed
+            self.timed = (seconds + now - self.last, steps + step - self.step)
+        self.step, self.last = step, now
+        self.steps[self.label] = total
+        if step >= total:
+            self.round_ended = now
+
+    def left(self) -> tuple[float, bool] | None:
+        """(seconds left, whether that covers the whole calibration: False while no round's
+        work after its last step has been measured yet, as in the first round), or None
+        before a step has been timed."""
+        now = self.clock()
+        here = self.order.index(self.label) if self.label in self.order else -1  # -1: none yet
+        training = self.steps.get(self.label, 0) > 0
+        later = self.order[here + 1 :]
+        steps_left = (self.steps[self.label] - self.step if training else 0) + sum(
+            self.steps[label] for label in later
+        )
+        seconds, timed = self.timed
+        if steps_left and not timed:
+            return None
+        left = seconds / timed * steps_left if steps_left else 0.0
+        if not self.after:
+            return left, False
+        per_round = sum(self.after) / len(self.after)
+        if training:  # this round's and each later round's work after its last step
+            rounds = 1 + sum(self.steps[label] > 0 for label in later)
+            return left + per_round * rounds, True
+        return left + max(0.0, per_round - (now - self.phase_started)), True
+
+    def text(self) -> str:
+        """``about 120 s left in all``, for a display."""
+        known = self.left()
+        if known is None:
+            return "estimating the time left"
+        seconds, whole = known
+        if whole:
+            return f"about {seconds:.0f} s left in all"
+        return f"about {seconds:.0f} s of training left" if seconds >= 0.5 else "training done"
+
+
+def _with_log_lines(
+    console: Console, run: Callable[..., T], clock: Callable[[], float] = time.monotonic
+) -> T:
+    """Progress as plain lines for logs: no redrawn bar, no escape codes. Each phase's
+    start (the final phase's too), then about every tenth of a round, with the time so
+    far and left in all (``_TimeLeft``)."""
+    eta = _TimeLeft(clock)
+    state = {"next": 0}
 
     def on_phase(label: str) -> None:
-        state.update(label=label, start=time.monotonic(), next=0, first=0.0, first_step=0)
-        console.print(f"{label}: started", highlight=False)
+        eta.phase(label)
+        state["next"] = 0
+        known = eta.left()
+        left = "" if known is None or not known[1] else f", {eta.text()}"
+        console.print(f"{label}: started{left}", highlight=False)
 
     def on_step(step: int, total: int, loss: float) -> None:
-        now = time.monotonic()
-        if not state["first_step"]:  # the first step pays the warm-up: time from after it
-            state.update(first=now, first_step=step)
+        eta.on_step(step, total)
         if step < state["next"] and step != total:
             return
         state["next"] = step + max(1, total // 10)
-        spent = now - state["start"]
-        done = step - state["first_step"]
-        if step >= total:
-            left = "0 s left"
-        elif done:
-            left = f"about {(now - state['first']) / done * (total - step):.0f} s left"
-        else:
-            left = "estimating the time left"
+        spent = clock() - eta.started
         console.print(
-            f"{state['label']}: step {step}/{total}, loss {loss:.4f}, {spent:.0f} s so far, {left}",
+            f"{eta.label}: step {step}/{total}, loss {loss:.4f}, {spent:.0f} s so far, "
+            f"{eta.text()}",
             highlight=False,
         )
 
-    return run(on_phase, on_step)
+    return run(eta.plan, on_phase, on_step)
 
 
 def _report_calibration(result: Any, where: str, console: Console) -> None:
@@ -329,7 +435,7 @@ def explain(
 ) -> None:
     """Why a sprite passes or fails: every signal, where, a heatmap, the closest approved art."""
     with handle_errors():
-        from sprite_lint.approvals import load_approvals
+        from sprite_lint.approvals import approval_key, approvals_root, load_approvals
         from sprite_lint.baseline import load_baseline
         from sprite_lint.check import apply_approvals
         from sprite_lint.config import load_settings
@@ -351,7 +457,8 @@ def explain(
             s.max_pixels,
             _sheet_settings(s, grid, None),
         )[0]
-        apply_approvals([detail.result], load_approvals(base.path))
+        key = approval_key(file, approvals_root(base.path))  # as check keys it
+        apply_approvals([detail.result], load_approvals(base.path), [key])
         with commands_stopped():
             render_explain(detail, _console())
         raise typer.Exit(1 if detail.result.status == "fail" else 0)
@@ -394,10 +501,15 @@ def approve(
 ) -> None:
     """Accept these exact sprite bytes: check passes them until the file changes."""
     with handle_errors():
-        from sprite_lint.approvals import Approval, load_approvals, save_approvals
+        from sprite_lint.approvals import (
+            approvals_root,
+            load_approvals,
+            new_approval,
+            save_approvals,
+        )
         from sprite_lint.baseline import load_baseline
         from sprite_lint.config import load_settings
-        from sprite_lint.discovery import display_path, expand_paths
+        from sprite_lint.discovery import expand_paths
         from sprite_lint.imageio import load_png
 
         s = load_settings(warn=_warn, baseline=str(baseline) if baseline else None)
@@ -409,28 +521,33 @@ def approve(
         for folder, paths in by_folder.items():
             base = load_baseline(folder)  # approve only against a valid baseline
             approvals = load_approvals(base.path)
+            top = approvals_root(base.path)  # what check keys approvals by
             for p in paths:
                 image = load_png(p, s.max_pixels)  # refuses unreadable files, exit 2
-                name = display_path(p, root)
-                approvals[name] = Approval(name, image.sha256, reason)
-            plans.append((base, paths, approvals))
+                # refuses (exit 2) what approved.json cannot name, as check would refuse it
+                entry = new_approval(p, top, image.sha256, reason)
+                approvals[entry.path] = entry
+            notes = _already_passing(base, paths, s)  # said, and approved all the same
+            plans.append((base, paths, approvals, top, notes))
         if recalibrate:
             from sprite_lint.calibrate import recalibrate as run_recalibrate
             from sprite_lint.calibrate import recorded_sources, require_train_extra
 
             require_train_extra()
-            for base, _, _ in plans:
+            for base, *_ in plans:
                 recorded_sources(base.manifest)  # refuse before writing anything
-        for base, paths, approvals in plans:
+        console = _console()
+        for base, paths, approvals, _, notes in plans:
             save_approvals(base.path, approvals)
-            _console().print(
+            for note in notes:
+                _say(console, note)
+            console.print(
                 f"Approved {len(paths)} file(s) in {base.path}/approved.json", highlight=False
             )
         if not recalibrate:
             return
-        top = root or Path.cwd()
         console = _console(stderr=True)
-        for base, _, approvals in plans:
+        for base, _, approvals, top, _ in plans:
             extra = [top / a.path for a in approvals.values() if (top / a.path).is_file()]
             console.print(
                 f"Recalibrating {base.path} with {len(extra)} approved file(s) added to its "
@@ -439,17 +556,44 @@ def approve(
             )
             result = _with_progress(
                 console,
-                lambda on_phase, on_step, base=base, extra=extra: run_recalibrate(
+                lambda on_plan, on_phase, on_step, base=base, extra=extra: run_recalibrate(
                     base.path,
                     extra,
                     s.exclude,
                     on_phase=on_phase,
                     on_step=on_step,
+                    on_plan=on_plan,
                     exclude_root=s.project_dir,
                     sheets=_sheet_settings(s, None, None),
                 ),
             )
             _report_calibration(result, str(base.path), console)
+
+
+def _already_passing(base: Any, paths: list[Path], s: Any) -> list[str]:
+    """What ``approve`` says of the files ``check`` passes without an approval (every
+    frame, for a sheet): they are approved all the same, so a later baseline (a
+    recalibration, a lower alpha) cannot fail these exact bytes."""
+    from sprite_lint.check import check_files
+    from sprite_lint.discovery import display_path, printable
+    from sprite_lint.reporters import fmt_num
+
+    report = check_files(paths, base, s.max_pixels, sheets=_sheet_settings(s, None, None))
+    rows: dict[str, list[Any]] = {}
+    for r in report.results:
+        rows.setdefault(r.path, []).append(r)
+    out = []
+    for p in paths:
+        name = display_path(p)
+        mine = rows.get(name, [])
+        if mine and all(r.status == "pass" and r.score is not None for r in mine):
+            worst = max(mine, key=lambda r: r.score)
+            out.append(
+                f"{printable(name)} already passes (score {fmt_num(worst.score)}, limit "
+                f"{fmt_num(worst.threshold)}): approved all the same, so a later baseline "
+                "cannot fail these bytes"
+            )
+    return out
 
 
 def _baseline_folder(s: Any, file: Path, root: Path | None) -> str:
@@ -491,7 +635,7 @@ def _status_of(base: Any) -> int:
     detector (the model in onnxruntime) and its approvals."""
     import hashlib
 
-    from sprite_lint.approvals import load_approvals
+    from sprite_lint.approvals import approvals_root, load_approvals
     from sprite_lint.check import Detector
     from sprite_lint.errors import ImageError
     from sprite_lint.imageio import read_file
@@ -512,7 +656,7 @@ def _status_of(base: Any) -> int:
         console.print(f"made with sprite-lint {made_with}, the installed version", highlight=False)
     else:
         _say(console, _made_with_note(made_with))
-    root = _repo_root_or_none() or Path.cwd()
+    root = approvals_root(base.path)  # what the entries are relative to, as check reads them
     stale = 0
     for a in sorted(approvals.values(), key=lambda a: a.path):
         target = root / a.path
@@ -593,7 +737,7 @@ def demo(
         _say(console, f"Generating the dSprites-style data set in {out}/ ({n} per set) ...")
         result = _with_progress(
             _console(stderr=True),
-            lambda on_phase, on_step: run_demo(
+            lambda on_plan, on_phase, on_step: run_demo(
                 out,
                 n=n,
                 epochs=epochs,
@@ -602,6 +746,7 @@ def demo(
                 on_phase=lambda p: console.print(f"  {p}"),
                 on_step=on_step,
                 on_training_phase=on_phase,
+                on_plan=on_plan,
             ),
         )
         from sprite_lint.evalreport import render_demo

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,11 +51,12 @@ def run_demo(
     on_phase: Callable[[str], None] | None = None,
     on_step: Callable[[int, int, float], None] | None = None,
     on_training_phase: Callable[[str], None] | None = None,
+    on_plan: Callable[[Sequence[tuple[str, int]]], None] | None = None,
 ) -> DemoResult:
     """Generate, calibrate on ``n`` approved, check ``n`` held-out normals and ``n`` anomalies.
 
-    ``on_phase`` hears what the demo does; ``on_training_phase`` and ``on_step`` (both
-    passed to ``calibrate``) follow the training, for a progress display.
+    ``on_phase`` hears what the demo does; ``on_training_phase``, ``on_step`` and
+    ``on_plan`` (passed to ``calibrate``) follow the training, for a progress display.
     """
     say = on_phase or (lambda _msg: None)
     approved, heldout, anomalous = make_dataset(n, n, seed)
@@ -70,6 +71,7 @@ def run_demo(
         CalibrateOptions(epochs=epochs, seed=seed, device=device),
         on_phase=on_training_phase or (lambda label: say(f"  {label}")),
         on_step=on_step,
+        on_plan=on_plan,
     )
     t1 = time.perf_counter()
     say(f"checking {n} held-out normals and {n} anomalous copies ...")

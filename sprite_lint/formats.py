@@ -75,13 +75,13 @@ def _detail(r: FileResult) -> str:
         return r.message
     if r.score is None or r.threshold is None:  # a sheet fault: no score, its message says it
         return f"{where}{r.message}"
-    from sprite_lint.reporters import fmt_p
+    from sprite_lint.reporters import fmt_num, fmt_p
 
     what = "frame" if r.frame is not None else "sprite"
     p = fmt_p(r.p_value)
     tail = "" if r.driver in EXPORT_SIGNALS else f"; the {what} does not look like the approved art"
-    return (
-        f"{where}{r.message}: score {r.score:.3g} over the limit {r.threshold:.3g} "
+    return (  # numbers as the table writes them (fmt_num): 10.97, not 11
+        f"{where}{r.message}: score {fmt_num(r.score)} over the limit {fmt_num(r.threshold)} "
         f"(p {'< ' + p[1:] if p.startswith('<') else '= ' + p}){tail}"
     )
 
@@ -314,10 +314,10 @@ def _md_code(text: str) -> str:
 
 def to_markdown(report: CheckReport) -> str:
     """A Markdown summary (pull-request comments, ``$GITHUB_STEP_SUMMARY``)."""
-    from sprite_lint.reporters import fmt_p, sorted_results, summary_line
+    from sprite_lint.reporters import fmt_num, fmt_p, sorted_results, summary_line
 
     def num(v: float | None) -> str:
-        return "–" if v is None else f"{v:.3g}"
+        return "–" if v is None else fmt_num(v)
 
     out = ["## sprite-lint", ""]
     for n in report.notices:

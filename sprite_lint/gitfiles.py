@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +21,14 @@ class Changed:
     old_path: str | None = None  # repo-relative path at REF, for modified and renamed files
 
 
-def _git(root: Path, *args: str) -> bytes:
+def _git(root: Path, *args: str, english: bool = False) -> bytes:
+    """git's output; a UsageError with git's last line of stderr when it fails.
+    ``english``: git's messages untranslated (LC_ALL=C), for code that reads them."""
+    env = {**os.environ, "LC_ALL": "C"} if english else None
     try:
-        proc = subprocess.run(["git", "-C", str(root), *args], capture_output=True, timeout=120)
+        proc = subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, timeout=120, env=env
+        )
     except FileNotFoundError:
         raise UsageError("git is not installed, but --changed-since needs it") from None
     if proc.returncode != 0:
@@ -33,8 +39,24 @@ def _git(root: Path, *args: str) -> bytes:
 
 def repo_root(start: Path | None = None) -> Path:
     """The top of the git work tree containing ``start`` (default: cwd)."""
-    out = _git(start or Path.cwd(), "rev-parse", "--show-toplevel")
+    out = _git(start or Path.cwd(), "rev-parse", "--show-toplevel", english=True)
     return Path(out.decode().strip())
+
+
+def repo_root_for(option: str) -> Path:
+    """The top of the git work tree around the current folder, for ``option`` (``--all``,
+    ``--changed-since``, ``--staged``), which lists files with git; outside a repository,
+    a UsageError in the user's words, not git's ("fatal: not a git repository ...")."""
+    try:
+        return repo_root()
+    except UsageError as exc:
+        if "not a git repository" not in str(exc):
+            raise  # git itself missing, or refusing the repository (safe.directory): its words
+        raise UsageError(
+            f"not inside a git repository, so {option} cannot be used (it asks git which "
+            "files to check): name the PNG files or folders to check instead, or run it "
+            "inside the repository"
+        ) from None
 
 
 def repo_root_or_none(start: Path | None = None) -> Path | None:
@@ -156,8 +178,6 @@ def read_at(ref: str, repo_path: str, root: Path) -> bytes:
 def repo_relative(path: Path, root: Path) -> str | None:
     """``path`` relative to the repository's top ("." for the top itself, forward
     slashes), or None when it lies outside; links in the folders resolved."""
-    import os
-
     top, here = os.path.realpath(root), os.path.realpath(path)
     if here != top and not here.startswith(top + os.sep):
         return None

@@ -123,8 +123,17 @@ def _table_columns(report: CheckReport, rows: list[FileResult]) -> list[tuple[st
     return list(cols.items())
 
 
+# after the failure lines of a table: what a pre-commit user can do about a failure; on
+# one line where it fits, else broken between its two commands (80 columns: two lines)
+NEXT_STEP = (
+    'hint: fix the file, or if it is right: sprite-lint approve FILE --reason "..."',
+    "(sprite-lint explain FILE shows why it failed)",
+)
+
+
 def render_table(report: CheckReport, console: Console) -> None:
-    """One row per file, failing first; then what is wrong with each, and where.
+    """One row per file, failing first; then what is wrong with each, and where, and (when
+    one failed) what to do next: fix it, or approve it.
 
     Fits the console's width without cutting a number or a verdict: the file name is
     shortened first (keeping its end), then columns drop in DROP_ORDER, and below that one
@@ -190,6 +199,10 @@ def render_table(report: CheckReport, console: Console) -> None:
         if r.status == "fail" and r.score is not None and r.threshold is not None:
             line.append(f" (score {fmt_num(r.score)} > limit {fmt_num(r.threshold)})", style="dim")
         _print_wrapped(console, line)
+    if report.counts["fail"]:  # what to do next; an unreadable file has its own advice
+        whole = " ".join(NEXT_STEP)
+        for part in [whole] if cell_len(whole) <= console.width else NEXT_STEP:
+            _print_wrapped(console, Text(part, style="dim"))
     style = "red" if report.counts["fail"] or report.counts["error"] else "green"
     _print_wrapped(console, Text(summary_line(report), style=style))
 

@@ -217,7 +217,8 @@ def run_check(o: CheckOptions) -> int:
 
             if files:
                 raise UsageError("give either FILES or --changed-since/--all/--staged, not both")
-            root = gitfiles.repo_root()
+            option = "--all" if all_files else "--staged" if staged else "--changed-since"
+            root = gitfiles.repo_root_for(option)
             if staged:
                 # the index's blobs, written under a temporary folder laid out like the
                 # repository, so names, globs and reports read as in the repository

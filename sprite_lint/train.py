@@ -61,6 +61,16 @@ def crop_size(images: Sequence[np.ndarray], max_crop: int) -> int:
     return min(max_crop, CELL * math.ceil(largest / CELL))
 
 
+def planned_steps(n_images: int, config: TrainConfig) -> int:
+    """The optimizer steps :func:`train_autoencoder` takes on ``n_images`` sprites: whole
+    epochs of ``ceil(n / batch)`` steps, enough epochs for ``min_steps`` unless ``epochs``
+    is set. A progress display adds them up over every model a calibration trains."""
+    batch = min(config.batch_size, n_images)
+    per_epoch = math.ceil(n_images / batch)
+    epochs = config.epochs or max(1, math.ceil(config.min_steps / per_epoch))
+    return epochs * per_epoch
+
+
 def _random_crop(x: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
     """``(4, H, W)`` -> ``(4, size, size)``: pad with transparency if small, then crop."""
     _, h, w = x.shape
@@ -175,9 +185,8 @@ def _train(
     data = [premultiply(im) for im in images]
     size = crop_size(images, config.max_crop)
     batch = min(config.batch_size, len(data))
-    per_epoch = math.ceil(len(data) / batch)
-    epochs = config.epochs or max(1, math.ceil(config.min_steps / per_epoch))
-    total = epochs * per_epoch
+    total = planned_steps(len(data), config)
+    epochs = total // math.ceil(len(data) / batch)
 
     rank, world = distributed_rank()
     if world > 1 and device == "cuda":

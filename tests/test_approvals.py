@@ -204,3 +204,90 @@ def test_an_approved_path_no_file_can_have_is_refused_by_check_and_status(
         assert r.exit_code == 2, (args, r.output)
         assert f"approved.json: entry 1 has path {path!r}, which no file can have" in r.output
         assert "verified" not in r.output and "internal error" not in r.output
+
+
+def test_approve_refuses_a_file_outside_the_repository_and_writes_nothing(
+    repo: Path, tmp_path: Path
+) -> None:
+    """A trial approved ``../art/heldout/blob_001.png`` from a game repository: "Approved 1
+    file(s)", exit 0, and an entry every later check and baseline status refused, blocking
+    every commit. approve refuses it now, as check would refuse the entry: one line, exit 2,
+    nothing written."""
+    outside = tmp_path / "art" / "heldout" / "blob_001.png"
+    outside.parent.mkdir(parents=True)
+    shutil.copy(repo / "art" / "boss.png", outside)
+    runner = CliRunner()
+    env = {**ENV, "COLUMNS": "400"}
+    r = runner.invoke(app, ["approve", "../art/heldout/blob_001.png", "--reason", "x"], env=env)
+    assert r.exit_code == 2, r.output
+    assert r.output.count("\n") == 1 and r.output.startswith(
+        "error: cannot approve ../art/heldout/blob_001.png: it lies outside "
+    )
+    assert "nothing was written" in r.output and "Approved" not in r.output
+    assert not (repo / "baselines/default" / APPROVALS).exists()
+    # one bad file among good ones: none of them is approved
+    r = runner.invoke(app, ["approve", "art/boss.png", str(outside)], env=env)
+    assert r.exit_code == 2 and not (repo / "baselines/default" / APPROVALS).exists()
+    # and the repository's checks still run
+    assert runner.invoke(app, ["check", "art/boss.png"], env=env).exit_code == 1
+    assert runner.invoke(app, ["baseline", "status"], env=env).exit_code == 0
+
+
+def test_approved_paths_are_relative_to_the_repository_that_holds_the_baseline(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run outside any repository with ``--baseline`` in another one, approve had stored
+    the path relative to the current folder ("blob_000.png") in that repository's
+    baseline. Paths are relative to the top of the repository holding the baseline, as
+    check reads them; a file outside it is refused; ``..`` from a subfolder resolves."""
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    shutil.copy(repo / "art" / "boss.png", loose / "blob_000.png")
+    monkeypatch.chdir(loose)
+    env = {**ENV, "COLUMNS": "400", "GIT_CEILING_DIRECTORIES": str(tmp_path)}
+    folder = str(repo / "baselines" / "default")
+    runner = CliRunner()
+    r = runner.invoke(app, ["approve", "blob_000.png", "-b", folder], env=env)
+    assert r.exit_code == 2 and f"it lies outside {repo}" in r.output, r.output
+    assert not (repo / "baselines/default" / APPROVALS).exists()
+    # a file of that repository, named from outside it: relative to its top
+    r = runner.invoke(app, ["approve", "../game/art/boss.png", "-b", folder], env=env)
+    assert r.exit_code == 0, r.output
+    entries = json.loads((repo / "baselines/default" / APPROVALS).read_text())["approved"]
+    assert [e["path"] for e in entries] == ["art/boss.png"]
+    # check agrees, from outside and from inside the repository
+    outside = runner.invoke(app, ["check", "../game/art/boss.png", "-b", folder], env=env)
+    assert outside.exit_code == 0, outside.output
+    monkeypatch.chdir(repo / "art")
+    assert runner.invoke(app, ["check", "boss.png"], env=env).exit_code == 0
+    # `..` from a subfolder of the repository: the entry names the file, not the way there
+    (repo / "art" / "sub").mkdir()
+    monkeypatch.chdir(repo / "art" / "sub")
+    shutil.copy(repo / "art" / "boss.png", repo / "art" / "boss2.png")
+    r = runner.invoke(app, ["approve", "../boss2.png"], env=env)
+    assert r.exit_code == 0, r.output
+    entries = json.loads((repo / "baselines/default" / APPROVALS).read_text())["approved"]
+    assert [e["path"] for e in entries] == ["art/boss.png", "art/boss2.png"]
+    assert runner.invoke(app, ["check", "../boss2.png"], env=env).exit_code == 0
+    status = runner.invoke(app, ["baseline", "status"], env=env)
+    assert status.exit_code == 0 and "art/boss2.png: current" in status.output
+
+
+def test_approving_a_file_that_already_passes_says_so_and_records_it(repo: Path) -> None:
+    """A file check passes anyway is approved all the same (a later baseline cannot fail
+    its bytes), and approve says it already passed."""
+    good = make_family("creatures", 30, seed=3)[25]
+    write_rgba(repo / "art" / "fine.png", good)
+    runner = CliRunner()
+    assert runner.invoke(app, ["check", "art/fine.png"], env=ENV).exit_code == 0
+    r = runner.invoke(
+        app, ["approve", "art/fine.png", "art/boss.png"], env={**ENV, "COLUMNS": "300"}
+    )
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    assert lines[0].startswith("art/fine.png already passes (score ")
+    assert "approved all the same" in lines[0]
+    assert not any("boss.png already" in line for line in lines)  # it fails: no note
+    assert lines[-1] == "Approved 2 file(s) in baselines/default/approved.json"
+    entries = json.loads((repo / "baselines/default" / APPROVALS).read_text())["approved"]
+    assert [e["path"] for e in entries] == ["art/boss.png", "art/fine.png"]

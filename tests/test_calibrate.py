@@ -91,8 +91,47 @@ def test_cross_conformal_below_split_size(approved: Path, tmp_path: Path) -> Non
     result = calibrate([approved], tmp_path / "b", CalibrateOptions(epochs=1, width=8))
     assert result.split == "cross" and result.calibration.n == 22
     assert result.calibration.method == "tail" and result.warnings
+    # says to calibrate on more sprites, not to run `approve` (which accepts a file's bytes)
+    assert "Calibrate on about 100 approved sprites or more" in result.warnings[0]
+    assert "Approve about" not in " ".join(result.warnings)
     manifest = load_baseline(tmp_path / "b").manifest
     assert manifest["split"] == {"method": "cross", "n_approved": 22, "n_calibration": 22}
+
+
+def test_progress_plans_every_round_and_the_final_phase(approved: Path, tmp_path: Path) -> None:
+    """Before the first fold, calibrate reports every phase and its steps (five folds,
+    then the final phase), so a display can estimate the whole run, not one round; each
+    round then takes exactly the steps planned, and the final phase is announced after
+    the last fold's last step."""
+    from sprite_lint.calibrate import FINAL_PHASE
+
+    events: list[tuple[str, object]] = []
+    calibrate(
+        [approved],
+        tmp_path / "b",
+        CalibrateOptions(epochs=2, width=8),
+        on_phase=lambda label: events.append(("phase", label)),
+        on_step=lambda step, total, _loss: events.append(("step", (step, total))),
+        on_plan=lambda phases: events.append(("plan", list(phases))),
+    )
+    kind, plan = events[0]
+    assert kind == "plan" and [label for label, _ in plan] == [  # type: ignore[union-attr]
+        *(f"fold {k}/5" for k in range(1, 6)),
+        FINAL_PHASE,
+    ]
+    phases = [label for kind, label in events if kind == "phase"]
+    assert phases == [label for label, _ in plan]  # type: ignore[union-attr]
+    steps: dict[str, list[tuple[int, int]]] = {}
+    phase = ""
+    for kind, value in events[1:]:
+        if kind == "phase":
+            phase = str(value)
+        else:
+            steps.setdefault(phase, []).append(value)  # type: ignore[arg-type]
+    for label, planned in plan:  # type: ignore[union-attr]
+        taken = steps.get(label, [])
+        assert len(taken) == planned and all(total == planned for _, total in taken), label
+    assert FINAL_PHASE not in steps and sum(n for _, n in plan) == 5 * 2  # type: ignore[union-attr]
 
 
 def test_killed_calibrate_leaves_a_loadable_baseline(approved: Path, tmp_path: Path) -> None:
@@ -200,3 +239,39 @@ def test_sets_outlined_and_not_are_two_styles() -> None:
     for im in dark:
         im[im[..., 3] > 0, :3] = (10, 12, 9)
     assert outline_split(plain + dark, names) is None
+
+
+def test_the_outline_split_says_how_many_sprites_it_counted_as_neither() -> None:
+    """The warning's counts add up to every approved sprite: those in neither group are
+    counted, with why (a trial's "54 outlined ... and 59 without ..." of 120 left 7
+    unexplained)."""
+    import numpy as np
+
+    from sprite_lint.calibrate import outline_split
+
+    yy, xx = np.mgrid[0:32, 0:32]
+    d = np.hypot(yy - 16, xx - 16)
+
+    def sprite(r: float, ink: str) -> np.ndarray:
+        im = np.zeros((32, 32, 4), np.uint8)
+        im[d <= r] = (200, 120, 60, 255)
+        rim = (d <= r) & (d > r - 2)
+        if ink == "all":
+            im[rim] = (8, 8, 8, 255)
+        elif ink == "half":  # the left half of the outline only
+            im[rim & (xx < 16)] = (8, 8, 8, 255)
+        elif ink == "dark":  # a dark shape: near black inside too
+            im[d <= r, :3] = 9
+        return im
+
+    plain = [sprite(8 + i % 6, "none") for i in range(30)]
+    inked = [sprite(8 + i % 6, "all") for i in range(30)]
+    dark = [sprite(9 + i, "dark") for i in range(4)]
+    half = [sprite(9 + i, "half") for i in range(3)]
+    names = [f"s/{i}.png" for i in range(67)]
+    warning = outline_split(plain + inked + dark + half, names)
+    assert warning is not None
+    assert "30 outlined in dark ink" in warning and "30 without a dark outline" in warning
+    assert "; 7 more counted as neither: 4 dark shape(s), near black inside" in warning
+    assert "3 with an outline only partly near black (20% to 60% of it)" in warning
+    assert "neither" not in outline_split(plain + inked, names[:60])  # all counted

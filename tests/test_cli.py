@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -284,9 +286,13 @@ def test_calibrate_end_to_end_and_refusals(runner: CliRunner, tmp_path: Path) ->
     # stderr is not a terminal here: plain progress lines with the time left, no bar
     assert "fold 1/5: started" in r.output and "fold 5/5: step" in r.output
     assert "s left" in r.output and "\x1b[" not in r.output
-    # the first step's warm-up is not extrapolated into an estimate
+    # the first step's warm-up is not extrapolated into an estimate: with one step a
+    # round none is timed; only the work after each round's last step is measured
     lines = r.output.splitlines()
-    assert all("0 s left" in line for line in lines if ": step 1/1," in line)
+    step_lines = [line for line in lines if ": step 1/1," in line]
+    assert len(step_lines) == 5
+    assert all(line.endswith(("estimating the time left", " s left in all")) for line in step_lines)
+    assert "finishing: started" in r.output  # the phase after the last fold has its line
     assert not [line for line in lines if line.endswith(" ")]  # logs and files show them
     assert "Commit it" not in r.output  # no git repository around the baseline: no git hint
 
@@ -303,6 +309,64 @@ def test_calibrate_end_to_end_and_refusals(runner: CliRunner, tmp_path: Path) ->
     )
     assert r.exit_code == 2 and "broken.png" in r.output
     assert (tmp_path / "b" / "manifest.json").read_bytes() == before  # nothing was written
+
+
+def _five_folds(clock: list[float]) -> Any:
+    """A stand-in for calibrate with cross-conformal folds: five rounds of 100 steps (0.1 s
+    each, 1 s of warm-up) with 5 s of work after each round's last step, on a fake clock."""
+
+    def run(on_plan: Any, on_phase: Any, on_step: Any) -> float:
+        folds = [(f"fold {k}/5", 100) for k in range(1, 6)]
+        on_plan([*folds, ("finishing", 0)])
+        for label, n in folds:
+            on_phase(label)
+            clock[0] += 1.0
+            for i in range(1, n + 1):
+                clock[0] += 0.1 if i > 1 else 0.0
+                on_step(i, n, 0.25)
+            if label == "fold 5/5":
+                on_phase("finishing")
+            clock[0] += 5.0
+        return clock[0]
+
+    return run
+
+
+def test_calibrate_progress_estimates_the_whole_run_not_one_fold() -> None:
+    """A trial's log said `fold 1/5: step 402/402 ... 0 s left` with most of the run ahead,
+    and nothing after the last fold. The estimate covers every fold and the final phase
+    (measured time per step times the steps of every round left, plus the measured work
+    after a round's last step), and the final phase has a line of its own."""
+    from rich.console import Console
+
+    from sprite_lint.cli import _with_log_lines
+
+    clock = [0.0]
+    console = Console(width=200, color_system=None, record=True, file=io.StringIO())
+    _with_log_lines(console, _five_folds(clock), clock=lambda: clock[0])
+    lines = console.export_text().splitlines()
+    assert not [line for line in lines if line.endswith(", 0 s left")]
+    # fold 1: the steps of all five folds (499 of 0.1 s after this one's first)
+    assert "fold 1/5: step 11/100, loss 0.2500, 2 s so far, about 49 s of training left" in lines
+    # from fold 2 on, with the 5 s after each round: 4 rounds of 9.9 s + 5 s
+    assert "fold 2/5: started, about 60 s left in all" in lines
+    assert "fold 4/5: step 100/100, loss 0.2500, 59 s so far, about 20 s left in all" in lines
+    assert "fold 5/5: step 100/100, loss 0.2500, 74 s so far, about 5 s left in all" in lines
+    assert lines[-1] == "finishing: started, about 5 s left in all"
+
+
+def test_calibrate_progress_bar_shows_the_whole_run_on_a_terminal() -> None:
+    """On a terminal, a bar for the whole calibration (every fold's steps) above each
+    phase's bar, with the time left in all."""
+    from rich.console import Console
+
+    from sprite_lint.cli import _with_progress
+
+    out = io.StringIO()
+    console = Console(width=120, force_terminal=True, color_system=None, file=out)
+    _with_progress(console, _five_folds([0.0]))
+    text = out.getvalue()
+    assert "calibration" in text and "fold 5/5" in text and "finishing" in text
 
 
 def test_mixed_modes_and_sizes_calibrate_and_check(runner: CliRunner, tmp_path: Path) -> None:
@@ -418,6 +482,45 @@ def test_table_has_no_indent_no_trailing_spaces_and_no_blank_top_line(
     assert lines[0].startswith("File")
     assert all(line == line.rstrip() for line in lines)
     assert all(not line.startswith(" ") for line in lines[:3])
+
+
+@pytest.mark.parametrize("width", [80, 200])
+def test_a_failing_table_says_what_to_do_next_and_only_then(width: int) -> None:
+    """After the failure lines, one hint: fix the file, or approve it (and explain says
+    why); not for a pass, an approved file or an unreadable one alone (its row says what to
+    do). No line is indented or ends in a space (pre-commit shows both)."""
+    from rich.console import Console
+
+    from sprite_lint.check import CheckReport, FileResult
+    from sprite_lint.reporters import render_table
+
+    def table(*rows: FileResult) -> list[str]:
+        console = Console(width=width, record=True, color_system=None, file=io.StringIO())
+        render_table(CheckReport("b", 0.01, 5.0, "tail", 60, list(rows)), console)
+        return console.export_text().splitlines()
+
+    def row(name: str, status: str, score: float | None = 9.0) -> FileResult:
+        r = FileResult(path=name, status=status, message="what is wrong", score=score)
+        r.threshold, r.p_value, r.driver = (5.0, 0.004, "hole") if score else (None, None, None)
+        return r
+
+    lines = table(row("a.png", "fail"), row("b.png", "error", None), row("c.png", "pass", 1.0))
+    hint = [i for i, line in enumerate(lines) if line.startswith("hint: ")]
+    assert len(hint) == 1
+    text = " ".join(lines[hint[0] :])
+    assert 'fix the file, or if it is right: sprite-lint approve FILE --reason "..."' in text
+    assert "(sprite-lint explain FILE shows why it failed)" in text
+    fail_line = max(i for i, line in enumerate(lines) if line.startswith(("FAIL a", "ERROR b")))
+    assert hint[0] == fail_line + 1  # right after the failure lines
+    summary = next(i for i, line in enumerate(lines) if line.startswith("3 sprite(s): 1 failed"))
+    assert summary > hint[0]  # the summary stays last
+    assert all(line == line.strip() for line in lines)
+    # one line where it fits; at 80 columns broken between its commands, never inside one
+    assert summary - hint[0] == (2 if width == 80 else 1)
+    approved = row("d.png", "pass", 9.0)
+    approved.approved = True
+    for rows in [(row("b.png", "error", None),), (row("c.png", "pass", 1.0), approved)]:
+        assert not any("hint" in line or "approve FILE" in line for line in table(*rows))
 
 
 def test_a_folder_without_pngs_is_an_error_not_a_pass(

@@ -450,6 +450,31 @@ def test_p_values_read_as_in_the_table_in_every_format() -> None:
     assert "(p < 1e-6)" in to_github(report) and "e-12" not in to_github(report)
 
 
+def test_scores_read_as_in_the_table_in_every_format() -> None:
+    """A score of 10.97 over a limit of 5.89 reads so in every format, as the table writes
+    it (``reporters.fmt_num``): SARIF had rounded it to "score 11 over the limit 5.89"."""
+    from sprite_lint.check import CheckReport, FileResult
+    from sprite_lint.formats import to_github, to_gitlab, to_junit, to_markdown, to_sarif
+    from sprite_lint.reporters import fmt_num
+
+    row = FileResult(
+        path="a.png", status="fail", message="hole in the alpha", score=10.9712, threshold=5.891
+    )
+    row.p_value, row.driver = 0.004, "hole"
+    report = CheckReport("b", 0.01, 5.891, "tail", 60, [row])
+    assert (fmt_num(row.score), fmt_num(row.threshold)) == ("10.97", "5.89")
+    sarif = json.loads(to_sarif(report))["runs"][0]["results"][0]["message"]["text"]
+    assert "score 10.97 over the limit 5.89" in sarif
+    for fmt, text in [
+        ("github", to_github(report)),
+        ("gitlab", to_gitlab(report)),
+        ("junit", to_junit(report)),
+    ]:
+        assert "score 10.97 over the limit 5.89" in text, fmt
+        assert "score 11 " not in text, fmt
+    assert "| 10.97 | 5.89 |" in to_markdown(report)
+
+
 def test_a_craft_mark_is_a_broken_export_not_an_off_style_sprite() -> None:
     """A crop, a hole, JPEG artifacts: the art may be on-style, its export is broken. The
     annotation and the rule say so; a learned-content finding stays "off-style"."""

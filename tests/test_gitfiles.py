@@ -101,6 +101,24 @@ def test_check_all_and_git_errors(repo: Path) -> None:
     assert both.exit_code == 2
 
 
+@pytest.mark.parametrize("option", [["--changed-since", "main"], ["--all"], ["--staged"]])
+def test_git_options_outside_a_repository_say_so_in_the_user_s_words(
+    tmp_path: Path, option: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Outside a git repository: not git's "fatal: not a git repository (or any of the
+    parent directories)", but what that means here and what to do instead; exit 2."""
+    (tmp_path / "outside").mkdir()
+    monkeypatch.chdir(tmp_path / "outside")
+    env = {**ENV, "COLUMNS": "300", "GIT_CEILING_DIRECTORIES": str(tmp_path), "LANGUAGE": "de"}
+    r = CliRunner().invoke(app, ["check", *option], env=env, catch_exceptions=False)
+    assert r.exit_code == 2
+    assert r.output.strip() == (
+        f"error: not inside a git repository, so {option[0]} cannot be used (it asks git "
+        "which files to check): name the PNG files or folders to check instead, or run it "
+        "inside the repository"
+    )
+
+
 def test_review_workflow_end_to_end(repo: Path) -> None:
     """Issue #4's acceptance: changed files, SARIF, JUnit, approve, then a further edit."""
     import xml.etree.ElementTree as ET
