@@ -419,7 +419,7 @@ def test_large_scans_list_every_failing_file_with_its_reason(
     runner: CliRunner, tiny_baseline: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """More problems than MAX_ROWS: every one still gets its row and its reason (a
-    pre-commit user sees nothing else)."""
+    pre-commit user sees nothing else), up to MAX_PROBLEMS; past that, counted."""
     from sprite_lint import reporters
 
     monkeypatch.setattr(reporters, "MAX_ROWS", 3)
@@ -430,6 +430,10 @@ def test_large_scans_list_every_failing_file_with_its_reason(
     for i in range(6):
         assert f"broken{i}.png: empty file" in res.output
     assert "more failing" not in res.output
+    monkeypatch.setattr(reporters, "MAX_PROBLEMS", 4)
+    res = runner.invoke(app, ["check", str(tmp_path), "-b", str(tiny_baseline)])
+    assert sum(f"broken{i}.png: empty file" in res.output for i in range(6)) == 4
+    assert "1 passing and 2 more failing or unreadable file(s) not listed" in res.output
 
 
 def test_check_alpha_flag_and_configuration_recompute_the_threshold(
