@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from sprite_lint.errors import ImageError
-from sprite_lint.imageio import PNG_SIGNATURE, decode_png_with_warnings
+from sprite_lint.imageio import _ADAM7, PNG_SIGNATURE, decode_png_with_warnings
 
 pytestmark = pytest.mark.clients
 
@@ -64,15 +64,6 @@ def _chunk(ctype: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + ctype + body + struct.pack(">I", zlib.crc32(ctype + body))
 
 
-_ADAM7 = (
-    (0, 0, 8, 8),
-    (4, 0, 8, 8),
-    (0, 4, 4, 8),
-    (2, 0, 4, 4),
-    (0, 2, 2, 4),
-    (1, 0, 2, 2),
-    (0, 1, 1, 2),
-)
 MODES = ("plain", "extra", "bad-adler", "extra+bad-adler", "cut", "no-adler", "trailing", "window")
 
 
