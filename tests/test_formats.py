@@ -499,3 +499,41 @@ def test_a_craft_mark_is_a_broken_export_not_an_off_style_sprite() -> None:
     # unlike the set's points to another art set though measured on the pixels
     assert RULES["off-style/palette_shift"].startswith("Broken export or edit: ")
     assert RULES["off-style/outline"].startswith("Sprite is off-style: ")
+
+
+def test_json_reports_follow_the_published_schema(
+    tiny_baseline: Path, files: Path, tmp_path: Path
+) -> None:
+    """docs/report.schema.json describes what check -f json writes and merge reads: a
+    report of passing, failing and unreadable files, one of a sheet's frames, and a merged
+    one all validate (JSON Schema 2020-12, with jsonschema); so does no other shape."""
+    import copy
+
+    schema = json.loads((Path(__file__).parents[1] / "docs" / "report.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    validator.check_schema(schema)
+    frames = []  # a strip of four 32x32 frames, each a creature centred
+    for im in make_family("creatures", 28, seed=3)[24:]:
+        cell = np.zeros((32, 32, 4), np.uint8)
+        y, x = (32 - im.shape[0]) // 2, (32 - im.shape[1]) // 2
+        cell[y : y + im.shape[0], x : x + im.shape[1]] = im
+        frames.append(cell)
+    frames[2] = inject(frames[2], "foreign_blob", np.random.default_rng(0))
+    write_rgba(tmp_path / "sheet.png", np.concatenate(frames, axis=1))
+    reports = []
+    for args in ([str(files)], [str(tmp_path / "sheet.png"), "--grid", "32x32"]):
+        r = CliRunner().invoke(
+            app, ["check", *args, "-b", str(tiny_baseline), "-f", "json"], env=ENV
+        )
+        reports.append(json.loads(r.stdout))
+    (tmp_path / "a.json").write_text(json.dumps(reports[0]))
+    merged = CliRunner().invoke(app, ["merge", str(tmp_path / "a.json"), "-f", "json"], env=ENV)
+    reports.append(json.loads(merged.stdout))
+    statuses = {f["status"] for doc in reports for f in doc["files"]}
+    assert statuses == {"pass", "fail", "error"}
+    assert any(f["frame"] for f in reports[1]["files"])
+    for doc in reports:
+        validator.validate(doc)
+    wrong = copy.deepcopy(reports[0])
+    wrong["files"][0]["score"] = "high"
+    assert not validator.is_valid(wrong)
