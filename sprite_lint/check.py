@@ -406,8 +406,10 @@ class _Judge:
                         hit = self._lookup(key, keep_maps)
                         if hit is None:
                             todo.append((i, name, image, digest, (), frame, key))
-                        else:
-                            sheet.results.append(_from_entry(name, hit, frame))
+                        else:  # the sheet file's digest, as a frame judged afresh has
+                            cached = _from_entry(name, hit, frame)
+                            cached.sha256 = digest  # approvals are of the file's bytes
+                            sheet.results.append(cached)
                     continue
                 hit = self._lookup(digest, keep_maps)
                 if hit is not None:

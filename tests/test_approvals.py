@@ -291,3 +291,27 @@ def test_approving_a_file_that_already_passes_says_so_and_records_it(repo: Path)
     assert lines[-1] == "Approved 2 file(s) in baselines/default/approved.json"
     entries = json.loads((repo / "baselines/default" / APPROVALS).read_text())["approved"]
     assert [e["path"] for e in entries] == ["art/boss.png", "art/fine.png"]
+
+
+def test_an_approved_sheet_passes_whether_its_frames_are_cached_or_not(repo: Path) -> None:
+    """Approving a sheet approves its bytes: its failing frames pass, judged afresh or
+    read from the result cache (whose frame rows had lacked the file's digest)."""
+    runner = CliRunner()
+    frames = []
+    for im in make_family("creatures", 28, seed=3)[24:]:
+        cell = np.zeros((32, 32, 4), np.uint8)
+        y, x = (32 - im.shape[0]) // 2, (32 - im.shape[1]) // 2
+        cell[y : y + im.shape[0], x : x + im.shape[1]] = im
+        frames.append(cell)
+    frames[2] = inject(frames[2], "foreign_blob", np.random.default_rng(0))
+    write_rgba(repo / "art" / "strip.png", np.concatenate(frames, axis=1))
+    args = ["check", "art/strip.png", "--grid", "32x32", "-f", "json"]
+    first = runner.invoke(app, args, env=ENV)  # fills the cache
+    assert first.exit_code == 1, first.output
+    approved = runner.invoke(app, ["approve", "art/strip.png", "--reason", "ok"], env=ENV)
+    assert approved.exit_code == 0, approved.output
+    for extra in ([], ["--no-cache"]):  # from the cache, then afresh
+        r = runner.invoke(app, [*args, *extra], env=ENV)
+        rows = json.loads(r.stdout)["files"]
+        assert r.exit_code == 0, rows
+        assert all(f["status"] == "pass" for f in rows)
