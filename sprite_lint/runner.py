@@ -679,6 +679,20 @@ def _refuse_panels_among_inputs(report_dir: Path | None, paths: list[Path]) -> N
                 "there would be mixed with the sprites, and the folder skipped by later "
                 "checks: write them elsewhere"
             )
+    from sprite_lint.discovery import is_output, printable
+
+    # a folder of someone else's files: a panel could replace one of them (its name is
+    # the checked file's path, flattened), and the mark would hide its sprites from every
+    # later check. Panels go to a new or empty folder, or one --report-dir wrote before.
+    if os.path.isdir(report_dir) and not is_output(report_dir):
+        with os.scandir(report_dir) as entries:
+            first = next((e.name for e in entries), None)
+        if first is not None:
+            raise UsageError(
+                f"--report-dir {report_dir} already holds files sprite-lint did not write "
+                f"({printable(first)}, ...); panels could replace them, and the folder would "
+                "be skipped by later checks: name a new or empty folder"
+            )
 
 
 def _refuse_writing_baselines(folders: list[str], **outputs: Path | None) -> None:

@@ -254,6 +254,28 @@ def test_panels_are_never_written_among_the_sprites_checked(
     assert not (art / ".sprite-lint-output").exists()
 
 
+def test_panels_go_to_a_new_empty_or_earlier_report_folder_only(
+    runner: CliRunner, tiny_baseline: Path, tmp_path: Path
+) -> None:
+    """A folder of other files (a panel's name could be one of them; the output mark would
+    hide its sprites from later checks) is refused; a new folder, then the same one again
+    (sprite-lint's own), are written."""
+    bad = inject(make_family("creatures", 1, seed=9)[0], "checkerboard", np.random.default_rng(0))
+    sprite = write_rgba(tmp_path / "art" / "s.png", bad)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "art__s.png").write_text("precious")
+    args = ["check", "-b", str(tiny_baseline), "--no-cache", str(sprite), "--report-dir"]
+    r = runner.invoke(app, [*args, str(other)], env=ENV)
+    assert r.exit_code == 2 and "already holds files sprite-lint did not write" in r.output
+    assert (other / "art__s.png").read_text() == "precious"
+    assert not (other / ".sprite-lint-output").exists()
+    for _ in range(2):  # a new folder, then the folder it wrote
+        r = runner.invoke(app, [*args, str(tmp_path / "panels")], env=ENV)
+        assert r.exit_code == 1, r.output
+    assert len(list((tmp_path / "panels").glob("*.png"))) == 1
+
+
 @pytest.mark.parametrize("option", ["--output", "--html"])
 def test_a_report_never_replaces_a_png(
     runner: CliRunner, tiny_baseline: Path, tmp_path: Path, option: str
