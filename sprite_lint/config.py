@@ -13,6 +13,7 @@ Several baselines are mapped by glob, first match wins::
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from dataclasses import dataclass, fields, replace
@@ -20,8 +21,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sprite_lint.errors import UsageError
-from sprite_lint.imageio import DEFAULT_MAX_PIXELS
+from sprite_lint.errors import ImageError, UsageError
+from sprite_lint.imageio import DEFAULT_MAX_PIXELS, read_file
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -30,6 +31,7 @@ else:  # pragma: no cover
 
 FORMATS = ("table", "json", "sarif", "junit", "github", "gitlab", "markdown")
 CONFIG_FILE = "sprite-lint.toml"
+MAX_CONFIG_BYTES = 4 * 1024 * 1024  # far above any real configuration; never a /dev/zero
 
 
 @dataclass(frozen=True)
@@ -55,15 +57,28 @@ class Settings:
                 return folder
         return None
 
+    def baseline_origin(self, folder: str) -> str | None:
+        """Where a mapped baseline ``folder`` is configured, for an error about it:
+        ``/x/sprite-lint.toml: baselines["art/a/**"]``; ``None`` when no glob maps it."""
+        for pattern, mapped in self.baselines:
+            if mapped == folder:
+                where = self.config_file or "the configuration"
+                if where.endswith("pyproject.toml"):
+                    where += " [tool.sprite-lint]"
+                return f'{where}: baselines["{pattern}"]'
+        return None
+
 
 def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
     """The nearest configuration at or above ``start`` and its sprite-lint table."""
     for folder in (start, *start.parents):
+        # any entry by these names is read, so a FIFO, a folder or a dangling link is
+        # refused by name, never passed over for the defaults
         own = folder / CONFIG_FILE
-        if own.is_file():
+        if os.path.lexists(own):
             return own, _read(own)
         pyproject = folder / "pyproject.toml"
-        if pyproject.is_file():
+        if os.path.lexists(pyproject):
             section = _read(pyproject).get("tool", {}).get("sprite-lint")
             if section is not None:
                 return pyproject, section
@@ -72,8 +87,14 @@ def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        # regular files only: never blocks
+        data = read_file(path, MAX_CONFIG_BYTES, "a configuration file", "a configuration file")
+    except ImageError as exc:
+        raise UsageError(f"{path}: cannot read the configuration: {exc.reason}") from None
+    try:
+        # utf-8-sig: Notepad starts a UTF-8 file with a byte order mark
+        return tomllib.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise UsageError(f"{path}: cannot parse ({exc})") from None
 
 
@@ -129,29 +150,62 @@ def _apply(
             from sprite_lint.sheets import parse_rules
 
             value = parse_rules(value, where, base)
-        elif name == "baseline" and isinstance(value, str):
-            value = str(base / value)  # relative to the configuration's folder
+        else:
+            if (problem := _problem(name, value)) is not None:
+                raise UsageError(f"{where}: {key!r} {problem}{_hint(key, name, value)}")
+            if name == "baseline":
+                value = str(base / value)  # relative to the configuration's folder
         values[name] = value
     return replace(settings, **values)
 
 
+def _integer(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+# setting -> (is the value valid, what it must be)
+_RULES: dict[str, tuple[Any, str]] = {
+    "baseline": (lambda v: isinstance(v, str), "a folder path"),
+    "alpha": (lambda v: _number(v) and 0 < v < 1, "a number between 0 and 1"),
+    "max_pixels": (lambda v: _integer(v) and v >= 1, "a positive integer"),
+    "format": (lambda v: isinstance(v, str) and v in FORMATS, f"one of {', '.join(FORMATS)}"),
+    "epochs": (lambda v: v is None or (_integer(v) and v >= 1), "a positive integer"),
+    "seed": (_integer, "an integer"),
+    "device": (lambda v: v in ("auto", "cpu", "cuda"), "auto, cpu or cuda"),
+}
+_TEXT_SETTINGS = ("baseline", "format", "device")
+
+
+def _problem(name: str, value: Any) -> str | None:
+    """What is wrong with ``value`` for the setting ``name``, or ``None``."""
+    valid, what = _RULES[name]
+    return None if valid(value) else f"must be {what}, got {value!r}"
+
+
+def _hint(key: str, name: str, value: Any) -> str:
+    """How to write a value of the right TOML type, when quotes are the trouble."""
+    if name in _TEXT_SETTINGS:
+        if isinstance(value, str):
+            return ""
+        return f' (text goes in quotes: {key} = "{value}")'
+    if isinstance(value, str):
+        try:
+            number = tomllib.loads(f"v = {value.strip()}")["v"]
+        except (tomllib.TOMLDecodeError, ValueError):
+            return ""
+        if _number(number):
+            return f" (quotes make it text: remove them, {key} = {value.strip()})"
+    return ""
+
+
 def _validate(s: Settings) -> None:
-    if not isinstance(s.baseline, str):
-        raise UsageError(f"baseline must be a folder path, got {s.baseline!r}")
-    if isinstance(s.alpha, bool) or not isinstance(s.alpha, (int, float)) or not 0 < s.alpha < 1:
-        raise UsageError(f"alpha must be a number between 0 and 1, got {s.alpha!r}")
-    if isinstance(s.max_pixels, bool) or not isinstance(s.max_pixels, int) or s.max_pixels < 1:
-        raise UsageError(f"max-pixels must be a positive integer, got {s.max_pixels!r}")
-    if s.format not in FORMATS:
-        raise UsageError(f"format must be one of {', '.join(FORMATS)}, got {s.format!r}")
-    if s.epochs is not None and (
-        isinstance(s.epochs, bool) or not isinstance(s.epochs, int) or s.epochs < 1
-    ):
-        raise UsageError(f"epochs must be a positive integer, got {s.epochs!r}")
-    if isinstance(s.seed, bool) or not isinstance(s.seed, int):
-        raise UsageError(f"seed must be an integer, got {s.seed!r}")
-    if s.device not in ("auto", "cpu", "cuda"):
-        raise UsageError(f"device must be auto, cpu or cuda, got {s.device!r}")
+    for f in fields(Settings):
+        if f.name in _RULES and (problem := _problem(f.name, getattr(s, f.name))) is not None:
+            raise UsageError(f"{f.name.replace('_', '-')} {problem}")
 
 
 @lru_cache(maxsize=256)

@@ -138,13 +138,33 @@ def display_path(path: Path, root: Path | None = None) -> str:
     cwd = os.getcwd()
     base = _resolved(str(root) if root is not None else cwd)
     name = os.fspath(path)
-    absolute = name if os.path.isabs(name) else os.path.join(cwd, name)
+    absolute = _without_dotdot(name if os.path.isabs(name) else os.path.join(cwd, name))
     if absolute == base:
         return "."
     prefix = base if base.endswith(os.sep) else base + os.sep
     if absolute.startswith(prefix):
         return _readable(absolute[len(prefix) :].replace(os.sep, "/"))
+    if _has_dotdot(name) and not os.path.isabs(name):
+        name = os.path.relpath(absolute, cwd)  # ../b/x.png, never art/a/../../b/x.png
     return _readable(Path(name).as_posix())
+
+
+def _has_dotdot(name: str) -> bool:
+    return ".." in Path(name).parts
+
+
+def _without_dotdot(absolute: str) -> str:
+    """``absolute`` with every ``..`` gone, as the system follows it: the part up to the
+    last ``..`` is resolved (``link/..`` is the parent of the link's target), the rest
+    is kept as named, so a file reached through a link matches where it is named.
+    Glob rules see ``art/b/x.png`` for ``art/a/../b/x.png``, never a path that a rule
+    for ``art/a/**`` matches."""
+    if not _has_dotdot(absolute):
+        return absolute
+    parts = Path(absolute).parts
+    last = len(parts) - 1 - parts[::-1].index("..")
+    head = os.path.realpath(os.path.join(*parts[: last + 1]))
+    return os.path.normpath(os.path.join(head, *parts[last + 1 :]))
 
 
 # bidirectional overrides and isolates: they reorder how a name reads ("Trojan source")

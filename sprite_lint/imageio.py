@@ -145,13 +145,20 @@ class _Png:
     warnings: list[str] = field(default_factory=list)
 
 
-def read_file(path: Path, max_bytes: int = 256 * 1024 * 1024) -> bytes:
+def read_file(
+    path: Path,
+    max_bytes: int = 256 * 1024 * 1024,
+    what: str = "a PNG file",
+    limit_for: str = "one image",
+) -> bytes:
     """A regular file's bytes, or :class:`ImageError` saying why they cannot be read.
 
     Only regular files are read: a device (also through a symlink, such as ``/dev/zero``),
     a FIFO, a socket or a folder is refused at once, without reading or blocking. A file
     over ``max_bytes`` is refused before it is read: 256 MiB is twice a stored-not-
     compressed 16-bit RGBA image at the default pixel limit (4096 x 4096 x 8 bytes).
+    ``what`` and ``limit_for`` name the kind of file in the reasons ("is a directory, not
+    a PNG file", "over the limit ... for one image"): a configuration, a sheet's data.
     """
     import os
     import stat
@@ -173,21 +180,21 @@ def read_file(path: Path, max_bytes: int = 256 * 1024 * 1024) -> bytes:
                 os.listdir(path)
             except OSError as exc:
                 return f"folder cannot be listed ({exc.strerror or exc})"
-            return "is a directory, not a PNG file"
-        for test, what in (
+            return f"is a directory, not {what}"
+        for test, special in (
             (stat.S_ISFIFO, "a FIFO (named pipe)"),
             (stat.S_ISSOCK, "a socket"),
             (stat.S_ISCHR, "a character device"),
             (stat.S_ISBLK, "a block device"),
         ):
             if test(mode):
-                return f"not a regular file ({what}); only regular files are read"
+                return f"not a regular file ({special}); only regular files are read"
         return "not a regular file; only regular files are read"
 
     def too_big(size: int) -> str:
         return (
             f"file of {size:,} bytes is over the limit of {max_bytes:,} bytes "
-            "for one image; not read"
+            f"for {limit_for}; not read"
         )
 
     try:

@@ -194,7 +194,7 @@ def run_check(o: CheckOptions) -> int:
         from sprite_lint.check import check_files
         from sprite_lint.config import load_settings
         from sprite_lint.discovery import display_path, expand_paths, parse_shard, select_shard
-        from sprite_lint.errors import UsageError
+        from sprite_lint.errors import BaselineError, UsageError
 
         s = load_settings(
             warn=_warn, baseline=str(baseline) if baseline else None, format=format, alpha=alpha
@@ -297,9 +297,16 @@ def run_check(o: CheckOptions) -> int:
             html=html,
             report_dir=report_dir,
         )
+        _refuse_foreign_report_dir(report_dir)
         reports, loaded = [], []
         for folder, group in groups.items():
-            base = load_baseline(folder, baseline_ref, ref_root).with_alpha(check_alpha)
+            try:
+                base = load_baseline(folder, baseline_ref, ref_root).with_alpha(check_alpha)
+            except BaselineError as exc:  # a mapped folder: say where the mapping is
+                origin = s.baseline_origin(folder)
+                if origin is None:
+                    raise
+                raise BaselineError(f"{exc} (mapped by {origin})") from None
             part = check_files(
                 group,
                 base,
@@ -679,12 +686,16 @@ def _refuse_panels_among_inputs(report_dir: Path | None, paths: list[Path]) -> N
                 "there would be mixed with the sprites, and the folder skipped by later "
                 "checks: write them elsewhere"
             )
-    from sprite_lint.discovery import is_output, printable
 
-    # a folder of someone else's files: a panel could replace one of them (its name is
-    # the checked file's path, flattened), and the mark would hide its sprites from every
-    # later check. Panels go to a new or empty folder, or one --report-dir wrote before.
-    if os.path.isdir(report_dir) and not is_output(report_dir):
+
+def _refuse_foreign_report_dir(report_dir: Path | None) -> None:
+    """A folder of someone else's files: a panel could replace one of them (its name is
+    the checked file's path, flattened), and the mark would hide its sprites from every
+    later check. Panels go to a new or empty folder, or one --report-dir wrote before."""
+    from sprite_lint.discovery import is_output, printable
+    from sprite_lint.errors import UsageError
+
+    if report_dir is not None and os.path.isdir(report_dir) and not is_output(report_dir):
         with os.scandir(report_dir) as entries:
             first = next((e.name for e in entries), None)
         if first is not None:

@@ -128,6 +128,13 @@ def test_files_go_to_their_mapped_baseline_and_unmatched_are_reported(mapped: Pa
     assert len(doc["files"]) == 3 and all(f["status"] != "error" for f in doc["files"])
 
 
+def test_a_missing_mapped_baseline_names_its_mapping(mapped: Path) -> None:
+    shutil.rmtree(mapped / "baselines" / "tiles")
+    res = CliRunner().invoke(app, ["check", "."], env=ENV)
+    assert res.exit_code == 2
+    assert 'sprite-lint.toml: baselines["art/tiles/**"]' in res.output, res.output
+
+
 def test_table_summary_names_each_baseline_limit(mapped: Path) -> None:
     res = CliRunner().invoke(app, ["check", "characters", "tiles"], env=ENV)
     assert "2 baselines, limits: characters" in res.output and "tiles" in res.output
@@ -163,5 +170,123 @@ def test_booleans_are_not_numbers_in_the_configuration(tmp_path: Path) -> None:
     from sprite_lint.errors import UsageError
 
     (tmp_path / "sprite-lint.toml").write_text("epochs = true\n")
-    with pytest.raises(UsageError, match="epochs must be a positive integer"):
+    with pytest.raises(UsageError, match="'epochs' must be a positive integer, got True"):
         load_settings(tmp_path)
+
+
+# -- paths with "..": rules see the path relative to the project folder, normalised --
+
+
+def test_rules_see_dotdot_paths_normalised(mapped: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    runner = CliRunner()
+    monkeypatch.chdir(mapped / "art/characters")  # art/characters/../tiles is not a character
+    res = runner.invoke(app, ["check", "../tiles/grass.png", "-f", "json"], env=ENV)
+    (row,) = json.loads(res.stdout)["files"]
+    assert row["baseline"].endswith("baselines/tiles"), res.output
+    monkeypatch.chdir(mapped / "art/props")
+    res = runner.invoke(app, ["check", "../tiles", "-f", "json"], env=ENV)
+    (row,) = json.loads(res.stdout)["files"]
+    assert row["status"] != "error" and row["baseline"].endswith("baselines/tiles"), res.output
+    # exclude = ["art/wip/*"] holds for ../wip as it does for an absolute path
+    res = runner.invoke(app, ["check", "../wip", "../tiles", "-f", "json"], env=ENV)
+    assert [Path(f["path"]).name for f in json.loads(res.stdout)["files"]] == ["grass.png"]
+
+
+def test_sheet_rules_see_dotdot_paths_normalised(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sprite_lint.sheets import SheetRule, SheetSettings
+
+    (tmp_path / "art/a").mkdir(parents=True)
+    rule = SheetRule(data="{stem}.json")
+    settings = SheetSettings(rules=(("art/b/**", rule),), project_dir=str(tmp_path))
+    monkeypatch.chdir(tmp_path / "art/a")
+    assert settings.rule_for(Path("../b/grid.png")) is rule
+    other = SheetSettings(rules=(("art/a/**", rule),), project_dir=str(tmp_path))
+    assert other.rule_for(Path("../b/grid.png")) is None
+
+
+def test_a_path_through_a_link_matches_where_it_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sprite_lint.discovery import display_path
+
+    (tmp_path / "art/a").mkdir(parents=True)
+    (tmp_path / "elsewhere/deep").mkdir(parents=True)
+    (tmp_path / "art/link").symlink_to(tmp_path / "elsewhere/deep")
+    monkeypatch.chdir(tmp_path / "art/a")
+    assert display_path(Path("../link/x.png"), tmp_path) == "art/link/x.png"
+    assert display_path(Path(f"{tmp_path}/art/a/../b/x.png"), tmp_path) == "art/b/x.png"
+    # link/.. is the parent of the link's target, as the system reads it: outside art/
+    assert display_path(Path("../link/../b/x.png"), tmp_path) == "elsewhere/b/x.png"
+    assert display_path(Path("../b/x.png")) == "../b/x.png"  # outside cwd: as named
+
+
+# -- configuration values: every error names the file and the key --
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('alpha = "0.01"', "'alpha' must be a number between 0 and 1, got '0.01' (quotes make"),
+        ('alpha = "0.01"', "remove them, alpha = 0.01"),
+        ('max-pixels = "4096"', "remove them, max-pixels = 4096"),
+        ("max-pixels = -1", "'max-pixels' must be a positive integer, got -1"),
+        ('format = "xml"', "'format' must be one of table, json"),
+        ("baseline = 3", "'baseline' must be a folder path, got 3 (text goes in quotes"),
+        ('device = "gpu"', "'device' must be auto, cpu or cuda"),
+    ],
+)
+@pytest.mark.parametrize("file", ["sprite-lint.toml", "pyproject.toml"])
+def test_config_value_errors_name_the_file_and_key(
+    tmp_path: Path, body: str, expected: str, file: str
+) -> None:
+    prefix = "[tool.sprite-lint]\n" if file == "pyproject.toml" else ""
+    (tmp_path / file).write_text(prefix + body + "\n")
+    with pytest.raises(UsageError) as info:
+        load_settings(cwd=tmp_path)
+    where = str(tmp_path / file) + (" [tool.sprite-lint]" if prefix else "")
+    assert str(info.value).startswith(f"{where}: ") and expected in str(info.value)
+
+
+def test_a_flag_error_does_not_blame_the_config(tmp_path: Path) -> None:
+    (tmp_path / "sprite-lint.toml").write_text("alpha = 0.05\n")
+    with pytest.raises(UsageError, match=r"^alpha must be a number between 0 and 1, got 2"):
+        load_settings(cwd=tmp_path, alpha=2)
+
+
+def test_baseline_origin_names_the_baselines_key(mapped: Path) -> None:
+    s = load_settings(cwd=mapped)
+    folder = str(mapped / "baselines/tiles")
+    assert s.baseline_origin(folder) == (
+        f'{mapped / "sprite-lint.toml"}: baselines["art/tiles/**"]'
+    )
+
+
+@pytest.mark.parametrize("file", ["sprite-lint.toml", "pyproject.toml"])
+def test_a_byte_order_mark_is_accepted(tmp_path: Path, file: str) -> None:
+    prefix = "[tool.sprite-lint]\n" if file == "pyproject.toml" else ""
+    (tmp_path / file).write_bytes(b"\xef\xbb\xbf" + f"{prefix}alpha = 0.03\n".encode())
+    assert load_settings(cwd=tmp_path).alpha == 0.03
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder", "dev-zero", "dangling"])
+@pytest.mark.parametrize("file", ["sprite-lint.toml", "pyproject.toml"])
+def test_a_config_that_is_not_a_regular_file_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, file: str
+) -> None:
+    import os
+
+    path = tmp_path / file
+    if kind == "fifo":
+        os.mkfifo(path)  # reading it would block until a writer came
+    elif kind == "folder":
+        path.mkdir()
+    elif kind == "dev-zero":
+        path.symlink_to("/dev/zero")  # reading it would never end
+    else:
+        path.symlink_to(tmp_path / "gone.toml")
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(app, ["check", "a.png"], env=ENV)
+    assert res.exit_code == 2 and "Traceback" not in res.output, res.output
+    assert f"{path}: cannot read the configuration" in " ".join(res.output.split())
