@@ -389,7 +389,9 @@ class _Judge:
                 if self.sheets is not None and may_be_sheet(path, self.sheets):
                     decoded = decode_png_with_warnings(data, name, self.limit)
                     rgba = decoded[0]
-                    layout = find_layout(path, rgba.shape[1], rgba.shape[0], self.sheets)
+                    layout = find_layout(
+                        path, rgba.shape[1], rgba.shape[0], self.sheets, max_pixels=self.limit
+                    )
                 if layout is not None:
                     frames = frame_images(layout, rgba)
                     sheet = _Sheet(
@@ -629,7 +631,7 @@ def _scores_at(
     try:
         old = decode_png(read_at(ref, c.old_path, root), f"{ref}:{c.old_path}", limit)
         layout = (
-            find_layout(c.path, old.shape[1], old.shape[0], sheets)
+            find_layout(c.path, old.shape[1], old.shape[0], sheets, max_pixels=limit)
             if sheets is not None and may_be_sheet(c.path, sheets)
             else None
         )

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -40,10 +41,14 @@ from typing import Any
 
 import numpy as np
 
-from sprite_lint.errors import SheetError, UsageError
+from sprite_lint.errors import ImageError, SheetError, UsageError
 
 DATA_SUFFIXES = (".json", ".tsx")
 MAX_FRAMES = 65536
+# a data file is read whole and parsed in memory: 16 MiB holds 65536 frames of 256 bytes,
+# past any real atlas, and keeps a hostile file's parse to a few hundred MB
+MAX_DATA_BYTES = 16 * 1024 * 1024
+MAX_COORD = 2**31 - 1  # no packer writes more; bigger numbers are junk (Tiled's own limit)
 # a frame's edge counts as "kept clear" by the sheet when at least this share of the other
 # non-empty frames (and at least MIN_PEERS of them) leave a gap there
 PEER_SHARE = 0.9
@@ -227,23 +232,44 @@ FAULT_HELP = {
 
 
 def data_file_for(path: Path, rule: SheetRule | None) -> Path | None:
-    """The data file that describes ``path``: the configured one, else one next to it."""
+    """The data file that describes ``path``: the configured one, else one next to it.
+
+    Whatever lies beside the PNG under the name counts (a folder, a pipe, a link to a
+    device too): :func:`find_layout` then refuses it, rather than judging a sheet as one
+    picture because its data file could not be read."""
     if rule is not None and rule.data is not None:
         return Path(rule.data.replace("{stem}", path.stem))
     for suffix in DATA_SUFFIXES:
         candidate = path.with_suffix(suffix)
-        if candidate.is_file():
+        if os.path.lexists(candidate):
             return candidate
     return None
 
 
+def read_data_file(path: Path) -> bytes:
+    """A data file's bytes through :func:`sprite_lint.imageio.read_file` (regular files
+    only, at most :data:`MAX_DATA_BYTES`, never blocking on a pipe), or
+    :class:`ImageError` whose reason speaks of a data file, not an image."""
+    from sprite_lint.imageio import read_file  # Pillow: loaded already by whoever checks
+
+    return read_file(path, MAX_DATA_BYTES, "a data file", "a sprite-sheet data file")
+
+
 def find_layout(
-    path: Path, width: int, height: int, settings: SheetSettings, read: Any = None
+    path: Path,
+    width: int,
+    height: int,
+    settings: SheetSettings,
+    read: Any = None,
+    max_pixels: int | None = None,
 ) -> Layout | None:
     """The frame layout of the PNG at ``path`` (``width`` x ``height``), or None when it is
-    a single sprite. ``read(path) -> bytes`` reads a data file (default: from disk).
+    a single sprite. ``read(path) -> bytes`` reads a data file (default: from disk, through
+    :func:`read_data_file`). ``max_pixels`` bounds a frame's size, trimmed or not (default:
+    the checker's default pixel limit).
 
-    Raises :class:`SheetError` when a data file is malformed or does not fit the image.
+    Raises :class:`SheetError` when a data file is unreadable, malformed or does not fit
+    the image.
     """
     rule = settings.rule_for(path)
     if rule is not None and rule.never:
@@ -253,17 +279,21 @@ def find_layout(
     data_path = data_file_for(path, rule)
     if data_path is None:
         return None
+    if max_pixels is None:
+        from sprite_lint.imageio import DEFAULT_MAX_PIXELS
+
+        max_pixels = DEFAULT_MAX_PIXELS
     try:
-        data = read(data_path) if read is not None else data_path.read_bytes()
+        data = read(data_path) if read is not None else read_data_file(data_path)
+    except ImageError as exc:
+        raise SheetError(str(path), f"cannot read its data file {exc.name}: {exc.reason}") from None
     except OSError as exc:
-        if rule is not None and rule.data is not None:
-            raise SheetError(
-                str(path), f"cannot read its data file {data_path}: {exc.strerror or exc}"
-            ) from None
-        return None
+        raise SheetError(
+            str(path), f"cannot read its data file {data_path}: {exc.strerror or exc}"
+        ) from None
     try:
         layout = parse_data(
-            data, data_path.name, path.name, rule is not None and rule.data is not None
+            data, data_path.name, path.name, rule is not None and rule.data is not None, max_pixels
         )
     except SheetError as exc:  # the row is the PNG's; its message names the data file
         raise SheetError(str(path), f"{exc.name}: {exc.reason}") from None
@@ -281,12 +311,18 @@ def _replace(layout: Layout, **changes: Any) -> Layout:
     return replace(layout, **changes)
 
 
-def parse_data(data: bytes, data_name: str, png_name: str, required: bool = False) -> Layout | None:
-    """A layout from a data file's bytes, by its suffix. A JSON file with no ``frames`` is
-    someone else's (game data beside the art) and gives None unless ``required``."""
+def parse_data(
+    data: bytes,
+    data_name: str,
+    png_name: str,
+    required: bool = False,
+    max_pixels: int | None = None,
+) -> Layout | None:
+    """A layout from a data file's bytes, by its suffix. A JSON object with no ``frames``
+    is someone else's (game data beside the art) and gives None unless ``required``."""
     if data_name.lower().endswith(".tsx"):
         return parse_tsx(data, data_name)
-    return parse_json(data, data_name, png_name, required)
+    return parse_json(data, data_name, png_name, required, max_pixels)
 
 
 def grid_layout(
@@ -318,11 +354,76 @@ def grid_layout(
     return Layout(str(spec), frames, spec, columns, allow_repeats=allow_repeats)
 
 
-def _int(value: Any, where: str, what: str, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
-        raise ValueError(f"{where}: {what} must be a whole number, got {value!r}")
-    if int(value) < minimum:
-        raise ValueError(f"{where}: {what} must be at least {minimum}, got {int(value)}")
+class _LongNumber:
+    """A JSON integer too long for any pixel count, kept as its text: ``int()`` of 5000
+    digits is refused by Python, and a message must not print all of them anyway."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return _shown(self)
+
+    __str__ = __repr__
+
+
+MAX_NUMBER_DIGITS = 20  # json reads longer integers as _LongNumber, never as int
+
+
+def _parse_int(text: str) -> int | _LongNumber:
+    return int(text) if len(text) <= MAX_NUMBER_DIGITS else _LongNumber(text)
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook``: an object naming a key twice is refused, not half-read (the
+    second ``"hero 1.png"`` would silently replace the first, and a frame would be lost)."""
+    d = dict(pairs)
+    if len(d) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return d
+
+
+def _shown(value: Any) -> str:
+    """A JSON value as a message quotes it: JSON's spelling, on one line, and short."""
+    if isinstance(value, _LongNumber):
+        digits = len(value.text.lstrip("+-"))
+        return f"{value.text[:12]}... ({digits} digits)"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, (list, dict)):
+        return "a list" if isinstance(value, list) else "an object"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _int(value: Any, where: str, what: str, minimum: int = 0, maximum: int = MAX_COORD) -> int:
+    shown = _shown(value)
+    if isinstance(value, _LongNumber):
+        bound = f"at least {minimum}" if value.text.startswith("-") else f"at most {maximum}"
+        raise ValueError(f"{where}: {what} must be {bound}, got {shown}")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value != int(value)
+    ):
+        raise ValueError(f"{where}: {what} must be a whole number, got {shown}")
+    if value < minimum:
+        raise ValueError(f"{where}: {what} must be at least {minimum}, got {shown}")
+    if value > maximum:
+        raise ValueError(f"{where}: {what} must be at most {maximum}, got {shown}")
     return int(value)
 
 
@@ -330,6 +431,22 @@ def _rect(d: Any, where: str, keys: tuple[str, ...] = ("x", "y", "w", "h")) -> l
     if not isinstance(d, dict):
         raise ValueError(f"{where} must be an object with {', '.join(keys)}")
     return [_int(d.get(k), where, k, 1 if k in ("w", "h") else 0) for k in keys]
+
+
+def _within(w: int, h: int, where: str, max_pixels: int) -> None:
+    """A frame's size, as the check will build it, under the pixel limit of whole images."""
+    if w * h > max_pixels:
+        raise ValueError(
+            f"{where}: {w}x{h} is {w * h:,} pixels, over the limit of {max_pixels:,} "
+            "(max-pixels) for one sprite"
+        )
+
+
+def _flag(f: dict[str, Any], key: str, label: str) -> bool:
+    value = f.get(key, False)
+    if not isinstance(value, bool):
+        raise ValueError(f"{label}: {key} must be true or false, got {_shown(value)}")
+    return value
 
 
 def _app_name(meta: dict[str, Any]) -> str:
@@ -341,24 +458,70 @@ def _app_name(meta: dict[str, Any]) -> str:
     return "atlas"
 
 
+def _load_json(data: bytes, data_name: str) -> Any:
+    """The document, or :class:`SheetError` saying in plain words why it is not one."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SheetError(
+            data_name, f"is not valid JSON (not UTF-8 text at byte {exc.start}): export it again"
+        ) from None
+    try:
+        return json.loads(text, parse_int=_parse_int, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as exc:
+        raise SheetError(
+            data_name,
+            f"names {_shown(exc.key)} twice in one object: the second would silently replace "
+            "the first (two frames with one name?); give each its own name",
+        ) from None
+    except RecursionError:
+        raise SheetError(
+            data_name,
+            "is not a valid sprite-sheet JSON: its lists or objects are nested thousands deep, "
+            "as no atlas is",
+        ) from None
+    except ValueError as exc:
+        raise SheetError(data_name, f"is not valid JSON ({exc})") from None
+
+
 def parse_json(
-    data: bytes, data_name: str, png_name: str = "", required: bool = False
+    data: bytes,
+    data_name: str,
+    png_name: str = "",
+    required: bool = False,
+    max_pixels: int | None = None,
 ) -> Layout | None:
     """Aseprite's or TexturePacker's JSON (hash or array layout; TexturePacker's
-    multi-texture ``textures`` form too). Rotated frames are refused."""
-    try:
-        doc = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise SheetError(data_name, f"is not valid JSON ({exc})") from None
-    if isinstance(doc, dict) and "frames" not in doc and isinstance(doc.get("textures"), list):
-        textures = [t for t in doc["textures"] if isinstance(t, dict)]
+    multi-texture ``textures`` form too). Rotated frames are refused, and so is a frame
+    (trimmed or not) over ``max_pixels`` (default: the checker's default limit)."""
+    if max_pixels is None:
+        from sprite_lint.imageio import DEFAULT_MAX_PIXELS
+
+        max_pixels = DEFAULT_MAX_PIXELS
+    doc = _load_json(data, data_name)
+    if not isinstance(doc, dict):
+        raise SheetError(
+            data_name,
+            f"is not a sprite-sheet JSON: it holds {'a list' if isinstance(doc, list) else 'one value'}"
+            ', not an object with "frames" as Aseprite and TexturePacker export',
+        )
+    if "meta" in doc and not isinstance(doc["meta"], dict):
+        raise SheetError(data_name, f'"meta" must be an object, got {_shown(doc["meta"])}')
+    if "frames" not in doc and "textures" in doc:
+        textures = doc["textures"]
+        if not isinstance(textures, list) or not all(isinstance(t, dict) for t in textures):
+            raise SheetError(
+                data_name,
+                '"textures" must be a list of objects, one per texture (TexturePacker\'s '
+                f"multi-texture form), got {_shown(textures)}",
+            )
         chosen = [t for t in textures if os.path.basename(str(t.get("image", ""))) == png_name]
         if len(chosen) != 1 and len(textures) == 1:
             chosen = textures
         if len(chosen) != 1:
             raise SheetError(data_name, f"lists several textures and none is {png_name}")
         doc = {"frames": chosen[0].get("frames"), "meta": {**doc.get("meta", {}), **chosen[0]}}
-    if not isinstance(doc, dict) or "frames" not in doc:
+    if "frames" not in doc:
         if required:
             raise SheetError(data_name, 'has no "frames": not an Aseprite or TexturePacker export')
         return None
@@ -377,18 +540,20 @@ def parse_json(
     frames = []
     try:
         for i, (name, f) in enumerate(entries):
-            label = f"frame {i}" + (f" ({name})" if name is not None else "")
+            label = f"frame {i}" + (f" ({_name(name)})" if name is not None else "")
             if not isinstance(f, dict):
                 raise ValueError(f"{label} is not an object")
-            if f.get("rotated") is True:
+            if _flag(f, "rotated", label):
                 raise ValueError(
                     f"{label} is rotated in the sheet; sprite-lint does not turn frames back: "
                     "export without rotation (TexturePacker: untick Allow rotation)"
                 )
             x, y, w, h = _rect(f.get("frame"), f"{label} frame")
+            _within(w, h, f"{label} frame", max_pixels)
             sw = sh = ox = oy = 0
-            if f.get("trimmed") is True or "sourceSize" in f:
+            if _flag(f, "trimmed", label) or "sourceSize" in f:
                 sw, sh = _rect(f.get("sourceSize"), f"{label} sourceSize", ("w", "h"))
+                _within(sw, sh, f"{label} sourceSize", max_pixels)
                 ox, oy, tw, th = _rect(f.get("spriteSourceSize"), f"{label} spriteSourceSize")
                 if (tw, th) != (w, h):
                     raise ValueError(
@@ -401,7 +566,9 @@ def parse_json(
                     )
                 if (sw, sh, ox, oy) == (w, h, 0, 0):
                     sw = sh = 0  # not trimmed after all
-            frames.append(Frame(i, x, y, w, h, None if name is None else str(name), sw, sh, ox, oy))
+            frames.append(
+                Frame(i, x, y, w, h, None if name is None else _name(name), sw, sh, ox, oy)
+            )
         size = None
         if "size" in meta:
             size = tuple(_rect(meta["size"], "meta.size", ("w", "h")))
@@ -410,6 +577,11 @@ def parse_json(
     if not frames:
         raise SheetError(where, "lists no frames")
     return Layout(where, tuple(frames), declared_size=size)  # type: ignore[arg-type]
+
+
+def _name(name: Any) -> str:
+    """A frame's name from the data file, as a report shows it."""
+    return name if isinstance(name, str) else _shown(name)
 
 
 _WHOLE = re.compile(r"[+-]?[0-9]{1,12}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from sprite_lint.cli import app
 from sprite_lint.errors import SheetError
 from sprite_lint.sheets import (
     GridSpec,
+    SheetRule,
     SheetSettings,
     crop_frame,
     find_layout,
@@ -633,3 +635,186 @@ def test_configured_data_file_and_opting_out(tmp_path: Path, tiny_baseline: Path
     )
     rows = json.loads(run("check", "art/walk.png", "-f", "json").stdout)["files"]
     assert len(rows) == 1 and rows[0]["frame"] is None  # one sprite, the JSON beside it ignored
+
+
+# --------------------------------------------------------------------------- hostile data files
+
+
+def _special(path: Path, kind: str) -> None:
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "folder":
+        path.mkdir()
+    else:  # a link to a device that never ends
+        path.symlink_to("/dev/zero")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs and /dev/zero are POSIX")
+@pytest.mark.parametrize(
+    ("kind", "match"),
+    [
+        ("fifo", "not a regular file (a FIFO"),
+        ("folder", "is a directory, not a data file"),
+        ("zero", "not a regular file (a character device"),
+    ],
+)
+@pytest.mark.parametrize("configured", [False, True])
+def test_a_special_data_file_is_refused_never_read_nor_ignored(
+    tmp_path: Path, kind: str, match: str, configured: bool
+) -> None:
+    data = tmp_path / ("data" if configured else "") / "hero.json"
+    data.parent.mkdir(exist_ok=True)
+    _special(data, kind)
+    rules = (("*.png", SheetRule(data=str(tmp_path / "data" / "{stem}.json"))),)
+    settings = SheetSettings(rules=rules if configured else (), project_dir=str(tmp_path))
+    with pytest.raises(SheetError) as err:  # not a hang, not out of memory, not one picture
+        find_layout(tmp_path / "hero.png", 96, 24, settings)
+    assert err.value.name == str(tmp_path / "hero.png")
+    assert f"cannot read its data file {data}: " in err.value.reason and match in err.value.reason
+
+
+def test_a_data_file_over_the_size_cap_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "hero.json").write_text(atlas_json({"a": (0, 0, 24, 24)}, "hash") + " " * 200)
+    monkeypatch.setattr("sprite_lint.sheets.MAX_DATA_BYTES", 100)
+    with pytest.raises(SheetError, match="over the limit of 100 bytes for a sprite-sheet data"):
+        find_layout(tmp_path / "hero.png", 24, 24, SheetSettings())
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs and /dev/zero are POSIX")
+def test_check_gives_special_data_files_an_error_row(tmp_path: Path, tiny_baseline: Path) -> None:
+    for name in ("piped", "zeroed"):
+        write_rgba(tmp_path / f"{name}.png", grid_sheet(held_out(4), 4))
+    os.mkfifo(tmp_path / "piped.json")
+    write_rgba(tmp_path / "other.png", held_out(1)[0])
+    (tmp_path / "sprite-lint.toml").write_text('[sheets]\n"zeroed.png" = { data = "/dev/zero" }\n')
+    r = run("check", ".", "-b", str(tiny_baseline), "-f", "json")
+    assert r.exit_code == 2, r.output
+    rows = {f["path"]: f for f in json.loads(r.stdout)["files"]}
+    assert rows["other.png"]["status"] == "pass"
+    for name, data in (("piped", "piped.json"), ("zeroed", "/dev/zero")):
+        row = rows[f"{name}.png"]
+        assert row["status"] == "error" and "not a regular file" in row["message"], row
+        assert data in row["message"]
+
+
+def _one_frame(frame: str, extra: str = "") -> bytes:
+    return (
+        '{"frames": {"hero 0.png": {"frame": ' + frame + extra + "}}, "
+        '"meta": {"app": "https://www.codeandweb.com/texturepacker"}}'
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("frame", "extra", "match"),
+    [
+        (
+            '{"x": 0, "y": 0, "w": Infinity, "h": 24}',
+            "",
+            "frame: w must be a whole number, got Infinity",
+        ),
+        ('{"x": 0, "y": 0, "w": 24, "h": NaN}', "", "frame: h must be a whole number, got NaN"),
+        (
+            '{"x": -Infinity, "y": 0, "w": 24, "h": 24}',
+            "",
+            "frame: x must be a whole number, got -Infinity",
+        ),
+        (
+            '{"x": 0, "y": 0, "w": 1e400, "h": 24}',
+            "",
+            "frame: w must be a whole number, got Infinity",
+        ),
+        ('{"x": 0, "y": 0, "w": ' + "9" * 5000 + ', "h": 24}', "", "frame: w must be at most"),
+        ('{"x": 1e300, "y": 0, "w": 24, "h": 24}', "", "frame: x must be at most 2147483647"),
+        ('{"x": 0, "y": -' + "9" * 30 + ', "w": 24, "h": 24}', "", "frame: y must be at least 0"),
+        (
+            '{"x": 0, "y": 0, "w": 24, "h": 24}',
+            ', "trimmed": true, "spriteSourceSize": {"x": 0, "y": 0, "w": 24, "h": 24}, '
+            '"sourceSize": {"w": 1000000, "h": 1000000}',
+            "sourceSize: 1000000x1000000 is 1,000,000,000,000 pixels, over the limit of 10,000",
+        ),
+        (
+            '{"x": 0, "y": 0, "w": 24, "h": 24}',
+            ', "spriteSourceSize": {"x": 0, "y": 0, "w": 24, "h": 24}, '
+            '"sourceSize": {"w": 101, "h": 100}',
+            "sourceSize: 101x100 is 10,100 pixels, over the limit of 10,000",
+        ),
+        ('{"x": 0, "y": 0, "w": 120, "h": 100}', "", "frame: 120x100 is 12,000 pixels, over"),
+    ],
+)
+def test_numbers_no_sheet_can_hold_are_refused_naming_frame_and_field(
+    frame: str, extra: str, match: str
+) -> None:
+    with pytest.raises(SheetError) as err:
+        parse_json(_one_frame(frame, extra), "hero.json", "hero.png", max_pixels=10_000)
+    message = str(err.value)
+    assert "frame 0 (hero 0.png)" in message and match in message, message
+    assert len(message) < 300 and "int_max_str_digits" not in message
+
+
+def test_long_numbers_are_shown_shortened() -> None:
+    with pytest.raises(SheetError) as err:
+        parse_json(_one_frame('{"x": 0, "y": 0, "w": ' + "9" * 5000 + ', "h": 24}'), "h.json")
+    assert "got 999999999999... (5000 digits)" in str(err.value)
+
+
+def test_check_bounds_a_trimmed_frame_by_the_configured_pixel_limit(
+    tmp_path: Path, tiny_baseline: Path
+) -> None:
+    write_rgba(tmp_path / "hero.png", grid_sheet(held_out(4), 4))  # 96x24: 2304 pixels
+    trimmed = {"trimmed": True, "spriteSourceSize": {"x": 0, "y": 0, "w": 24, "h": 24}}
+    (tmp_path / "hero.json").write_text(
+        atlas_json(
+            {f"f{i}": (24 * i, 0, 24, 24) for i in range(4)},
+            "hash",
+            extra={"f2": {**trimmed, "sourceSize": {"w": 50, "h": 50}}},
+        )
+    )
+    (tmp_path / "sprite-lint.toml").write_text("max-pixels = 2400\n")
+    r = run("check", "hero.png", "-b", str(tiny_baseline), "-f", "json")
+    assert r.exit_code == 2, r.output
+    (row,) = json.loads(r.stdout)["files"]
+    assert row["status"] == "error"
+    assert (
+        "frame 2 (f2) sourceSize: 50x50 is 2,500 pixels, over the limit of 2,400" in row["message"]
+    )
+
+
+def test_deeply_nested_json_is_not_a_sprite_sheet_json_in_plain_words() -> None:
+    with pytest.raises(SheetError) as err:
+        parse_json(b"[" * 100_000 + b"]" * 100_000, "hero.json", "hero.png")
+    assert "is not a valid sprite-sheet JSON" in str(err.value)
+    assert "recursion" not in str(err.value) and "decoding" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        (
+            atlas_json({"a": (0, 0, 24, 24)}, "hash", extra={"a": {"rotated": "true"}}),
+            "frame 0 (a): rotated must be true or false, got 'true'",
+        ),
+        (
+            atlas_json({"a": (0, 0, 24, 24)}, "array", extra={"a": {"trimmed": 1}}),
+            "frame 0 (a): trimmed must be true or false, got 1",
+        ),
+        ('[{"frame": {"x": 0, "y": 0, "w": 24, "h": 24}}]', "it holds a list, not an object"),
+        ("24", "it holds one value, not an object"),
+        ('{"textures": "x"}', '"textures" must be a list of objects'),
+        ('{"textures": [5]}', '"textures" must be a list of objects'),
+        ('{"frames": {}, "meta": "x"}', '"meta" must be an object'),
+        (
+            '{"frames": {"a": {"frame": {"x": 0, "y": 0, "w": 24, "h": 24}}, '
+            '"a": {"frame": {"x": 24, "y": 0, "w": 24, "h": 24}}}}',
+            "names 'a' twice in one object",
+        ),
+    ],
+)
+def test_wrong_types_beside_a_png_are_refused_not_ignored(
+    tmp_path: Path, data: str, match: str
+) -> None:
+    (tmp_path / "hero.json").write_text(data)
+    with pytest.raises(SheetError) as err:
+        find_layout(tmp_path / "hero.png", 48, 24, SheetSettings())
+    assert match in str(err.value), str(err.value)
