@@ -107,21 +107,22 @@ def write_baseline(
             "files": {MODEL: sha256_bytes(model_bytes), REFERENCE: sha256_bytes(reference)},
         }
     )
-    directory = directory.resolve()
+    directory = Path(os.path.realpath(directory))
+    check_baseline_target(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
     try:
         # mkdtemp's folder is private (0700); a baseline is shared with the team: the mode
-        # of the one it replaces, or what mkdir would give under the umask
-        os.chmod(
-            tmp, stat.S_IMODE(directory.stat().st_mode) if directory.is_dir() else _mkdir_mode()
-        )
+        # of the one it replaces, or what mkdir would give under the umask (set once its
+        # files are written: a read-only predecessor's mode would refuse them)
+        mode = stat.S_IMODE(directory.stat().st_mode) if directory.is_dir() else _mkdir_mode()
         (tmp / MODEL).write_bytes(model_bytes)
         (tmp / REFERENCE).write_bytes(reference)
         (tmp / MANIFEST).write_text(canonical_json(manifest), encoding="utf-8")
         for child in tmp.iterdir():
             with open(child, "rb") as fh:
                 os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
         old = directory.with_name(f".{directory.name}.old")
         if old.exists():
             if directory.exists():
@@ -148,6 +149,29 @@ def write_baseline(
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def check_baseline_target(directory: Path) -> None:
+    """Raise :class:`BaselineError` unless a baseline can be written at ``directory``: not
+    an existing file, and its parent (or the nearest folder above that exists) one this
+    process can create a folder in. ``calibrate`` asks before training, so a wrong
+    ``--baseline`` costs a second, not the whole training."""
+    if os.path.lexists(directory) and not os.path.isdir(directory):
+        raise BaselineError(
+            f"cannot write the baseline at {directory}: it is a file, not a folder; name a "
+            "folder for the baseline (--baseline DIR)"
+        )
+    parent = Path(os.path.realpath(directory)).parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    try:
+        probe = tempfile.mkdtemp(prefix=f".{directory.name}.probe-", dir=parent)
+    except OSError as exc:
+        raise BaselineError(
+            f"cannot write the baseline at {directory}: cannot create a folder in {parent} "
+            f"({exc.strerror or exc})"
+        ) from None
+    os.rmdir(probe)
 
 
 @dataclass

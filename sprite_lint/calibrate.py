@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 from collections.abc import Callable, Sequence, Sized
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ from sprite_lint.baseline import write_baseline
 from sprite_lint.calibration import MIN_CALIBRATION_SCORES, Calibration, fit_calibration
 from sprite_lint.colour import BITS, fit_document_frequency, fit_pair_frequency
 from sprite_lint.craft import NEAR_BLACK, _outline_map, dark_outline, luminance
-from sprite_lint.discovery import display_path, expand_paths
+from sprite_lint.discovery import display_path, expand_paths, printable
 from sprite_lint.errors import CalibrationError, ImageError, MissingExtraError
 from sprite_lint.gitfiles import project_root
 from sprite_lint.imageio import load_png, premultiply
@@ -121,7 +122,9 @@ def load_approved(paths: Sequence[str | Path], options: CalibrateOptions) -> App
     files, seen = [], set()
     root = Path(options.exclude_root) if options.exclude_root else None
     for f in expand_paths(paths, options.exclude, root):
-        key = f.resolve()  # a file named directly and found in a named folder counts once
+        # a file named directly and found in a named folder counts once (realpath: a
+        # symlink loop is a file that cannot be read, refused below, not a RuntimeError)
+        key = os.path.realpath(f)
         if key not in seen:
             seen.add(key)
             files.append(f)
@@ -137,8 +140,8 @@ def load_approved(paths: Sequence[str | Path], options: CalibrateOptions) -> App
                 if may_be_sheet(f, options.sheets):
                     h, w = im.rgba.shape[:2]
                     layout = find_layout(f, w, h, options.sheets)
-        except ImageError as exc:
-            bad.append(str(exc))
+        except ImageError as exc:  # its name as a table shows it: one line, no escapes
+            bad.append(f"{printable(exc.name)}: {exc.reason}")
             continue
         loaded.append((im.sha256, f.as_posix(), f, im.rgba, layout))
     # In the order of their content's sha256, not their names or the folder's listing:
@@ -274,7 +277,7 @@ def _split_sentence(kinds: Sequence[tuple[str, Sequence[str]]], neither: str = "
     ``neither``: what became of the sprites in no group (``"; 7 more ..."``), if any."""
 
     def group(kind: str, g: Sequence[str]) -> str:
-        like = ", ".join(g[:3]) + (", ..." if len(g) > 3 else "")
+        like = ", ".join(printable(n) for n in g[:3]) + (", ..." if len(g) > 3 else "")
         return f"{len(g)} {kind}, like {like}" if kind else f"{len(g)} like {like}"
 
     parts = " and ".join(group(kind, g) for kind, g in kinds)
@@ -479,6 +482,10 @@ def calibrate(
     """
     require_train_extra()
     from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]  # with sklearn
+
+    from sprite_lint.baseline import check_baseline_target
+
+    check_baseline_target(Path(baseline_dir))  # before training, not after it
 
     with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
         return _calibrate(paths, baseline_dir, options, on_phase, on_step, sources, on_plan)

@@ -174,7 +174,8 @@ _RULES: dict[str, tuple[Any, str]] = {
     "max_pixels": (lambda v: _integer(v) and v >= 1, "a positive integer"),
     "format": (lambda v: isinstance(v, str) and v in FORMATS, f"one of {', '.join(FORMATS)}"),
     "epochs": (lambda v: v is None or (_integer(v) and v >= 1), "a positive integer"),
-    "seed": (_integer, "an integer"),
+    # numpy's and scikit-learn's random states take 0 .. 2**32 - 1
+    "seed": (lambda v: _integer(v) and 0 <= v < 2**32, "an integer from 0 to 4294967295"),
     "device": (lambda v: v in ("auto", "cpu", "cuda"), "auto, cpu or cuda"),
 }
 _TEXT_SETTINGS = ("baseline", "format", "device")

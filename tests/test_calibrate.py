@@ -275,3 +275,59 @@ def test_the_outline_split_says_how_many_sprites_it_counted_as_neither() -> None
     assert "; 7 more counted as neither: 4 dark shape(s), near black inside" in warning
     assert "3 with an outline only partly near black (20% to 60% of it)" in warning
     assert "neither" not in outline_split(plain + inked, names[:60])  # all counted
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sprite_lint", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+
+
+def test_a_baseline_that_cannot_be_written_is_refused_before_training(
+    approved: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--baseline`` naming a file, or a folder where no folder can be made, is one line
+    and exit 2 at once (it had been an internal error after the whole training)."""
+    from sprite_lint.baseline import check_baseline_target
+    from sprite_lint.errors import BaselineError
+
+    (tmp_path / "afile").write_text("keep")
+    r = _cli("calibrate", str(approved), "-b", "afile", "--epochs", "1", cwd=tmp_path)
+    assert r.returncode == 2 and "it is a file, not a folder" in r.stderr, r.stderr
+    assert "internal error" not in r.stderr and "step" not in r.stderr  # no training
+    assert (tmp_path / "afile").read_text() == "keep"
+
+    def denied(*args: object, **kwargs: object) -> str:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("tempfile.mkdtemp", denied)  # as a read-only folder does (not root)
+    with pytest.raises(BaselineError, match="cannot create a folder in .*Permission denied"):
+        check_baseline_target(tmp_path / "ro" / "bl")
+
+
+def test_calibrate_refuses_loops_bad_seeds_and_escapes_odd_names(
+    approved: Path, tmp_path: Path
+) -> None:
+    """A symlink loop among the sprites is an unreadable file (it had been an internal
+    RuntimeError); a seed outside 0 .. 2**32 - 1 is refused at once; a file's name in the
+    refusal is one line, its control characters escaped."""
+    art = tmp_path / "art"
+    art.mkdir()
+    for p in sorted(approved.glob("*.png"))[:25]:
+        (art / p.name).write_bytes(p.read_bytes())
+    (art / "loop.png").symlink_to("loop.png")
+    (art / "evil\nerror: fake\x1b[2J.png").write_bytes(b"not a png")
+    r = _cli("calibrate", str(art), "-b", "bl", "--epochs", "1", cwd=tmp_path)
+    assert r.returncode == 2 and "internal error" not in r.stderr, r.stderr
+    assert "loop.png: cannot read file" in r.stderr, r.stderr
+    assert "evil\\nerror: fake\\x1b[2J.png: not a PNG file" in r.stderr, r.stderr
+    assert not any(line.startswith("error: fake") for line in r.stderr.splitlines())
+    assert not (tmp_path / "bl").exists()
+    for seed in ("-1", "4294967296"):
+        r = _cli("calibrate", str(approved), "-b", "bl", "--seed", seed, cwd=tmp_path)
+        assert r.returncode == 2 and "seed must be an integer from 0" in r.stderr, r.stderr
