@@ -367,6 +367,8 @@ def mixed_styles(
     if profiles is None:
         profiles = np.stack([profile_of(im) for im in images])
     z = (profiles - profiles.mean(axis=0)) / np.maximum(profiles.std(axis=0), 1e-9)
+    if len(np.unique(z, axis=0)) < 2:  # every sprite drawn alike: one style (and KMeans
+        return None  # would warn that it found one cluster where two were asked)
     labels = KMeans(2, n_init=10, random_state=seed).fit(z).labels_
     groups = [np.flatnonzero(labels == k) for k in (0, 1)]
     if min(len(g) for g in groups) < max(MIN_STYLE_GROUP, 0.15 * len(images)):

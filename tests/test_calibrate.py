@@ -331,3 +331,16 @@ def test_calibrate_refuses_loops_bad_seeds_and_escapes_odd_names(
     for seed in ("-1", "4294967296"):
         r = _cli("calibrate", str(approved), "-b", "bl", "--seed", seed, cwd=tmp_path)
         assert r.returncode == 2 and "seed must be an integer from 0" in r.stderr, r.stderr
+
+
+def test_identical_sprites_are_one_style_without_a_library_warning() -> None:
+    """Thirty copies of one sprite (or all-transparent ones): one style, and no raw
+    scikit-learn ConvergenceWarning on the user's terminal."""
+    import warnings
+
+    from sprite_lint.calibrate import mixed_styles
+
+    one = make_family("creatures", 1, seed=4)[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning fails the test
+        assert mixed_styles([one] * 30, [f"c{i}.png" for i in range(30)], seed=0) is None
