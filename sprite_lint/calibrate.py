@@ -219,7 +219,16 @@ def _groups_in(order: np.ndarray, groups: np.ndarray) -> list[np.ndarray]:
     return [np.flatnonzero(groups == g) for g in sorted(first, key=first.__getitem__)]
 
 
-def one_sheet_warning(n: int) -> str:
+def one_sheet_warning(n: int, files: int = 1) -> str:
+    """The warning for approved samples that are all one group (``grouped_split``): the
+    frames of one sheet, or ``files`` identical files (copies of one sprite)."""
+    if files > 1:
+        return (
+            f"all {n} approved samples are copies of one sprite ({files} files with the same "
+            "pixels): calibration must hold out copies of what it trains on, so the "
+            "threshold may be too low (more false alarms than alpha). Approve different "
+            "sprites."
+        )
     return (
         f"all {n} approved samples are frames of one sheet: calibration must hold out frames "
         "of the sheet it trains on, and they are not independent, so the threshold may be "
@@ -560,7 +569,7 @@ def _calibrate(
         if grouped:
             cal_idx, train_idx, one_sheet = grouped_split(order, groups, n_cal)
             if one_sheet:
-                warnings.append(one_sheet_warning(n))
+                warnings.append(one_sheet_warning(n, len(set(approved.files))))
         else:
             cal_idx, train_idx = order[:n_cal], order[n_cal:]
         plan([("training", train_idx)])
@@ -575,7 +584,7 @@ def _calibrate(
         if grouped:
             folds, one_sheet = grouped_folds(order, groups, FOLDS)
             if one_sheet:
-                warnings.append(one_sheet_warning(n))
+                warnings.append(one_sheet_warning(n, len(set(approved.files))))
         else:
             folds = np.array_split(order, FOLDS)
         trains = []

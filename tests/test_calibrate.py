@@ -344,3 +344,13 @@ def test_identical_sprites_are_one_style_without_a_library_warning() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # any warning fails the test
         assert mixed_styles([one] * 30, [f"c{i}.png" for i in range(30)], seed=0) is None
+
+
+def test_copies_of_one_sprite_are_called_copies_not_a_sheet(tmp_path: Path) -> None:
+    one = make_family("creatures", 1, seed=4)[0]
+    for i in range(20):
+        write_rgba(tmp_path / "a" / f"copy{i}.png", one)
+    result = calibrate([tmp_path / "a"], tmp_path / "bl", CalibrateOptions(epochs=1))
+    said = " ".join(result.warnings)
+    assert "copies of one sprite (20 files with the same pixels)" in said, said
+    assert "frames of one sheet" not in said
