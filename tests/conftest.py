@@ -28,6 +28,21 @@ def write_rgba(path: Path, rgba: np.ndarray) -> Path:
     return path
 
 
+def creature_strip(broken: int = 2) -> np.ndarray:
+    """A strip sheet of four 32x32 frames, each a held-out creature of the tiny baseline's
+    family centred, frame ``broken`` with a foreign blob pasted in: ``(32, 128, 4)``."""
+    from sprite_lint.synth import inject, make_family
+
+    frames = []
+    for im in make_family("creatures", 28, seed=3)[24:]:
+        cell = np.zeros((32, 32, 4), np.uint8)
+        y, x = (32 - im.shape[0]) // 2, (32 - im.shape[1]) // 2
+        cell[y : y + im.shape[0], x : x + im.shape[1]] = im
+        frames.append(cell)
+    frames[broken] = inject(frames[broken], "foreign_blob", np.random.default_rng(0))
+    return np.concatenate(frames, axis=1)
+
+
 def calibrated_family(
     root: Path, n: int, seed: int, epochs: int, family: str = "creatures"
 ) -> Path:

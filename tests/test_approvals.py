@@ -13,7 +13,7 @@ from sprite_lint.approvals import APPROVALS, load_approvals
 from sprite_lint.cli import app
 from sprite_lint.errors import BaselineError
 from sprite_lint.synth import inject, make_family
-from tests.conftest import write_rgba
+from tests.conftest import creature_strip, write_rgba
 
 ENV = {"COLUMNS": "100", "NO_COLOR": "1"}
 
@@ -297,14 +297,7 @@ def test_an_approved_sheet_passes_whether_its_frames_are_cached_or_not(repo: Pat
     """Approving a sheet approves its bytes: its failing frames pass, judged afresh or
     read from the result cache (whose frame rows had lacked the file's digest)."""
     runner = CliRunner()
-    frames = []
-    for im in make_family("creatures", 28, seed=3)[24:]:
-        cell = np.zeros((32, 32, 4), np.uint8)
-        y, x = (32 - im.shape[0]) // 2, (32 - im.shape[1]) // 2
-        cell[y : y + im.shape[0], x : x + im.shape[1]] = im
-        frames.append(cell)
-    frames[2] = inject(frames[2], "foreign_blob", np.random.default_rng(0))
-    write_rgba(repo / "art" / "strip.png", np.concatenate(frames, axis=1))
+    write_rgba(repo / "art" / "strip.png", creature_strip())
     args = ["check", "art/strip.png", "--grid", "32x32", "-f", "json"]
     first = runner.invoke(app, args, env=ENV)  # fills the cache
     assert first.exit_code == 1, first.output

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from sprite_lint.cli import app
 from sprite_lint.synth import inject, make_family
-from tests.conftest import write_rgba
+from tests.conftest import creature_strip, write_rgba
 
 ENV = {"COLUMNS": "80", "NO_COLOR": "1"}
 
@@ -512,14 +512,7 @@ def test_json_reports_follow_the_published_schema(
     schema = json.loads((Path(__file__).parents[1] / "docs" / "report.schema.json").read_text())
     validator = jsonschema.Draft202012Validator(schema)
     validator.check_schema(schema)
-    frames = []  # a strip of four 32x32 frames, each a creature centred
-    for im in make_family("creatures", 28, seed=3)[24:]:
-        cell = np.zeros((32, 32, 4), np.uint8)
-        y, x = (32 - im.shape[0]) // 2, (32 - im.shape[1]) // 2
-        cell[y : y + im.shape[0], x : x + im.shape[1]] = im
-        frames.append(cell)
-    frames[2] = inject(frames[2], "foreign_blob", np.random.default_rng(0))
-    write_rgba(tmp_path / "sheet.png", np.concatenate(frames, axis=1))
+    write_rgba(tmp_path / "sheet.png", creature_strip())  # four 32x32 frames, one broken
     reports = []
     for args in ([str(files)], [str(tmp_path / "sheet.png"), "--grid", "32x32"]):
         r = CliRunner().invoke(
