@@ -17,7 +17,7 @@ import dataclasses
 import hashlib
 import os
 from collections.abc import Callable, Sequence, Sized
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,12 @@ from sprite_lint.scoring import (
     pad_to_cells,
     sprite_embedding,
 )
-from sprite_lint.sheets import SheetSettings, find_layout, frame_images
+from sprite_lint.sheets import (
+    SheetSettings,
+    find_layout,
+    frame_images,
+    pixels_outside_frames,
+)
 from sprite_lint.standardize import TAIL_QUANTILE, Standardizer, combine
 from sprite_lint.style import StyleProfile, profile_of
 
@@ -111,6 +116,8 @@ class Approved:
     images: list[np.ndarray]
     groups: np.ndarray  # (n,) per sample, the index of its PNG: frames of a sheet share it
     digest: str  # of the approved PNGs' bytes
+    # (name, visible pixels outside every frame) per approved sheet a frame size leaves uncut
+    uncut: list[tuple[str, int]] = field(default_factory=list)
 
     def names(self, root: Path) -> list[str]:
         return [display_path(f, root) + s for f, s in zip(self.files, self.suffixes)]
@@ -155,6 +162,8 @@ def load_approved(paths: Sequence[str | Path], options: CalibrateOptions) -> App
             if layout is None
             else [(f"#{fr.index}", crop) for fr, crop in frame_images(layout, rgba)]  # type: ignore[arg-type]
         )
+        if layout is not None and (uncut := pixels_outside_frames(layout, rgba)):  # type: ignore[arg-type]
+            out.uncut.append((printable(f.as_posix()), uncut))
         for suffix, image in samples:
             out.files.append(f)
             out.suffixes.append(suffix)
@@ -217,6 +226,20 @@ def _groups_in(order: np.ndarray, groups: np.ndarray) -> list[np.ndarray]:
     for pos, i in enumerate(order.tolist()):
         first.setdefault(int(groups[i]), pos)
     return [np.flatnonzero(groups == g) for g in sorted(first, key=first.__getitem__)]
+
+
+def uncut_warning(uncut: Sequence[tuple[str, int]]) -> str:
+    """The warning for approved sheets whose frames leave visible pixels uncut (a frame
+    size that does not divide the sheet, or a data file that misses a frame): that art
+    is not learned from."""
+    shown = "; ".join(f"{name}: {n} pixel(s)" for name, n in uncut[:5])
+    more = f"; and {len(uncut) - 5} more sheet(s)" if len(uncut) > 5 else ""
+    return (
+        f"{len(uncut)} approved sheet(s) have visible pixels outside every frame, which "
+        f"calibration does not learn from ({shown}{more}). Check the frame size (--grid, or "
+        "the configuration's sheets) or the sheet's data file: check fails such a sheet as "
+        "bleeding into its padding."
+    )
 
 
 def one_sheet_warning(n: int, files: int = 1) -> str:
@@ -538,6 +561,8 @@ def _calibrate(
     mixed = mixed_styles(images, names, options.seed, profiles)
     if mixed:
         warnings.append(mixed)
+    if approved.uncut:
+        warnings.append(uncut_warning(approved.uncut))
     mconf = ModelConfig(width=options.width, latent_dim=options.latent_dim)
     tconf = TrainConfig(epochs=options.epochs, seed=options.seed, device=device)
     rng = np.random.default_rng(options.seed)

@@ -795,12 +795,24 @@ def sheet_faults(layout: Layout, sheet: np.ndarray) -> list[Fault]:
     return sorted(faults, key=lambda f: (f.frame.index, FAULT_KINDS.index(f.kind)))
 
 
-def _outside_every_frame(layout: Layout, alpha: np.ndarray) -> list[Fault]:
-    """Visible pixels no frame covers: in the margin, the spacing or the packer's padding."""
+def _uncovered(layout: Layout, alpha: np.ndarray) -> np.ndarray:
+    """(H, W) bool: visible pixels no frame covers (``alpha``: (H, W) bool, visible)."""
     covered = np.zeros_like(alpha)
     for f in layout.frames:
         covered[f.y : f.y + f.h, f.x : f.x + f.w] = True
-    ys, xs = np.nonzero(alpha & ~covered)
+    return alpha & ~covered
+
+
+def pixels_outside_frames(layout: Layout, sheet: np.ndarray) -> int:
+    """How many visible pixels of ``sheet`` ((H, W, 4) uint8 RGBA) lie outside every frame
+    of ``layout``: art a wrong frame size or a stale data file leaves uncut."""
+    sheet = key_colour(sheet, layout.transparent)
+    return int(np.count_nonzero(_uncovered(layout, sheet[..., 3] > 0)))
+
+
+def _outside_every_frame(layout: Layout, alpha: np.ndarray) -> list[Fault]:
+    """Visible pixels no frame covers: in the margin, the spacing or the packer's padding."""
+    ys, xs = np.nonzero(_uncovered(layout, alpha))
     if ys.size == 0:
         return []
     rects = np.array([(f.x, f.y, f.x + f.w - 1, f.y + f.h - 1) for f in layout.frames])

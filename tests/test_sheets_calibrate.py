@@ -59,6 +59,7 @@ def test_calibrate_on_three_tilesets(tmp_path: Path) -> None:
     result = calibrate([tmp_path / "approved"], tmp_path / "baseline", opts)
     assert result.n_sprites == 30 and result.split == "cross"
     assert not any("one sheet" in w for w in result.warnings)
+    assert not any("outside every frame" in w for w in result.warnings)
     from sprite_lint.baseline import load_baseline
 
     names = load_baseline(tmp_path / "baseline").arrays["sprite_names"].tolist()
@@ -75,6 +76,30 @@ def test_calibrate_on_three_tilesets(tmp_path: Path) -> None:
 
     with pytest.raises(CalibrationError, match="found 3 approved"):
         calibrate([tmp_path / "approved"], tmp_path / "b2", CalibrateOptions(epochs=1, width=8))
+
+
+def test_a_frame_size_that_leaves_art_uncut_is_warned_about(tmp_path: Path) -> None:
+    """--grid 8x8 on 30x30 sheets drops a 6-pixel strip on two sides: calibrate names the
+    sheets and the pixels it does not learn from (it had dropped them without a word)."""
+    from sprite_lint.calibrate import load_approved, uncut_warning
+
+    rng = np.random.default_rng(0)
+    for k in range(4):
+        sheet = np.zeros((30, 30, 4), np.uint8)
+        sheet[1:29, 1:29] = rng.integers(1, 256, (28, 28, 4), dtype=np.uint8)
+        write_rgba(tmp_path / "approved" / f"s{k}.png", sheet)
+    clean = np.zeros((32, 32, 4), np.uint8)
+    clean[1:31, 1:31] = 255
+    write_rgba(tmp_path / "approved" / "clean.png", clean)
+    opts = CalibrateOptions(sheets=SheetSettings(grid=GridSpec(8, 8)))
+    approved = load_approved([tmp_path / "approved"], opts)
+    uncut = dict(approved.uncut)
+    assert len(uncut) == 4 and not any(n.endswith("clean.png") for n in uncut)
+    # 28x28 of content, of which frames cover 23x23 (x, y 1..23): the rest is uncut
+    assert set(uncut.values()) == {28 * 28 - 23 * 23}
+    text = uncut_warning(approved.uncut)
+    assert text.startswith("4 approved sheet(s) have visible pixels outside every frame")
+    assert "s0.png: 255 pixel(s)" in text and "--grid" in text
 
 
 @pytest.fixture
