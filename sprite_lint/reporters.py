@@ -70,6 +70,10 @@ def summary_line(report: CheckReport) -> str:
     n = len(report.results)
     parts = [f"{c['fail']} failed", f"{c['error']} error(s)", f"{c['pass']} passed"]
     head = f"{n} sprite(s): {', '.join(parts)}"
+    if any(r.frame is not None for r in report.results):
+        # a sheet is a row per failing frame and per sheet fault, so rows are not sprites
+        files = len({r.path for r in report.results})
+        head = f"{files} file(s) in {n} row(s): {', '.join(parts)}"
     if not report.baselines:
         return f"{head} · no baseline matched"
     if len(report.baselines) > 1:

@@ -153,8 +153,10 @@ class Frame:
 
     @property
     def label(self) -> str:
-        """``#3 (x=96 y=0 32x32)``: how a report names the frame after the file."""
-        return f"#{self.index} (x={self.x} y={self.y} {self.w}x{self.h})"
+        """``#3 (x=96 y=0 32x32)``, or with the data file's name for the frame
+        ``#3 (run 3: x=96 y=0 32x32)``: how a report names the frame after the file."""
+        name = f"{self.name}: " if self.name else ""
+        return f"#{self.index} ({name}x={self.x} y={self.y} {self.w}x{self.h})"
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -530,3 +530,25 @@ def test_json_reports_follow_the_published_schema(
     wrong = copy.deepcopy(reports[0])
     wrong["files"][0]["score"] = "high"
     assert not validator.is_valid(wrong)
+
+
+def test_summary_counts_files_and_rows_when_a_sheet_is_split_into_rows() -> None:
+    """A failing sheet is a row per failing frame and per sheet fault: the summary had
+    called 3 rows of one sheet "3 sprite(s)"."""
+    from sprite_lint.check import CheckReport, FileResult
+    from sprite_lint.reporters import summary_line
+    from sprite_lint.sheets import Frame
+
+    def report(results: list[FileResult]) -> CheckReport:
+        return CheckReport("b", 0.01, 5.0, "conformal", 100, results)
+
+    rows = [
+        FileResult("hero.png", "fail", score=9.0, threshold=5.0, frame=Frame(0, 0, 0, 8, 8)),
+        FileResult("hero.png", "fail", score=7.0, threshold=5.0, frame=Frame(1, 8, 0, 8, 8)),
+        FileResult("hero.png", "fail", driver="bleed", frame=Frame(1, 8, 0, 8, 8)),
+        FileResult("coin.png", "pass", score=1.0, threshold=5.0),
+    ]
+    line = summary_line(report(rows))
+    assert line.startswith("2 file(s) in 4 row(s): 3 failed, 0 error(s), 1 passed")
+    plain = summary_line(report(rows[3:]))
+    assert plain.startswith("1 sprite(s): 0 failed, 0 error(s), 1 passed")

@@ -630,6 +630,8 @@ def test_configured_data_file_and_opting_out(tmp_path: Path, tiny_baseline: Path
     )
     rows = json.loads(run("check", "art/walk.png", "-f", "json").stdout)["files"]
     assert [(f["frame"]["index"], f["frame"]["name"]) for f in rows] == [(1, "w1")]
+    # the table names the frame as the data file does: an artist knows "w1", not "#1"
+    assert "art/walk.png#1 (w1: x=24 y=0 24x24)" in run("check", "art/walk.png").stdout
     (tmp_path / "sprite-lint.toml").write_text(
         f'baseline = "{tiny_baseline.as_posix()}"\n[sheets]\n"art/*.png" = false\n'
     )
