@@ -1021,12 +1021,13 @@ def describe_frames(count: int, skipped: int) -> str:
     return text + (f" ({skipped} empty frame(s) skipped)" if skipped else "")
 
 
+_FRAME_REF = re.compile(r"(.*)#(\d+)(?: \((?:.*: )?x=\d+ y=\d+ \d+x\d+\))?", re.DOTALL)
+
+
 def parse_frame_ref(text: str) -> tuple[str, int | None]:
-    """``hero_run.png#3`` (or the label ``hero_run.png#3 (x=96 ...)``) -> (file, 3)."""
-    head, sep, tail = text.rpartition("#")
-    if not sep:
+    """``hero_run.png#3``, or the label a report prints, ``hero_run.png#3 (x=96 y=0 32x32)``
+    or ``hero_run.png#3 (run #3: x=96 y=0 32x32)`` -> (file, 3); anything else -> (text, None)."""
+    m = _FRAME_REF.fullmatch(text)
+    if m is None:
         return text, None
-    number = tail.split(" ", 1)[0]
-    if not number.isdigit():
-        return text, None
-    return head, int(number)
+    return m.group(1), int(m.group(2))

@@ -296,6 +296,9 @@ def test_parse_frame_ref() -> None:
     assert parse_frame_ref("art/hero_run.png#3") == ("art/hero_run.png", 3)
     assert parse_frame_ref("hero_run.png#3 (x=96 y=0 32x32)") == ("hero_run.png", 3)
     assert parse_frame_ref("odd#name.png") == ("odd#name.png", None)
+    # a label with the data file's frame name, even one holding "#" or ": "
+    assert parse_frame_ref("a.png#3 (run #3: x=96 y=0 32x32)") == ("a.png", 3)
+    assert parse_frame_ref("odd#1.png#12 (a: b: x=0 y=0 8x8)") == ("odd#1.png", 12)
 
 
 # --------------------------------------------------------------------------- sheet faults
