@@ -19,9 +19,7 @@ import io
 import json
 import math
 import os
-import shutil
 import stat
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,6 +95,9 @@ def write_baseline(
     directory: Path, manifest: dict[str, Any], model_bytes: bytes, arrays: dict[str, np.ndarray]
 ) -> None:
     """Write a complete baseline to ``directory`` atomically (temp dir + rename)."""
+    import shutil  # writing only: not imported on the check path
+    import tempfile
+
     reference = npz_bytes(arrays)
     manifest = _seal(
         {
@@ -161,6 +162,8 @@ def check_baseline_target(directory: Path) -> None:
             f"cannot write the baseline at {directory}: it is a file, not a folder; name a "
             "folder for the baseline (--baseline DIR)"
         )
+    import tempfile
+
     parent = Path(os.path.realpath(directory)).parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent

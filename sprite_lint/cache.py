@@ -18,7 +18,6 @@ import hashlib
 import json
 import os
 import stat
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -83,6 +82,8 @@ class ResultCache:
                 self._ready = True
             target = self._path(file_sha256)
             target.parent.mkdir(exist_ok=True)
+            import tempfile  # writing only: a check of cached files never imports it
+
             fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 json.dump({**entry, "v": ENTRY_VERSION}, fh, sort_keys=True, allow_nan=False)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +23,8 @@ class Changed:
 def _git(root: Path, *args: str, english: bool = False) -> bytes:
     """git's output; a UsageError with git's last line of stderr when it fails.
     ``english``: git's messages untranslated (LC_ALL=C), for code that reads them."""
+    import subprocess  # only where git runs: not imported by a plain check
+
     env = {**os.environ, "LC_ALL": "C"} if english else None
     try:
         proc = subprocess.run(
@@ -113,6 +114,8 @@ def _sheets_of_changed_data(
 ) -> list[Changed]:
     """An edited sheet data file (``hero.json`` beside ``hero.png``) changes how its sheet
     is cut: the unchanged PNG beside it counts as modified."""
+    import subprocess
+
     out = []
     for name in fields:
         p = Path(name)
