@@ -130,6 +130,8 @@ class CheckReport:
     baselines: list[BaselineInfo] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     elapsed: float | None = None  # seconds the whole check took, when measured (JUnit's time)
+    # ``--baseline`` as typed on the command line, for the next-step hint's commands
+    baseline_option: str | None = None
 
     def __post_init__(self) -> None:
         if not self.baselines:

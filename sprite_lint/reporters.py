@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +140,31 @@ NEXT_STEP = (
 )
 
 
+def next_step(report: CheckReport) -> tuple[str, str]:
+    """:data:`NEXT_STEP` with commands that work when pasted: the failing file's name
+    where one file failed (and can be named from here), and ``-b DIR`` where the baseline
+    was given on the command line (without it both commands would look for the default)."""
+    import shlex
+
+    from sprite_lint.discovery import printable
+
+    failing = [r for r in report.results if r.status == "fail" and not r.approved]
+    paths = {r.path for r in failing}
+    approve_arg = explain_arg = "FILE"
+    if len(paths) == 1:
+        (path,) = paths
+        if printable(path) == path and os.path.exists(path):
+            approve_arg = shlex.quote(path)
+            frames = {r.frame.index for r in failing if r.frame is not None}
+            ref = f"{path}#{min(frames)}" if len(frames) == 1 else path
+            explain_arg = shlex.quote(ref)
+    b = f" -b {shlex.quote(report.baseline_option)}" if report.baseline_option else ""
+    return (
+        f'hint: fix the file, or if it is right: sprite-lint approve {approve_arg}{b} --reason "..."',
+        f"(sprite-lint explain {explain_arg}{b} shows why it failed)",
+    )
+
+
 def render_table(report: CheckReport, console: Console) -> None:
     """One row per file, failing first; then what is wrong with each, and where, and (when
     one failed) what to do next: fix it, or approve it.
@@ -212,8 +238,9 @@ def render_table(report: CheckReport, console: Console) -> None:
             line.append(f" (score {fmt_num(r.score)} > limit {fmt_num(r.threshold)})", style="dim")
         _print_wrapped(console, line)
     if report.counts["fail"]:  # what to do next; an unreadable file has its own advice
-        whole = " ".join(NEXT_STEP)
-        for part in [whole] if cell_len(whole) <= console.width else NEXT_STEP:
+        steps = next_step(report)
+        whole = " ".join(steps)
+        for part in [whole] if cell_len(whole) <= console.width else steps:
             _print_wrapped(console, Text(part, style="dim"))
     style = "red" if report.counts["fail"] or report.counts["error"] else "green"
     _print_wrapped(console, Text(summary_line(report), style=style))

@@ -341,6 +341,7 @@ def run_check(o: CheckOptions) -> int:
         if shown is None and s.format in REPOSITORY_FORMATS:
             _repository_relative(report)
         report.elapsed = time.monotonic() - started
+        report.baseline_option = str(baseline) if baseline is not None else None
         _emit(report, s.format, output)
         return report.exit_code
 

@@ -549,6 +549,28 @@ def test_a_failing_table_says_what_to_do_next_and_only_then(width: int) -> None:
         assert not any("hint" in line or "approve FILE" in line for line in table(*rows))
 
 
+def test_the_hint_names_the_file_and_the_baseline_so_it_works_pasted(
+    runner: CliRunner, tiny_baseline: Path, sprites: Path
+) -> None:
+    """With ``-b DIR`` and one failing file, the hint's commands carry both: pasted as
+    printed, ``explain`` explains that file against that baseline (it had said FILE, and
+    without ``-b`` looked for baselines/default and advised calibrating)."""
+    import shlex
+
+    bad = sprites / "bad" / "place holder.png"
+    (sprites / "bad" / "placeholder.png").rename(bad)
+    r = runner.invoke(app, ["check", str(bad), "-b", str(tiny_baseline)], env=ENV)
+    assert r.exit_code == 1, r.output
+    text = " ".join(r.output.split())
+    # named as the table names it, relative to the current folder (the test's tmp_path)
+    quoted, b = shlex.quote("bad/place holder.png"), shlex.quote(str(tiny_baseline))
+    assert f'sprite-lint approve {quoted} -b {b} --reason "..."' in text
+    explain = text.split("(sprite-lint ", 1)[1].split(" shows why")[0]
+    assert explain == f"explain {quoted} -b {b}"
+    e = runner.invoke(app, shlex.split(explain), env=ENV)
+    assert e.exit_code == 1 and "FAIL" in e.output, e.output
+
+
 def test_a_folder_without_pngs_is_an_error_not_a_pass(
     runner: CliRunner, tiny_baseline: Path, tmp_path: Path
 ) -> None:
