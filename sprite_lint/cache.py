@@ -25,7 +25,7 @@ from typing import Any
 from sprite_lint import __version__
 
 DEFAULT_DIR = ".sprite-lint-cache"
-ENTRY_VERSION = 2
+ENTRY_VERSION = 3  # 3: failing messages list the other marks over the limit ("also:")
 MAX_ENTRY_BYTES = 64 * 1024  # an entry is a few hundred bytes
 
 

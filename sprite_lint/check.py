@@ -32,7 +32,7 @@ from sprite_lint.sheets import (
     frame_images,
     sheet_faults,
 )
-from sprite_lint.signals import describe, explaining_signal
+from sprite_lint.signals import SIGNAL_SHORT, also_over, describe, explaining_signal
 from sprite_lint.standardize import combine
 
 CHUNK = 128  # files read, scored and reported together (a unit of work for --jobs)
@@ -184,8 +184,10 @@ class Detector:
         score, driver = combine(z)
         threshold = self.calibration.threshold
         failed = score > threshold
+        empty = image is not None and not image[..., 3].any()
         if failed:  # name the most specific signal over the limit, not merely the largest
-            driver = explaining_signal(z, threshold)
+            # nothing visible: no colour at all, whichever signal the set's style raises
+            driver = "few_colours" if empty else explaining_signal(z, threshold)
         region = raw.regions[driver]
         centre = self.standardizer.centre[SIGNALS.index(driver)]
         raw_value = float(raw.as_vector()[SIGNALS.index(driver)])
@@ -194,14 +196,19 @@ class Detector:
         shift, unseen, nearly = "", None, 0
         if failed and driver == "palette_shift" and image is not None:
             unseen, _, shift = palette_signals(self.scorer.palette, image)
+        top = 0
         if failed and driver == "soft" and image is not None:
             n_nearly, share = nearly_solid(image)  # most of the soft pixels: say so
             nearly = n_nearly if share >= 0.5 else 0
-        message = (
-            describe(driver, raw_value, region, centre, points, shift, unseen, nearly)
-            if failed
-            else "looks like the approved art"
-        )
+            top = int(image[..., 3].max())  # below 250: a layer left at partial opacity
+        message = "looks like the approved art"
+        if failed:
+            message = describe(
+                driver, raw_value, region, centre, points, shift, unseen, nearly, top
+            )
+            others = [] if empty else also_over(z, threshold, driver)
+            if others:
+                message += "; also: " + ", ".join(SIGNAL_SHORT[s] for s in others)
         return FileResult(
             path=name,
             status="fail" if failed else "pass",

@@ -105,13 +105,46 @@ SIGNAL_LABELS = {
     "halo": "light halo on the alpha edge (colour divided by alpha twice?)",
     "soft": "blurred edges (resampled?) or semi-transparent where the approved art is solid",
     "jpeg": "JPEG artifacts (saved as JPEG on the way?)",
-    "few_colours": "colours reduced to a small palette (a lossy palette pass?)",
+    "few_colours": "colours reduced to a small palette (a lossy palette pass?), or none",
     "outline": "outline unlike the approved set's (another art set?)",
     "cut": "content cut off at one edge with a gap at the other (a bad crop on export?)",
     "palette": "colours not in the approved palette",
     "palette_shift": "the approved palette with red and blue swapped, or with a wrong gamma",
     "style": "style unlike the approved set",
 }
+
+
+# Each signal's finding in a few words, for the "also:" list after a failing row's main
+# finding (the other marks of a broken export over the limit, so one fix-and-check
+# round finds them all)
+SIGNAL_SHORT = {
+    "recon": "detail the model cannot redraw",
+    "kde": "a region unlike the approved art",
+    "colour": "unusual colours",
+    "recon_px": "a pixel the model cannot redraw",
+    "pair": "unusual colour pairs",
+    "background": "opaque background",
+    "stray": "stray pixels",
+    "hole": "hole in the alpha",
+    "fringe": "alpha fringe",
+    "halo": "light halo on the edge",
+    "soft": "blurred or semi-transparent edges",
+    "jpeg": "JPEG artifacts",
+    "few_colours": "few colours",
+    "outline": "outline unlike the set's",
+    "cut": "content cut off at an edge",
+    "palette": "colours not in the approved palette",
+    "palette_shift": "palette shifted (swapped channels or gamma)",
+    "style": "style unlike the approved set",
+}
+
+
+def also_over(z: Sequence[float], limit: float, driver: str) -> list[str]:
+    """The other marks of a broken export (tier 0 of :data:`TIERS`) over ``limit`` in the
+    standardized signals ``z`` (SIGNALS order), highest first, ``driver`` left out. Model
+    and set-wide signals are not listed: most defects raise them as a side effect."""
+    over = [(-float(v), s) for s, v in zip(SIGNALS, z) if v > limit and TIERS[s] == 0]
+    return [s for _, s in sorted(over) if s != driver]
 
 
 # What each signal looks for, in neutral words (explain lists every signal, passing or not)
@@ -179,7 +212,9 @@ SIGNAL_HELP = {
     "the way (a copy, a preview, a web export) and back to PNG, with the ringing and block "
     "artifacts that brings. Re-export from the source file as lossless PNG.",
     "few_colours": "The sprite uses far fewer colours than the approved art: a lossy palette "
-    "pass (pngquant, 'save as 8-bit'). Re-export without colour reduction.",
+    "pass (pngquant, 'save as 8-bit'). Re-export without colour reduction. A sprite with "
+    "no visible pixel at all (fully transparent: an empty export, the wrong layer) is "
+    "reported under this rule too.",
     "outline": "The share of the sprite's outline drawn in near-black ink is unlike the "
     "approved art's: a dark outline where the set has none, or none where it has one. "
     "Every sprite of an art set is outlined (or not) the same way, whatever it shows: the "
@@ -215,6 +250,7 @@ def describe(
     shift: str = "",
     unseen: float | None = None,
     nearly_solid: int = 0,
+    top_alpha: int = 0,
 ) -> str:
     """What is wrong, where and how much, for a failing row: ``name`` the driving signal,
     ``value`` its raw value, ``region`` where it is worst (sprite pixels); ``points``:
@@ -222,7 +258,9 @@ def describe(
     ``palette_shift`` undid (``sprite_lint.palette.SHIFTS``), "" if not known, and
     ``unseen`` the share of solid pixels in new colours as they are (the ``palette``
     signal), if known; ``nearly_solid``: for ``soft``, how many pixels are at alpha 248
-    to 254 when they are most of what it counts (``craft.nearly_solid``), else 0."""
+    to 254 when they are most of what it counts (``craft.nearly_solid``), else 0;
+    ``top_alpha``: for ``soft``, the sprite's highest alpha (0 to 255) when no pixel is
+    solid, else 0."""
     where = f"x={region.x} y={region.y} {region.w}x{region.h}"
     if name == "stray":
         n = round(value)
@@ -258,6 +296,12 @@ def describe(
             f"{'s' if nearly_solid != 1 else ''} at alpha 248 to 254 where the approved art is "
             f"opaque (a lossy palette pass, or a layer just below full opacity?) around {where}"
         )
+    if name == "soft" and 0 < top_alpha < 250:
+        return (
+            f"the whole sprite is semi-transparent: its most opaque pixels are at alpha "
+            f"{top_alpha} ({top_alpha / 255:.0%}) where the approved art is solid (a layer "
+            "left at partial opacity?)"
+        )
     if name == "soft":
         return (
             f"blurred edges (resampled?): alpha edges {value:.1f} px wide, or semi-transparent "
@@ -271,7 +315,7 @@ def describe(
     if name == "few_colours":
         n = max(0, round(math.exp(-value) - 1))
         if n == 0:
-            return "nothing visible: the sprite is fully transparent"
+            return "nothing visible: the sprite is fully transparent (an empty export?)"
         return f"only {n} colour{'s' if n != 1 else ''}: reduced to a small palette (a lossy palette pass?)"
     if name == "outline":
         if value > centre:

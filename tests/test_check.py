@@ -14,6 +14,7 @@ from sprite_lint.check import check_files
 from sprite_lint.cli import app
 from sprite_lint.discovery import expand_paths, parse_shard, select_shard
 from sprite_lint.errors import UsageError
+from sprite_lint.signals import SIGNALS
 from sprite_lint.synth import inject, make_family
 from tests.conftest import write_rgba
 
@@ -218,6 +219,39 @@ def test_solid_areas_left_nearly_solid_are_named(tiny_baseline: Path) -> None:
     assert result.status == "fail" and result.driver == "soft"
     n = int((sprite[..., 3] == 255).sum())
     assert result.message.startswith(f"solid areas left slightly transparent: {n:,} pixels")
+
+
+def test_a_layer_at_partial_opacity_empty_sprites_and_other_marks_are_named(
+    tiny_baseline: Path,
+) -> None:
+    """Found by an artist's trial: a whole layer at 70% opacity was called "blurred edges
+    (resampled?)"; a fully transparent sprite was "nothing visible" on one set and "no dark
+    outline" on another; a second mark of a broken export (JPEG and stray pixels) showed
+    only after the first was fixed."""
+    from sprite_lint.check import Detector
+
+    detector = Detector(load_baseline(tiny_baseline))
+    sprite = make_family("creatures", 24, seed=3)[4]  # one of the approved
+    faded = sprite.copy()
+    faded[..., 3] = (sprite[..., 3].astype(np.float64) * 0.7).round().astype(np.uint8)
+    result = detector.judge("faded.png", faded)
+    assert result.status == "fail" and result.driver == "soft"
+    top = int(faded[..., 3].max())
+    assert result.message.startswith(
+        f"the whole sprite is semi-transparent: its most opaque pixels are at alpha {top} (70%)"
+    ), result.message
+    empty = detector.judge("empty.png", np.zeros_like(sprite))
+    assert empty.status == "fail" and empty.driver == "few_colours"
+    assert empty.message == "nothing visible: the sprite is fully transparent (an empty export?)"
+    both = sprite.copy()
+    both[..., 3][sprite[..., 3] == 255] = 252  # solid areas left nearly solid (soft)...
+    both[0, 0] = both[0, 2] = [*sprite[sprite[..., 3] == 255][0, :3], 255]  # ...and strays
+    r = detector.judge("both.png", both)
+    z = detector.standardizer.transform(r.raw.as_vector())  # type: ignore[union-attr]
+    over = {s for s, v in zip(SIGNALS, z) if v > r.threshold}
+    assert {"soft", "stray"} <= over, over
+    other = "stray pixels" if r.driver == "soft" else "blurred or semi-transparent edges"
+    assert r.message.endswith(f"; also: {other}") or f"; also: {other}," in r.message, r.message
 
 
 @pytest.mark.parametrize("fmt", ["table", "github", "markdown"])
