@@ -460,7 +460,12 @@ def explain(
         key = approval_key(file, approvals_root(base.path))  # as check keys it
         apply_approvals([detail.result], load_approvals(base.path), [key])
         with commands_stopped():
-            render_explain(detail, _console())
+            import shlex
+
+            approve = f"sprite-lint approve {shlex.quote(str(file))}" + (
+                f" -b {shlex.quote(str(baseline))}" if baseline is not None else ""
+            )
+            render_explain(detail, _console(), alpha=base.calibration.alpha, approve=approve)
         raise typer.Exit(1 if detail.result.status == "fail" else 0)
 
 

@@ -451,11 +451,26 @@ def _share_of_limit(share: float) -> str:
         return "0%"
     if share >= 10:
         return ">999%"
-    return f"{share:.0%}"
+    # rounded away from the limit: 100.2% is 101% (over), 99.9% is 99% (ok), never "100% over"
+    pct = share * 100
+    return f"{math.ceil(pct) if share > 1 else math.floor(pct + 1e-9)}%"
 
 
-def render_explain(detail: Any, console: Console, max_rows: int = 24) -> None:
-    """Verdict, every signal against the limit, a sprite/heatmap preview, nearest approved."""
+# latent distance below which an approved sprite is drawn the same as the one explained
+# (identical pixels give 0 up to float rounding; the nearest different emoji is over 1)
+SAME_DRAWING = 0.01
+
+
+def render_explain(
+    detail: Any,
+    console: Console,
+    max_rows: int = 24,
+    alpha: float | None = None,
+    approve: str = "sprite-lint approve FILE",
+) -> None:
+    """Verdict, every signal against the limit, a sprite/heatmap preview, nearest approved
+    (``alpha``: the false-alarm rate the baseline was calibrated for, said when the sprite
+    is drawn like an approved one and fails all the same, with the ``approve`` command)."""
     from rich.columns import Columns
 
     from sprite_lint.panels import heat_colours, heat_values, on_checkerboard
@@ -522,4 +537,16 @@ def render_explain(detail: Any, console: Console, max_rows: int = 24) -> None:
     if detail.similar:
         console.print("most similar approved sprites:", highlight=False)
         for name, dist in detail.similar:
-            console.print(f"  {name}  (latent distance {fmt_num(dist)})", highlight=False)
+            console.print(f"  {name}  (latent distance {dist:.2f})", highlight=False)
+        name, dist = detail.similar[0]
+        if r.status == "fail" and not r.approved and dist < SAME_DRAWING:
+            _print_wrapped(
+                console,
+                Text(
+                    f"It is drawn like the approved sprite {name}: calibration leaves about "
+                    f"{'a few' if alpha is None else f'{alpha:.0%}'} of the approved sprites "
+                    "themselves over the limit. "
+                    f'If it is right, approve it ({approve} --reason "...").',
+                    style="dim",
+                ),
+            )

@@ -206,3 +206,37 @@ def test_cli_explain_says_the_decode_warnings_check_says(tiny_baseline: Path) ->
     assert said in json.loads(check.stdout)["files"][0]["message"]
     explain = runner.invoke(app, ["explain", "tail.png", "-b", str(tiny_baseline)], env=env)
     assert said in explain.output, explain.output
+
+
+def test_a_failing_sprite_drawn_like_an_approved_one_says_so_and_how_to_approve(
+    tiny_baseline: Path,
+) -> None:
+    """Found by an artist's trial: an approved sprite over the limit (alpha lets about 1 in
+    100 be) was explained as FAIL with itself at "latent distance 8.5e-06" as its nearest
+    approved sprite and no word on why or what to do."""
+    import io
+
+    from rich.console import Console
+
+    from sprite_lint.reporters import _share_of_limit, render_explain
+
+    base = load_baseline(tiny_baseline)
+    approved = sorted((tiny_baseline.parent / "approved").glob("*.png"))[0]
+    d = explain_files([(approved, "a.png")], base)[0]
+    assert d.similar[0][1] < 0.01
+    d.result.status = "fail"  # as the few approved sprites over the limit are
+
+    def shown(alpha: float | None) -> str:
+        console = Console(width=100, record=True, color_system=None, file=io.StringIO())
+        render_explain(d, console, alpha=alpha, approve="sprite-lint approve a.png -b b")
+        return " ".join(console.export_text().split())
+
+    text = shown(0.01)
+    assert "(latent distance 0.00)" in text and "e-0" not in text
+    assert "calibration leaves about 1% of the approved sprites themselves over the limit" in text
+    assert '(sprite-lint approve a.png -b b --reason "...")' in text
+    d.result.status = "pass"
+    assert "drawn like the approved sprite" not in shown(0.01)
+    # a signal just over its limit never reads "100% over"
+    assert _share_of_limit(1.002) == "101%" and _share_of_limit(0.999) == "99%"
+    assert _share_of_limit(1.0) == "100%" and _share_of_limit(0.5) == "50%"
