@@ -490,7 +490,10 @@ class GitBaselineFiles(BaselineFiles):
             )
         if entry.size > limit:
             raise _too_large(self.where, name, entry.size, limit)
-        return read_object(entry.oid, self.root)
+        data = read_object(entry.oid, self.root, entry.path)  # through git's filters (LFS)
+        if len(data) > limit:  # a filter's output (an LFS file) is not the blob's size
+            raise _too_large(self.where, name, len(data), limit)
+        return data
 
 
 def _too_large(where: str, name: str, size: int, limit: int) -> BaselineError:

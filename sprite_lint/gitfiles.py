@@ -1,4 +1,5 @@
-"""Which PNGs changed, read with git: ``check --changed-since REF`` and ``check --all``."""
+"""Which PNGs to check, listed and read with git: ``check --changed-since REF``, ``--all``
+and ``--staged``, and baselines read at a commit (``--baseline-ref``)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ class Changed:
 
     path: Path  # absolute, in the working tree
     change: str  # "new" | "modified" | "renamed"
-    old_path: str | None = None  # repo-relative path at REF, for modified and renamed files
+    old_path: str | None = None  # repo-relative path at ``at``, for modified and renamed files
+    at: str | None = None  # the commit ``old_path`` is read at: where the change forked from REF
 
 
 def _git(root: Path, *args: str, english: bool = False) -> bytes:
@@ -32,6 +34,8 @@ def _git(root: Path, *args: str, english: bool = False) -> bytes:
         )
     except FileNotFoundError:
         raise UsageError("git is not installed, but --changed-since needs it") from None
+    except subprocess.TimeoutExpired:  # a filter fetching a large LFS object, a slow disk
+        raise UsageError(f"git {' '.join(args[:2])} took more than 120 s") from None
     if proc.returncode != 0:
         msg = proc.stderr.decode(errors="replace").strip().splitlines()
         raise UsageError(f"git {' '.join(args[:2])} failed: {msg[-1] if msg else proc.returncode}")
@@ -73,62 +77,116 @@ def project_root(start: Path | None = None) -> Path:
     return repo_root_or_none(start) or (start or Path.cwd()).resolve()
 
 
-def changed_pngs(ref: str, root: Path) -> list[Changed]:
-    """PNGs added, modified or renamed between ``ref`` and the working tree (deletions skipped).
+@dataclass(frozen=True)
+class _DiffEntry:
+    """One entry of ``git diff --raw -z``."""
 
-    Untracked PNGs that git does not ignore count as new: they are about to be committed.
-    """
-    _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    raw = _git(root, "diff", "--name-status", "-z", "-M", ref, "--")
+    status: str  # "A", "C", "D", "M", "R", "T", ... (a rename or copy with its score: "R100")
+    src_mode: str  # "000000" when absent before, "160000" for a submodule
+    dst_mode: str  # "000000" when deleted
+    path: str  # repository path now
+    old: str  # repository path before (differs from ``path`` for a rename or copy)
+
+
+def _diff_entries(root: Path, *args: str) -> list[_DiffEntry]:
+    """``git diff --raw -z ARGS --``, parsed: each entry is ``:SRCMODE DSTMODE SRC DST
+    STATUS`` then its path (two for a copy or rename), NUL-separated, so any name git can
+    hold (a newline in it) survives."""
+    raw = _git(root, "diff", "--raw", "-z", *args, "--")
     fields = raw.decode("utf-8", errors="surrogateescape").split("\0")
-    out: list[Changed] = []
+    out: list[_DiffEntry] = []
     i = 0
-    while i < len(fields) and fields[i]:
-        status = fields[i]
-        if status.startswith(("R", "C")):
+    while i < len(fields) - 1 and fields[i]:
+        src_mode, dst_mode, _, _, status = fields[i].lstrip(":").split()
+        if status[:1] in ("R", "C"):
             old, new = fields[i + 1], fields[i + 2]
             i += 3
-            if is_png_name(Path(new)):
-                kind = "renamed" if status.startswith("R") else "new"
-                out.append(Changed(root / new, kind, old if kind == "renamed" else None))
+        else:
+            old = new = fields[i + 1]
+            i += 2
+        out.append(_DiffEntry(status, src_mode, dst_mode, new, old))
+    return out
+
+
+SUBMODULE_MODE = "160000"  # a gitlink: the commit of a submodule, not a file
+LINK_MODE = "120000"
+
+
+def changed_pngs(ref: str, root: Path) -> list[Changed]:
+    """PNGs added, modified or renamed by the change under review against ``ref``
+    (deletions skipped): the working tree against where it forked from ``ref`` (their merge
+    base, as ``git diff REF...HEAD`` compares; ``ref`` itself for unrelated histories), so
+    files changed on ``ref`` since the fork are not reported as this change's.
+
+    Untracked PNGs that git does not ignore count as new: they are about to be committed.
+    Each modified or renamed entry's ``at`` is that fork point, the commit its old version
+    is read at. Submodules are left out (see :func:`changed_submodules`).
+    """
+    _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    base = fork_point(ref, root)
+    entries = _diff_entries(root, "-M", base)
+    out: list[Changed] = []
+    for e in entries:
+        deleted, submodule = e.status[:1] == "D", e.dst_mode == SUBMODULE_MODE
+        if deleted or submodule or not is_png_name(Path(e.path)):
             continue
-        name = fields[i + 1]
-        i += 2
-        if not is_png_name(Path(name)) or status.startswith("D"):
-            continue
-        change = "new" if status.startswith("A") else "modified"
-        out.append(Changed(root / name, change, name if change == "modified" else None))
+        if e.status[:1] == "R":
+            out.append(Changed(root / e.path, "renamed", e.old, base))
+        elif e.status[:1] in ("A", "C"):
+            out.append(Changed(root / e.path, "new"))
+        else:
+            out.append(Changed(root / e.path, "modified", e.path, base))
     untracked = _git(root, "ls-files", "--others", "--exclude-standard", "-z")
     for name in untracked.decode("utf-8", errors="surrogateescape").split("\0"):
         if name and is_png_name(Path(name)):
             out.append(Changed(root / name, "new"))
-    out += _sheets_of_changed_data(ref, root, fields, {c.path for c in out})
+    data = [n for e in entries for n in dict.fromkeys((e.old, e.path))]
+    out += _sheets_of_changed_data(base, root, data, {c.path for c in out})
     return sorted(set(out), key=lambda c: c.path.as_posix())
+
+
+def changed_submodules(ref: str, root: Path) -> list[str]:
+    """Repository paths of the submodules the change under review adds or moves to another
+    commit (or whose checkout has edits), against where it forked from ``ref``:
+    ``changed_pngs`` cannot see the sprites inside them."""
+    entries = _diff_entries(root, fork_point(ref, root))
+    return sorted({e.path for e in entries if e.dst_mode == SUBMODULE_MODE})
+
+
+def submodule_unchecked(path: str) -> str:
+    """What to tell the user of a changed or staged submodule at ``path``, whose sprites
+    ``--changed-since`` and ``--staged`` do not list (git lists its commit, not its files)."""
+    return (
+        f"{path} is a git submodule: the sprites inside it are not checked here; run "
+        "sprite-lint check --all inside it"
+    )
 
 
 SHEET_DATA_SUFFIXES = (".json", ".tsx")  # as sheets.DATA_SUFFIXES
 
 
 def _sheets_of_changed_data(
-    ref: str, root: Path, fields: list[str], listed: set[Path]
+    base: str, root: Path, names: list[str], listed: set[Path]
 ) -> list[Changed]:
     """An edited sheet data file (``hero.json`` beside ``hero.png``) changes how its sheet
-    is cut: the unchanged PNG beside it counts as modified."""
+    is cut: the unchanged PNG beside it counts as modified (read at ``base``), or as new
+    when ``base`` does not hold it."""
     import subprocess
 
     out = []
-    for name in fields:
+    for name in names:
         p = Path(name)
         if p.suffix.lower() not in SHEET_DATA_SUFFIXES:
             continue
         png = p.with_suffix(".png")
         if (root / png).is_file() and root / png not in listed:
-            at_ref = subprocess.run(
-                ["git", "-C", str(root), "cat-file", "-e", f"{ref}:{png.as_posix()}"],
+            at_base = subprocess.run(
+                ["git", "-C", str(root), "cat-file", "-e", f"{base}:{png.as_posix()}"],
                 capture_output=True,
             )
-            old = png.as_posix() if at_ref.returncode == 0 else None
-            out.append(Changed(root / png, "modified" if old else "new", old))
+            old = png.as_posix() if at_base.returncode == 0 else None
+            change = "modified" if old else "new"
+            out.append(Changed(root / png, change, old, base if old else None))
             listed.add(root / png)
     return out
 
@@ -141,41 +199,97 @@ def staged_siblings(name: str, root: Path) -> list[str]:
     return [n for n in raw.decode("utf-8", errors="surrogateescape").split("\0") if n]
 
 
+def _staged(root: Path) -> dict[str, str]:
+    """The PNGs a ``--staged`` check reads, by repository path, with their index mode:
+    those staged for commit (added, copied, modified, renamed) and the sheets whose data
+    file is staged (added, modified, renamed or deleted: ``hero.json`` cuts ``hero.png``),
+    where the index holds that PNG."""
+    entries = _diff_entries(root, "--cached")
+    out = {
+        e.path: e.dst_mode
+        for e in entries
+        if e.status[:1] in ("A", "C", "M", "R", "T")
+        and e.dst_mode != SUBMODULE_MODE
+        and is_png_name(Path(e.path))
+    }
+    sheets = {
+        Path(n).with_suffix(".png").as_posix()
+        for e in entries
+        for n in (e.old, e.path)
+        if Path(n).suffix.lower() in SHEET_DATA_SUFFIXES
+    } - out.keys()
+    if sheets:
+        wanted = [f":(literal){n}" for n in sorted(sheets)]
+        raw = _git(root, "ls-files", "--stage", "-z", "--", *wanted)
+        for record in raw.decode("utf-8", errors="surrogateescape").split("\0"):
+            meta, _, path = record.partition("\t")
+            if path and meta.split()[0] != SUBMODULE_MODE:
+                out[path] = meta.split()[0]
+    return out
+
+
 def staged_pngs(root: Path) -> list[str]:
-    """Repository paths of the PNGs staged for commit (added, copied, modified, renamed),
-    read NUL-separated, so any name git can hold (a newline in it) survives."""
-    raw = _git(root, "diff", "--cached", "--name-only", "--diff-filter=ACMR", "-z", "--")
-    names = raw.decode("utf-8", errors="surrogateescape").split("\0")
-    return sorted(n for n in names if n and is_png_name(Path(n)))
+    """Repository paths of the PNGs a ``--staged`` check reads: those staged for commit
+    (added, copied, modified, renamed) and the sheets beside a staged data file, as the
+    index holds them."""
+    return sorted(_staged(root))
 
 
 def staged_links(root: Path) -> set[str]:
-    """Repository paths staged as symbolic links (mode 120000): the index holds the link's
-    target path, not an image. From ``git diff --cached --raw -z``: each entry is
-    ``:SRCMODE DSTMODE SRC DST STATUS`` then its path (two for a copy or rename)."""
-    raw = _git(root, "diff", "--cached", "--raw", "--diff-filter=ACMR", "-z", "--")
-    fields = raw.decode("utf-8", errors="surrogateescape").split("\0")
-    links, i = set(), 0
-    while i < len(fields) - 1:
-        meta = fields[i].split()
-        paths = 2 if meta[-1][:1] in ("R", "C") else 1
-        if meta[1] == "120000":
-            links.add(fields[i + paths])  # the path it has now
-        i += 1 + paths
-    return links
+    """Those of :func:`staged_pngs` that the index holds as symbolic links (mode 120000):
+    their entry is the link's target path, not an image."""
+    return {name for name, mode in _staged(root).items() if mode == LINK_MODE}
+
+
+def staged_submodules(root: Path) -> list[str]:
+    """Repository paths of the submodules staged for commit (added, or moved to another
+    commit): ``staged_pngs`` cannot see the sprites inside them."""
+    entries = _diff_entries(root, "--cached")
+    return sorted({e.path for e in entries if e.dst_mode == SUBMODULE_MODE})
 
 
 def tracked_pngs(root: Path) -> list[Path]:
-    """Every PNG git tracks or would add (untracked, not ignored), for ``check --all``."""
-    raw = _git(root, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
-    names = {n for n in raw.decode("utf-8", errors="surrogateescape").split("\0") if n}
-    return sorted(root / n for n in names if is_png_name(Path(n)) and (root / n).exists())
+    """Every PNG git tracks or would add (untracked, not ignored), for ``check --all``,
+    those of checked-out submodules (and theirs) included."""
+    return sorted(p for p in _worktree_files(root) if is_png_name(p) and p.exists())
+
+
+def _worktree_files(root: Path) -> list[Path]:
+    """The files git tracks or would add under the work tree ``root``, and those of its
+    checked-out submodules, recursively. (``git ls-files --recurse-submodules`` lists
+    tracked files only: it refuses ``--others``.)"""
+    out: list[str] = []
+    subs: list[str] = []
+    for record in _split(_git(root, "ls-files", "--stage", "-z")):  # "MODE OID STAGE\tPATH"
+        meta, _, path = record.partition("\t")
+        (subs if meta.startswith(SUBMODULE_MODE) else out).append(path)
+    out += _split(_git(root, "ls-files", "--others", "--exclude-standard", "-z"))
+    files = [root / n for n in dict.fromkeys(out)]  # an unmerged path is listed per stage
+    for sub in subs:
+        if (root / sub / ".git").exists():  # checked out; an uninitialised one is empty
+            files += _worktree_files(root / sub)
+    return files
+
+
+def _split(raw: bytes) -> list[str]:
+    """git's NUL-separated names (``-z``), so any name git can hold (a newline in it)
+    survives; bytes that are not UTF-8 kept as surrogates."""
+    return [n for n in raw.decode("utf-8", errors="surrogateescape").split("\0") if n]
 
 
 def read_at(ref: str, repo_path: str, root: Path) -> bytes:
     """The bytes of ``repo_path`` at ``ref``, read with git (never from the working tree);
-    ``ref`` "" reads the index (the staged version)."""
-    return _git(root, "show", f"{ref}:{repo_path}")
+    ``ref`` "" reads the index (the staged version).
+
+    Read through git's filters as a checkout writes the file (``git cat-file --filters``:
+    a Git LFS file's content, not its pointer); when filtering fails (the filter's program
+    is missing: git-lfs not installed), the object as stored, so an LFS pointer is named as
+    one. Raises UsageError when ``ref`` holds no such file."""
+    spec = f"{ref}:{repo_path}"
+    try:
+        return _git(root, "cat-file", "--filters", spec)
+    except UsageError:
+        return _git(root, "show", spec)
 
 
 def repo_relative(path: Path, root: Path) -> str | None:
@@ -209,6 +323,7 @@ class TreeEntry:
     kind: str  # "blob", "tree" or "commit"
     oid: str
     size: int  # -1 for anything but a blob
+    path: str = ""  # its repository path, for git's filters (see read_object)
 
 
 def folder_at(ref: str, folder: str, root: Path) -> dict[str, TreeEntry]:
@@ -222,12 +337,18 @@ def folder_at(ref: str, folder: str, root: Path) -> dict[str, TreeEntry]:
             continue
         meta, _, path = record.partition("\t")
         mode, kind, oid, size = meta.split()
-        out[path.rsplit("/", 1)[-1]] = TreeEntry(mode, kind, oid, -1 if size == "-" else int(size))
+        size_ = -1 if size == "-" else int(size)
+        out[path.rsplit("/", 1)[-1]] = TreeEntry(mode, kind, oid, size_, path)
     return out
 
 
-def read_object(oid: str, root: Path) -> bytes:
-    """The bytes of one blob, by object id."""
+def read_object(oid: str, root: Path, path: str = "") -> bytes:
+    """The bytes of one blob, by object id. With its repository ``path``, read through the
+    filters git applies to that path on checkout (a Git LFS file's content, not its
+    pointer), falling back to the blob as stored when filtering fails, as :func:`read_at`."""
+    if path:
+        with contextlib.suppress(UsageError):
+            return _git(root, "cat-file", "--filters", f"--path={path}", oid)
     return _git(root, "cat-file", "blob", oid)
 
 

@@ -226,7 +226,9 @@ def run_check(o: CheckOptions) -> int:
 
                 tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sprite-lint-")))
                 links = gitfiles.staged_links(root)
-                names = gitfiles.staged_pngs(root)
+                names = gitfiles.staged_pngs(root)  # with the sheets of staged data files
+                for sub in gitfiles.staged_submodules(root):
+                    _warn(gitfiles.submodule_unchecked(sub))
                 staged_links = [n for n in names if n in links]
                 names = [n for n in names if n not in links]
                 for name in names:
@@ -242,9 +244,11 @@ def run_check(o: CheckOptions) -> int:
                 paths = expand_paths([tmp / n for n in names], s.exclude, project)
             elif changed_since is not None:
                 gitfiles.verify_commit(changed_since, root)  # says how to fetch it if missing
-                changes = gitfiles.changed_pngs(changed_since, root)
+                changes = gitfiles.changed_pngs(changed_since, root)  # since the fork point
+                for sub in gitfiles.changed_submodules(changed_since, root):
+                    _warn(gitfiles.submodule_unchecked(sub))
                 paths = expand_paths([c.path for c in changes], s.exclude, _project_dir(s, root))
-            else:
+            else:  # submodules' sprites included
                 paths = expand_paths(gitfiles.tracked_pngs(root), s.exclude, _project_dir(s, root))
         elif not files:
             raise UsageError(

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sprite_lint.cli import app
-from sprite_lint.gitfiles import changed_pngs, tracked_pngs
+from sprite_lint.gitfiles import changed_pngs, folder_at, read_object, tracked_pngs
 from sprite_lint.signals import SIGNALS
 from sprite_lint.synth import inject, make_family
 from tests.conftest import git, init_repo, write_rgba
@@ -193,3 +193,230 @@ def test_a_link_leaving_the_repository_is_an_error_row_not_read(
             assert rows[name]["change"] == rows["art/inside.png"]["change"] == "new"
     assert rows["art/inside.png"]["status"] in ("pass", "fail")
     assert all("secret" not in p for p in rows)
+
+
+def _good_and_broken() -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Held-out creatures of the tiny baseline's family, and foreign-blob copies of them."""
+    good = make_family("creatures", 30, seed=3)[24:]
+    rng = np.random.default_rng(1)
+    return good, [inject(im, "foreign_blob", rng) for im in good]
+
+
+@pytest.fixture
+def behind(tmp_path: Path, tiny_baseline: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A branch ``mr`` forked from ``main`` that adds ``art/b.png``, while ``main`` went on
+    to fix the broken ``art/a.png``: the branch is behind main (a new user's trial)."""
+    good, broken = _good_and_broken()
+    repo = tmp_path / "r3"
+    write_rgba(repo / "art" / "a.png", broken[0])
+    shutil.copytree(tiny_baseline, repo / "baselines" / "default")
+    init_repo(repo, "init")
+    git(repo, "checkout", "-q", "-b", "mr")
+    write_rgba(repo / "art" / "b.png", good[1])
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "MR adds only b.png")
+    git(repo, "checkout", "-q", "main")
+    write_rgba(repo / "art" / "a.png", good[0])
+    git(repo, "commit", "-q", "-am", "fix a.png on main")
+    git(repo, "checkout", "-q", "mr")
+    monkeypatch.chdir(repo)
+    return repo
+
+
+def test_changed_since_on_a_branch_behind_ref_lists_only_the_branch_s_changes(behind: Path) -> None:
+    """``--changed-since main`` on a branch behind main compares with their merge base (as
+    ``git diff main...HEAD``): a.png, fixed on main since the fork, is not this branch's."""
+    changes = changed_pngs("main", behind)
+    assert [(c.path.relative_to(behind).as_posix(), c.change) for c in changes] == [
+        ("art/b.png", "new")
+    ]
+    r = CliRunner().invoke(
+        app, ["check", "--changed-since", "main", "--baseline-ref", "main", "-f", "json"], env=ENV
+    )
+    assert r.exit_code in (0, 1), r.output
+    assert [f["path"] for f in json.loads(r.stdout)["files"]] == ["art/b.png"]
+
+
+def test_changed_since_reads_old_versions_at_the_fork_point(behind: Path) -> None:
+    """A file edited on the branch and on main since the fork: modified, its old version
+    to be read at the merge base (``Changed.at``), not at main's tip; working-tree and
+    untracked changes still count. Unrelated histories fall back to REF itself."""
+    _, broken = _good_and_broken()
+    write_rgba(behind / "art" / "a.png", broken[2])  # the branch's own edit, not committed
+    write_rgba(behind / "art" / "c.png", broken[3])  # untracked
+    fork = git(behind, "merge-base", "main", "HEAD").strip()
+    changes = {c.path.relative_to(behind).as_posix(): c for c in changed_pngs("main", behind)}
+    assert set(changes) == {"art/a.png", "art/b.png", "art/c.png"}
+    assert (changes["art/a.png"].change, changes["art/a.png"].at) == ("modified", fork)
+    assert changes["art/c.png"].change == "new" and changes["art/c.png"].at is None
+
+    git(behind, "checkout", "-q", "--orphan", "lonely")  # no history shared with main
+    git(behind, "commit", "-q", "-m", "unrelated")
+    main = git(behind, "rev-parse", "main").strip()
+    (a,) = [c for c in changed_pngs("main", behind) if c.path.name == "a.png"]
+    assert (a.change, a.at) == ("modified", "main") and main != fork
+
+
+def test_changed_since_was_score_is_the_fork_point_s(behind: Path, tiny_baseline: Path) -> None:
+    """The "Was" score of a file edited on the branch is the version it forked from (broken
+    there), not main's later fix."""
+    _, broken = _good_and_broken()
+    fork_version = behind.parent / "fork-a.png"
+    fork_version.write_bytes(git_bytes(behind, "show", "main~1:art/a.png"))
+    write_rgba(behind / "art" / "a.png", broken[2])
+    runner = CliRunner()
+    then = runner.invoke(app, ["check", str(fork_version), "-b", str(tiny_baseline), "-f", "json"])
+    (expected,) = json.loads(then.stdout)["files"]
+    r = runner.invoke(app, ["check", "--changed-since", "main", "-f", "json"], env=ENV)
+    rows = {f["path"]: f for f in json.loads(r.stdout)["files"]}
+    assert rows["art/a.png"]["previous_score"] == pytest.approx(expected["score"])
+
+
+def git_bytes(repo: Path, *args: str) -> bytes:
+    """``git -C repo ARGS``'s stdout as bytes (a blob)."""
+    import subprocess
+
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True).stdout
+
+
+@pytest.fixture
+def filtered(tmp_path: Path, tiny_baseline: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A repository whose PNGs pass through a git filter, as Git LFS's do: the index and
+    commits hold base64 text, the working tree the PNG (git-lfs itself is not needed)."""
+    good, _ = _good_and_broken()
+    repo = tmp_path / "filtered"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "filter.b64.clean", "base64 -w0")
+    git(repo, "config", "filter.b64.smudge", "base64 -d")
+    git(repo, "config", "filter.b64.required", "true")
+    (repo / ".gitattributes").write_text("*.png filter=b64\n")
+    write_rgba(repo / "art" / "hero.png", good[0])
+    shutil.copytree(tiny_baseline, repo / "baselines" / "default")
+    init_repo(repo, "art through a filter")
+    monkeypatch.chdir(repo)
+    return repo
+
+
+def test_staged_and_old_versions_are_read_through_git_s_filters(filtered: Path) -> None:
+    """``--staged`` judges the PNG a checkout would write, not the filter's stored text (an
+    LFS pointer for Git LFS), and ``--changed-since`` scores the old version the same way."""
+    good, broken = _good_and_broken()
+    assert not git_bytes(filtered, "show", ":art/hero.png").startswith(b"\x89PNG")
+    write_rgba(filtered / "art" / "hero.png", broken[0])
+    write_rgba(filtered / "art" / "new.png", good[1])
+    git(filtered, "add", "-A")
+    r = CliRunner().invoke(app, ["check", "--staged", "-f", "json"], env=ENV)
+    rows = {f["path"]: f for f in json.loads(r.stdout)["files"]}
+    assert set(rows) == {"art/hero.png", "art/new.png"}
+    assert rows["art/hero.png"]["status"] == "fail", rows
+    assert rows["art/new.png"]["status"] in ("pass", "fail"), rows
+    assert r.exit_code == 1, r.output
+    r = CliRunner().invoke(app, ["check", "--changed-since", "HEAD", "-f", "json"], env=ENV)
+    rows = {f["path"]: f for f in json.loads(r.stdout)["files"]}
+    assert rows["art/hero.png"]["previous_score"] is not None  # HEAD's PNG, decoded
+    assert rows["art/hero.png"]["previous_score"] < rows["art/hero.png"]["score"]
+
+
+def test_a_filter_that_cannot_run_leaves_the_stored_object_to_be_named(filtered: Path) -> None:
+    """With the filter's program missing (git-lfs not installed), the object is read as
+    stored: an LFS pointer's row then says to run ``git lfs pull``."""
+    oid = "0" * 64
+    pointer = f"version https://git-lfs.github.com/spec/v1\\noid sha256:{oid}\\nsize 99\\n"
+    git(filtered, "config", "filter.b64.clean", f"cat >/dev/null; printf '{pointer}'")
+    git(filtered, "config", "filter.b64.smudge", "git-lfs-not-installed smudge -- %f")
+    good, _ = _good_and_broken()
+    write_rgba(filtered / "art" / "new.png", good[1])
+    git(filtered, "add", "-A")
+    r = CliRunner().invoke(app, ["check", "--staged", "-f", "json"], env=ENV)
+    assert r.exit_code == 2, r.output
+    row = {f["path"]: f for f in json.loads(r.stdout)["files"]}["art/new.png"]
+    assert row["status"] == "error" and "Git LFS pointer" in row["message"], row
+
+
+def test_read_object_with_its_path_applies_the_filter(filtered: Path) -> None:
+    """A baseline file read by object id (``--baseline-ref``) comes through the filter when
+    its repository path is given."""
+    (entry,) = folder_at("HEAD", "art", filtered).values()
+    assert entry.path == "art/hero.png"
+    assert read_object(entry.oid, filtered, entry.path) == (filtered / "art/hero.png").read_bytes()
+    assert not read_object(entry.oid, filtered).startswith(b"\x89PNG")  # as stored
+
+
+def _strip_json(second_x: int) -> str:
+    """An Aseprite-style data file cutting a 48x24 sheet into two 24x24 frames."""
+    frames = {
+        "f0": {"frame": {"x": 0, "y": 0, "w": 24, "h": 24}},
+        "f1": {"frame": {"x": second_x, "y": 0, "w": 24, "h": 24}},
+    }
+    return json.dumps({"frames": frames, "meta": {"size": {"w": 48, "h": 24}}})
+
+
+def test_staged_data_file_rechecks_its_sheet_as_changed_since_does(
+    tmp_path: Path, tiny_baseline: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A staged edit of ``strip.json`` alone puts ``strip.png`` (as the index holds it) and
+    that staged data file into ``--staged``, as ``--changed-since`` counts it: frames that
+    now overlap are an error, whatever the working tree's data file says."""
+    good, _ = _good_and_broken()
+    repo = tmp_path / "sheets"
+    write_rgba(repo / "art" / "strip.png", np.concatenate([good[1], good[2]], axis=1))
+    (repo / "art" / "strip.json").write_text(_strip_json(24))
+    shutil.copytree(tiny_baseline, repo / "baselines" / "default")
+    init_repo(repo, "a sheet")
+    monkeypatch.chdir(repo)
+    (repo / "art" / "strip.json").write_text(_strip_json(10))
+    since = CliRunner().invoke(app, ["check", "--changed-since", "HEAD", "-f", "json"], env=ENV)
+    git(repo, "add", "art/strip.json")
+    (repo / "art" / "strip.json").write_text(_strip_json(24))  # unstaged: not this commit's
+    r = CliRunner().invoke(app, ["check", "--staged", "-f", "json"], env=ENV)
+    assert since.exit_code == r.exit_code == 2, r.output
+    (row,) = json.loads(r.stdout)["files"]
+    assert row["path"] == "art/strip.png" and row["status"] == "error"
+    assert row["message"] == json.loads(since.stdout)["files"][0]["message"]
+
+
+def _with_submodule(repo: Path, tmp_path: Path) -> None:
+    """A repository ``shared`` holding a broken sprite, added to ``repo`` at art/shared
+    (staged, not committed)."""
+    _, broken = _good_and_broken()
+    shared = tmp_path / "shared"
+    write_rgba(shared / "x.png", broken[1])
+    init_repo(shared, "shared art")
+    git(
+        repo,
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "add",
+        "-q",
+        str(shared),
+        "art/shared",
+    )
+
+
+def test_all_lists_the_sprites_of_submodules(repo: Path, tmp_path: Path) -> None:
+    """``--all`` checks a submodule's sprites, tracked and untracked, like the rest."""
+    _with_submodule(repo, tmp_path)
+    write_rgba(repo / "art" / "shared" / "untracked.png", make_family("creatures", 1, 9)[0])
+    names = {p.relative_to(repo).as_posix() for p in tracked_pngs(repo)}
+    assert {"art/shared/x.png", "art/shared/untracked.png", "art/hero0.png"} <= names
+    assert "art/shared" not in names
+    r = CliRunner().invoke(app, ["check", "--all", "-f", "json"], env=ENV)
+    rows = {f["path"]: f for f in json.loads(r.stdout)["files"]}
+    assert rows["art/shared/x.png"]["status"] == "fail", r.output
+
+
+@pytest.mark.parametrize("option", [["--staged"], ["--changed-since", "HEAD"]])
+def test_a_staged_or_changed_submodule_is_named_not_skipped_silently(
+    repo: Path, tmp_path: Path, option: list[str]
+) -> None:
+    """``--staged`` and ``--changed-since`` list a submodule's commit, not its files: they
+    say so on stderr, naming it and how to check it, and the report is unchanged."""
+    _with_submodule(repo, tmp_path)
+    r = CliRunner().invoke(app, ["check", *option, "-f", "json"], env={**ENV, "COLUMNS": "300"})
+    assert (
+        "warning: art/shared is a git submodule: the sprites inside it are not checked here; "
+        "run sprite-lint check --all inside it"
+    ) in r.stderr
+    assert all("art/shared" not in f["path"] for f in json.loads(r.stdout)["files"])
