@@ -523,6 +523,7 @@ def check_files(
     root: Path | None = None,
     approvals: Mapping[str, Approval] | None = None,
     sheets: SheetSettings | None = None,
+    pending: tuple[str, Mapping[str, Approval]] | None = None,
 ) -> CheckReport:
     """Judge every file; unreadable ones become ``error`` rows. Never writes to ``files``.
 
@@ -533,7 +534,9 @@ def check_files(
     enables the result cache there. Paths are shown relative to ``root`` (default: cwd).
     ``approvals`` (``approved.json``) pass failing files by their key as ``approve``
     records it (``approvals.approval_key``): relative to ``root`` when given, else to
-    the top of the repository that holds the baseline.
+    the top of the repository that holds the baseline. ``pending``: ``(REF, approvals)``,
+    the working tree's ``approved.json`` under ``--baseline-ref REF`` (which reads the
+    approvals in effect at REF): a failing file approved there only says so.
     """
     limit = max_pixels or baseline.max_pixels
     items = [(p, display_path(p, root)) for p in files]
@@ -577,13 +580,16 @@ def check_files(
         for chunk in chunks:
             part = judge(chunk, keep_maps)
             results.extend(part)
-    if approvals:
+    if approvals or pending:
         # approved.json keys are relative to the top of the repository holding the
         # baseline (as ``approve`` writes them); results to ``root``. Given, ``root`` is
         # the repository's top (or --staged's copy of it) and the keys' root too.
         key_root = root if root is not None else approvals_root(baseline.path)
         key_of = {name: approval_key(p, key_root) for p, name in items}
-        apply_approvals(results, approvals, [key_of.get(r.path, r.path) for r in results])
+        keys = [key_of.get(r.path, r.path) for r in results]
+        apply_approvals(results, approvals or {}, keys)
+        if pending:
+            note_pending_approvals(results, pending[1], keys, pending[0])
     for r in results:
         r.baseline = baseline.path.as_posix()
     cal = baseline.calibration
@@ -606,11 +612,12 @@ def add_previous_scores(
     max_pixels: int | None = None,
     sheets: SheetSettings | None = None,
 ) -> None:
-    """Mark each row new/modified/renamed and score modified files' versions at ``ref``.
+    """Mark each row new/modified/renamed and score modified files' versions where the
+    change forked from ``ref`` (``Changed.at``; ``ref`` itself for unrelated histories).
 
-    The old version is read with ``git show``, never from the working tree. A frame of a
-    sheet is compared with the same frame at ``ref`` (cut by today's layout); a sheet's
-    passing row with its worst frame then.
+    The old version is read with git (through its filters: a Git LFS file's content),
+    never from the working tree. A frame of a sheet is compared with the same frame at
+    ``ref`` (cut by today's layout); a sheet's passing row with its worst frame then.
     """
     detector = Detector(baseline)
     limit = max_pixels or baseline.max_pixels
@@ -638,7 +645,7 @@ def _scores_at(
     frame, or the whole file); empty when that version was not a readable PNG."""
     assert c.old_path is not None
     try:
-        old = decode_png(read_at(ref, c.old_path, root), f"{ref}:{c.old_path}", limit)
+        old = decode_png(read_at(c.at or ref, c.old_path, root), f"{ref}:{c.old_path}", limit)
         layout = (
             find_layout(c.path, old.shape[1], old.shape[0], sheets, max_pixels=limit)
             if sheets is not None and may_be_sheet(c.path, sheets)
@@ -673,6 +680,21 @@ def apply_approvals(
             r.status = "pass"
             r.approved = True
             r.message = f"approved ({a.reason})" if a.reason else "approved"
+
+
+def note_pending_approvals(
+    results: Sequence[FileResult], pending: Mapping[str, Approval], keys: Sequence[str], ref: str
+) -> None:
+    """A file that still fails under ``--baseline-ref REF`` but that the change under
+    review approves (these exact bytes, in the working tree's ``approved.json``) says so:
+    its approval counts once it is on REF, and approving it again changes nothing."""
+    for r, key in zip(results, keys):
+        a = pending.get(key)
+        if r.status == "fail" and not r.approved and a is not None and a.sha256 == r.sha256:
+            r.message += (
+                f"; approved in this change's approved.json, which counts once it is on "
+                f"{printable(ref)}: approvals are read at --baseline-ref"
+            )
 
 
 def route(

@@ -320,6 +320,7 @@ def run_check(o: CheckOptions) -> int:
                 root=shown,
                 approvals=load_approvals(base.path, base.files),
                 sheets=sheets,
+                pending=_pending_approvals(folder, baseline_ref),
             )
             if changed_since is not None and root is not None:
                 add_previous_scores(part, changes, changed_since, root, base, s.max_pixels, sheets)
@@ -469,6 +470,20 @@ def _write_visual_reports(
 
         _write_output(html, render_html(report, details, [b for b, _ in loaded]))
         console.print(f"wrote {html}", highlight=False)
+
+
+def _pending_approvals(folder: str, baseline_ref: str | None) -> tuple[str, dict] | None:
+    """Under ``--baseline-ref REF``, the working tree's ``approved.json`` of ``folder``: the
+    approvals the change under review adds, which take effect once they are on REF."""
+    if baseline_ref is None:
+        return None
+    from sprite_lint.approvals import load_approvals
+    from sprite_lint.errors import BaselineError
+
+    try:
+        return baseline_ref, load_approvals(Path(folder))
+    except BaselineError:  # a damaged working-tree approvals file: REF's verdict stands
+        return None
 
 
 def _single_baseline(s: Any, root: Path | None) -> str:

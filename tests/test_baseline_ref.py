@@ -118,6 +118,12 @@ def test_approvals_are_read_at_the_ref(repo: Path, sprites: list[np.ndarray]) ->
     assert check("--changed-since", "main").exit_code == 0  # its own approval passes it
     r = check("--changed-since", "main", "--baseline-ref", "main", "-f", "json")
     assert r.exit_code == 1  # main never approved it
+    # ...and the row says the change approves it (approving again would change nothing)
+    (row,) = json.loads(r.stdout)["files"]
+    assert row["status"] == "fail" and row["message"].endswith(
+        "; approved in this change's approved.json, which counts once it is on main: "
+        "approvals are read at --baseline-ref"
+    )
     message = json.loads(r.stdout)["notices"][0]["message"]
     assert message.startswith(NOTICE) and "approved.json" in message
     # approved on main, it passes a pull request judged by main
