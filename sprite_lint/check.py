@@ -110,7 +110,9 @@ class Notice:
 
     message: str
     fails: bool = False  # --fail-on-baseline-change: the check fails on it (exit 1)
-    path: str | None = None  # the repository folder it is about
+    path: str | None = None  # the repository folder (or settings file) it is about
+    # the repository file a report points at (GitLab's location): the first file changed
+    file: str | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, object]:
         return {"message": self.message, "fails": self.fails, "path": self.path}
@@ -757,7 +759,7 @@ def join_reports(reports: Sequence[CheckReport], extra: Sequence[FileResult] = (
         return empty
     first = reports[0]
     return CheckReport(
-        baseline=", ".join(r.baseline for r in reports),
+        baseline=first.baseline,  # the first, as the other scalars: ``baselines`` lists all
         alpha=first.alpha,
         threshold=first.threshold,
         calibration_method=first.calibration_method,
@@ -802,12 +804,26 @@ def settings_edits(ref: str, config_file: str | None, root: Path, fail: bool) ->
     keys = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
     if not keys:
         return []
+
+    def change(key: str) -> str:  # "alpha 0.01 -> 0.001" for a number or a word
+        old, new = before.get(key), after.get(key)
+        plain = (int, float, str, bool, type(None))
+        if isinstance(old, plain) and isinstance(new, plain) and len(f"{old}{new}") <= 60:
+            shown = [printable(repr(v)) if isinstance(v, str) else str(v) for v in (old, new)]
+            return f"{key} {shown[0] if key in before else '(unset)'} -> " + (
+                shown[1] if key in after else "(unset)"
+            )
+        return key
+
     return [
         Notice(
-            f"this change edits the sprite-lint settings in {rel} ({', '.join(keys)}): they "
-            "can loosen the gate as a baseline can; a reviewer must approve them",
+            f"this change edits the sprite-lint settings in {rel} "
+            f"({', '.join(change(k) for k in keys)}): unlike the baselines, the settings "
+            "are read from the change itself, so this check already uses them; they can "
+            "loosen the gate as a baseline can, and a reviewer must approve them",
             fail,
             rel,
+            file=rel,
         )
     ]
 
@@ -832,6 +848,7 @@ def baseline_edits(ref: str, folders: Sequence[str | Path], root: Path, fail: bo
                     f"the new baseline (changed: {names})",
                     fail,
                     rel,
+                    file=edited[0],
                 )
             )
     return notices

@@ -280,7 +280,9 @@ def to_gitlab(report: CheckReport) -> str:
                 :32
             ],
             "severity": "major" if n.fails else "info",
-            "location": {"path": f"{n.path}/manifest.json", "lines": {"begin": 1}},
+            # the file changed (a settings file, the baseline's first changed file); from a
+            # merged report, which keeps no file, the baseline's manifest
+            "location": {"path": n.file or f"{n.path}/manifest.json", "lines": {"begin": 1}},
         }
         for n in report.notices
     ]

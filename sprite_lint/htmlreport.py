@@ -209,7 +209,7 @@ def render_html(
 <body><header>
 <h1>sprite-lint report</h1>
 {notices}
-<div class="muted">{e(summary_line(report))}<br>baseline {e(report.baseline or "none")} ·
+<div class="muted">{e(summary_line(report))}<br>baseline {e(", ".join(b.path for b in report.baselines) or report.baseline or "none")} ·
 sprite-lint {e(__version__)}</div>
 <div class="summary" id="summary">{stats}</div>
 </header><main>

@@ -345,6 +345,7 @@ def run_check(o: CheckOptions) -> int:
             _write_visual_reports(report, loaded, shown, s.max_pixels, report_dir, html, sheets)
         if shown is None and s.format in REPOSITORY_FORMATS:
             _repository_relative(report)
+        _relative_baselines(report)
         report.elapsed = time.monotonic() - started
         report.baseline_option = str(baseline) if baseline is not None else None
         _emit(report, s.format, output)
@@ -534,6 +535,31 @@ def _repository_relative(report: Any) -> None:
         absolute = os.path.join(os.path.realpath(os.path.dirname(where)), os.path.basename(where))
         if absolute.startswith(prefix):
             r.path = absolute[len(prefix) :].replace(os.sep, "/")
+
+
+def _relative_baselines(report: Any) -> None:
+    """Baseline paths relative to the top of the git repository they lie in (as
+    ``approved.json`` keys are), not absolute: a CI runner's ``/home/runner/work/...`` says
+    nothing to a reviewer. Outside a repository they stay as they are."""
+    from sprite_lint.gitfiles import repo_relative, repo_root_or_none
+
+    top = repo_root_or_none()
+    if top is None:
+        return
+
+    def rel(path: str) -> str:
+        if not path:
+            return path
+        inside = repo_relative(Path(path), top)
+        return path if inside is None else inside
+
+    import dataclasses
+
+    report.baseline = rel(report.baseline)
+    report.baselines = [dataclasses.replace(b, path=rel(b.path)) for b in report.baselines]
+    for r in report.results:
+        if r.baseline:
+            r.baseline = rel(r.baseline)
 
 
 def _emit(report: object, fmt: str, output: Path | None) -> None:

@@ -85,6 +85,8 @@ def test_a_pull_request_that_loosens_the_baseline_is_judged_by_the_target(
     assert doc["notices"][0]["message"].startswith(NOTICE)
     assert "manifest.json" in doc["notices"][0]["message"]
     assert doc["notices"][0]["path"] == "baselines/default"
+    # baselines named from the repository's top, not by a runner's absolute path
+    assert doc["baseline"] == row["baseline"] == doc["baselines"][0]["path"] == "baselines/default"
     # and the table says so first, before any row
     table = check("--changed-since", "main", "--baseline-ref", "main")
     assert table.stdout.splitlines()[0].startswith(f"warning: {NOTICE}")
@@ -323,6 +325,15 @@ def test_a_change_to_the_settings_is_a_notice_naming_the_keys(
     r = check("--changed-since", "main", "--baseline-ref", "main", "-f", "json")
     notices = json.loads(r.stdout)["notices"]
     assert [n["path"] for n in notices] == ["pyproject.toml"]
-    assert "sprite-lint settings in pyproject.toml (alpha, exclude)" in notices[0]["message"]
+    # each key with its values where they are short, and that this check already used them
+    assert "sprite-lint settings in pyproject.toml (alpha 0.01 -> 0.5, exclude)" in (
+        notices[0]["message"]
+    )
+    assert "so this check already uses them" in notices[0]["message"]
+    # GitLab's Code Quality points at the settings file itself (it had been
+    # pyproject.toml/manifest.json, a file that does not exist)
+    r = check("--changed-since", "main", "--baseline-ref", "main", "-f", "gitlab")
+    (issue,) = [i for i in json.loads(r.stdout) if i["check_name"] == "baseline-changed"]
+    assert issue["location"]["path"] == "pyproject.toml"
     r = check("--changed-since", "main", "--baseline-ref", "main", "--fail-on-baseline-change")
     assert r.exit_code == 1 and r.stdout.startswith("FAIL: this change edits the sprite-lint")

@@ -120,6 +120,9 @@ def test_files_go_to_their_mapped_baseline_and_unmatched_are_reported(mapped: Pa
     assert barrel["status"] == "error" and "no baseline is mapped" in barrel["message"]
     assert "sprite-lint.toml" in barrel["message"]
     assert [Path(b["path"]).name for b in doc["baselines"]] == ["characters", "tiles"]
+    # the top-level field is the first baseline, as schema and README say (it had been
+    # every path joined with commas)
+    assert doc["baseline"] == doc["baselines"][0]["path"]
     # --baseline overrides the mapping: every file is judged by it
     res = CliRunner().invoke(
         app, ["check", ".", "-f", "json", "-b", str(mapped / "baselines/tiles")], env=ENV
