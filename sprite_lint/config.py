@@ -232,7 +232,9 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
         else:
             out.append(re.escape(pattern[i]))
             i += 1
-    return re.compile("".join(out) + r"\Z")
+    # DOTALL: a newline is a character of a file name like any other (``**`` had stopped
+    # at one, so ``art/new\nline.png`` escaped ``art/**`` rules, excludes and sheets)
+    return re.compile("".join(out) + r"\Z", re.DOTALL)
 
 
 def glob_match(pattern: str, relative: str) -> bool:

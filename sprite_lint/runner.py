@@ -326,7 +326,10 @@ def run_check(o: CheckOptions) -> int:
                 add_previous_scores(part, changes, changed_since, root, base, s.max_pixels, sheets)
             reports.append(part)
             loaded.append((base, group))
-        extra = [unmatched_result(display_path(p, shown), s.config_file) for p in unmatched]
+        config_shown = (  # named as the rows are: no runner's absolute path
+            display_path(Path(s.config_file), shown) if s.config_file else None
+        )
+        extra = [unmatched_result(display_path(p, shown), config_shown) for p in unmatched]
         extra += [outside_result(display_path(p, shown)) for p in escaped]
         extra += [staged_link_result(name) for name in staged_links]
         if changed_since is not None and root is not None:  # their Change column too

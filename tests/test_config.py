@@ -30,6 +30,11 @@ ENV = {"COLUMNS": "100", "NO_COLOR": "1"}
         ("hero?.png", "chars/hero10.png", False),
         ("art/[x].png", "art/[x].png", True),  # brackets are literal
         ("/art/**", "art/a.png", True),
+        # a newline is a name's character like any other: it does not escape a rule
+        ("art/**", "art/new\nline.png", True),
+        ("art/**/x.png", "art/a\nb/x.png", True),
+        ("*.png", "a\nb.png", True),
+        ("art/*", "art/a\n/b.png", False),
     ],
 )
 def test_glob_match(pattern: str, path: str, expected: bool) -> None:
