@@ -365,9 +365,21 @@ class _Console(Console):
         raise BrokenPipeError
 
 
+# A CI log (GitHub Actions, GitLab CI) is no terminal: rich would lay the table out in 80
+# columns and cut file names to their last 30 characters, where a log viewer shows long
+# lines whole
+CI_WIDTH = 160
+
+
 def _console(stderr: bool = False) -> Console:
-    """80 columns inside pre-commit; rich itself honours NO_COLOR and FORCE_COLOR."""
-    width = 80 if os.environ.get("PRE_COMMIT") else None
+    """80 columns inside pre-commit, CI_WIDTH in a CI log (unless COLUMNS says otherwise);
+    rich itself honours NO_COLOR and FORCE_COLOR."""
+    env = os.environ
+    width = 80 if env.get("PRE_COMMIT") else None
+    stream = sys.stderr if stderr else sys.stdout
+    ci = env.get("GITHUB_ACTIONS") == "true" or env.get("GITLAB_CI") == "true"
+    if width is None and ci and "COLUMNS" not in env and not stream.isatty():
+        width = CI_WIDTH
     return _Console(stderr=stderr, width=width, highlight=False, soft_wrap=False)
 
 

@@ -552,3 +552,24 @@ def test_summary_counts_files_and_rows_when_a_sheet_is_split_into_rows() -> None
     assert line.startswith("2 file(s) in 4 row(s): 3 failed, 0 error(s), 1 passed")
     plain = summary_line(report(rows[3:]))
     assert plain.startswith("1 sprite(s): 0 failed, 0 error(s), 1 passed")
+
+
+@pytest.mark.parametrize("ci", ["GITHUB_ACTIONS", "GITLAB_CI"])
+def test_a_ci_log_shows_whole_file_names(ci: str, tiny_baseline: Path) -> None:
+    """A CI log is no terminal: the table had been laid out in rich's 80 columns, cutting
+    names to their last 30 characters (three good_40.png rows of three folders looked
+    alike, and a frame row lost its file). There it is CI_WIDTH wide, unless COLUMNS is set."""
+    from sprite_lint.runner import CI_WIDTH
+
+    good = make_family("creatures", 26, seed=3)[24]
+    name = "art/characters/heroes/the_long_folder_name/idle_facing_left_variant_2.png"
+    write_rgba(Path(name), good)
+    args = ["check", "-b", str(tiny_baseline), name]
+    env = {"NO_COLOR": "1", "COLUMNS": None, "PRE_COMMIT": None}
+    inside = CliRunner().invoke(app, args, env={**env, ci: "true"}).stdout
+    assert any(line.startswith(name) for line in inside.splitlines()), inside
+    assert max(len(line) for line in inside.splitlines()) <= CI_WIDTH
+    outside = CliRunner().invoke(app, args, env=env).stdout  # rich's 80 columns
+    assert not any(line.startswith(name) for line in outside.splitlines()), outside
+    narrow = CliRunner().invoke(app, args, env={**env, ci: "true", "COLUMNS": "80"}).stdout
+    assert not any(line.startswith(name) for line in narrow.splitlines())
