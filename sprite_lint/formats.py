@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from sprite_lint import __version__
 from sprite_lint.check import CheckReport, FileResult
-from sprite_lint.discovery import unsafe_char
+from sprite_lint.discovery import printable, unsafe_char
 from sprite_lint.scoring import SIGNAL_LABELS, SIGNALS
 from sprite_lint.sheets import FAULT_HELP, FAULT_KINDS, FAULT_LABELS
 from sprite_lint.signals import EXPORT_SIGNALS, SIGNAL_HELP
@@ -288,7 +288,8 @@ def to_gitlab(report: CheckReport) -> str:
     ]
     issues = notices + [
         {
-            "description": f"{r.label}: {_detail(r)}",
+            # the file, then the finding: _detail names the frame of a sheet itself
+            "description": f"{printable(r.path)}: {_detail(r)}",
             "check_name": _rule(r),
             "fingerprint": fingerprint(r),
             "severity": "major",

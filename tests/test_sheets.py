@@ -489,10 +489,10 @@ def test_formats_name_the_frame(project: Path) -> None:
     junit = ET.fromstring(run("check", "art/chars/hero_run.png", "-f", "junit").stdout)
     assert [c.get("name") for c in junit.iter("testcase")] == [label]
     gitlab = json.loads(run("check", "art/chars/hero_run.png", "-f", "gitlab").stdout)
-    assert (
-        gitlab[0]["description"].startswith(label)
-        and gitlab[0]["location"]["path"] == "art/chars/hero_run.png"
-    )
+    # the frame named once (it had been "...png#3 (x=..): frame 3 (x=..): ...")
+    assert gitlab[0]["description"].startswith(
+        "art/chars/hero_run.png: frame 3 (x=79 y=1 24x24): "
+    ) and (gitlab[0]["location"]["path"] == "art/chars/hero_run.png")
     assert f"`{label}`" in run("check", "art/chars/hero_run.png", "-f", "markdown").stdout
 
 
