@@ -74,7 +74,7 @@ def summary_line(report: CheckReport) -> str:
     if any(r.frame is not None for r in report.results):
         # a sheet is a row per failing frame and per sheet fault, so rows are not sprites
         files = len({r.path for r in report.results})
-        head = f"{files} file(s) in {n} row(s): {', '.join(parts)}"
+        head = f"{files} file(s) in {n} row(s), of which {', '.join(parts)}"
     if not report.baselines:
         return f"{head} · no baseline matched"
     if len(report.baselines) > 1:

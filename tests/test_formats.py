@@ -549,7 +549,7 @@ def test_summary_counts_files_and_rows_when_a_sheet_is_split_into_rows() -> None
         FileResult("coin.png", "pass", score=1.0, threshold=5.0),
     ]
     line = summary_line(report(rows))
-    assert line.startswith("2 file(s) in 4 row(s): 3 failed, 0 error(s), 1 passed")
+    assert line.startswith("2 file(s) in 4 row(s), of which 3 failed, 0 error(s), 1 passed")
     plain = summary_line(report(rows[3:]))
     assert plain.startswith("1 sprite(s): 0 failed, 0 error(s), 1 passed")
 
