@@ -337,4 +337,11 @@ def to_markdown(report: CheckReport) -> str:
             f"| {_md_code(r.label)} | {icon[r.status]} | {num(r.score)} | {num(r.threshold)} | "
             f"{fmt_p(r.p_value) if r.p_value is not None else num(None)} | {msg} |"
         )
+    if report.counts["fail"]:  # what the author can do, as the table's hint says
+        out += [
+            "",
+            "Fix each failing file, or, if it is right as it is, approve it: "
+            '`sprite-lint approve FILE --reason "..."` (`sprite-lint explain FILE` shows why '
+            "it failed).",
+        ]
     return "\n".join(out) + "\n"

@@ -349,6 +349,11 @@ def test_gitlab_code_quality(tiny_baseline: Path, files: Path) -> None:
 def test_markdown(tiny_baseline: Path, files: Path) -> None:
     _, out = run("markdown", tiny_baseline, files)
     assert out.startswith("## sprite-lint") and "❌ fail" in out and "⚠️ error" in out
+    # a pull-request comment says what to do next, as the table does
+    assert out.rstrip().endswith(
+        'approve it: `sprite-lint approve FILE --reason "..."` (`sprite-lint explain FILE` '
+        "shows why it failed)."
+    )
 
 
 @pytest.mark.parametrize(
