@@ -118,6 +118,7 @@ class Approved:
     digest: str  # of the approved PNGs' bytes
     # (name, visible pixels outside every frame) per approved sheet a frame size leaves uncut
     uncut: list[tuple[str, int]] = field(default_factory=list)
+    copies: int = 0  # samples whose pixels another sample has already
 
     def names(self, root: Path) -> list[str]:
         return [display_path(f, root) + s for f, s in zip(self.files, self.suffixes)]
@@ -178,15 +179,17 @@ def load_approved(paths: Sequence[str | Path], options: CalibrateOptions) -> App
             f"{len(bad)} approved file(s) cannot be read; fix or remove them, then calibrate "
             f"again (nothing was written):\n  {listed}"
         )
+    distinct = len({(im.shape, hashlib.sha256(im.tobytes()).digest()) for im in out.images})
     if len(out.images) < MIN_SPRITES:
         raise CalibrationError(
             f"found {len(out.images)} approved sprite(s) and frame(s) under "
             f"{', '.join(map(str, paths))}; calibration needs at least {MIN_SPRITES} (and "
             f"{round(1 / options.alpha) - 1} or more for alpha {options.alpha} without tail "
-            "extrapolation)"
+            "extrapolation); nothing was written"
         )
     out.groups = np.array(groups, np.int64)
     out.digest = digest.hexdigest()
+    out.copies = len(out.images) - distinct
     return out
 
 
@@ -226,6 +229,25 @@ def _groups_in(order: np.ndarray, groups: np.ndarray) -> list[np.ndarray]:
     for pos, i in enumerate(order.tolist()):
         first.setdefault(int(groups[i]), pos)
     return [np.flatnonzero(groups == g) for g in sorted(first, key=first.__getitem__)]
+
+
+def copies_warning(copies: int, n: int) -> str:
+    """The warning for approved files that repeat others' pixels: ``n`` samples, of which
+    ``copies`` repeat one before them. Each copy is kept in its original's fold (a copy
+    trained on would make its held-out twin look familiar), but a set counts only its
+    distinct sprites."""
+    distinct = n - copies
+    few = (
+        f"; {distinct} is fewer than the {MIN_SPRITES} distinct sprites calibration needs to "
+        "be trusted"
+        if distinct < MIN_SPRITES
+        else ""
+    )
+    return (
+        f"{copies} of the {n} approved sprites and frames are copies of others (the same "
+        f"pixels), so the set holds {distinct} distinct sprites{few}. Remove copies that "
+        "were not meant to be approved twice, or approve more distinct art."
+    )
 
 
 def uncut_warning(uncut: Sequence[tuple[str, int]]) -> str:
@@ -563,6 +585,8 @@ def _calibrate(
         warnings.append(mixed)
     if approved.uncut:
         warnings.append(uncut_warning(approved.uncut))
+    if approved.copies and len(np.unique(groups)) > 1:  # all copies: one_sheet_warning says so
+        warnings.append(copies_warning(approved.copies, n))
     mconf = ModelConfig(width=options.width, latent_dim=options.latent_dim)
     tconf = TrainConfig(epochs=options.epochs, seed=options.seed, device=device)
     rng = np.random.default_rng(options.seed)

@@ -166,3 +166,20 @@ def test_three_tilesets_of_200_tiles_calibrate_with_whole_sheets_held_out(tmp_pa
     result = calibrate([tmp_path / "tiles"], tmp_path / "baseline", opts)
     assert (result.n_sprites, result.split) == (600, "split")
     assert result.calibration.n == 200  # one whole tileset held out, never a part of one
+
+
+def test_copies_are_counted_and_warned_about(tmp_path: Path) -> None:
+    """Ten sprites approved twice each are ten distinct sprites: calibrate had said it
+    calibrated on 20, with no word on the copies (found by a tech artist's trial)."""
+    from sprite_lint.calibrate import copies_warning, load_approved
+
+    sprites = make_family("creatures", 10, seed=2)
+    for i, im in enumerate(sprites):
+        write_rgba(tmp_path / "approved" / f"a{i}.png", im)
+        write_rgba(tmp_path / "approved" / f"b{i}.png", im)
+    approved = load_approved([tmp_path / "approved"], CalibrateOptions())
+    assert approved.copies == 10 and len(approved.images) == 20
+    text = copies_warning(approved.copies, len(approved.images))
+    assert text.startswith("10 of the 20 approved sprites and frames are copies of others")
+    assert "holds 10 distinct sprites; 10 is fewer than the 20 distinct" in text
+    assert "fewer than" not in copies_warning(10, 40)
