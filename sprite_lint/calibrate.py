@@ -28,7 +28,7 @@ from sprite_lint.calibration import MIN_CALIBRATION_SCORES, Calibration, fit_cal
 from sprite_lint.colour import BITS, fit_document_frequency, fit_pair_frequency
 from sprite_lint.craft import NEAR_BLACK, _outline_map, dark_outline, luminance
 from sprite_lint.discovery import display_path, expand_paths, printable
-from sprite_lint.errors import CalibrationError, ImageError, MissingExtraError
+from sprite_lint.errors import CalibrationError, ImageError, MissingExtraError, SpriteLintError
 from sprite_lint.gitfiles import project_root
 from sprite_lint.imageio import load_png, premultiply
 from sprite_lint.kde import GaussianKDE
@@ -759,6 +759,39 @@ def recalibrate(
         latent_dim=int(m["model"]["latent_dim"]),
         sheets=sheets,
     )
-    return calibrate(
+    unseen = _unseen_sources(sources, extra, base, options)
+    result = calibrate(
         [*sources, *extra], base.path, options, on_phase, on_step, sources, on_plan=on_plan
+    )
+    if unseen:
+        shown = ", ".join(printable(n) for n in unseen[:8])
+        more = f" and {len(unseen) - 8} more" if len(unseen) > 8 else ""
+        result.warnings.insert(
+            0,
+            f"{len(unseen)} file(s) in the baseline's sources were not in its last calibration "
+            f"and are not approved, and were trained on as approved art: {shown}{more}. If any "
+            "is not approved art, move it out of the sources and recalibrate.",
+        )
+    return result
+
+
+def _unseen_sources(
+    sources: Sequence[str], extra: Sequence[Path], base: Any, options: CalibrateOptions
+) -> list[str]:
+    """The PNGs in a baseline's recorded ``sources`` that its last calibration did not
+    learn from (``sprite_names``) and that ``extra`` (the approved files) does not name:
+    new art that ``approve --recalibrate`` would otherwise take in without a word."""
+    root = project_root()
+    learned = {str(n).split("#", 1)[0] for n in base.arrays["sprite_names"]}
+    approved = {os.path.realpath(p) for p in extra}
+    exclude_root = Path(options.exclude_root) if options.exclude_root else None
+    try:
+        files = expand_paths(sources, options.exclude, exclude_root)
+    except SpriteLintError:  # calibrate itself says what is wrong with the sources
+        return []
+    names = {display_path(f, root): f for f in files}
+    if learned.isdisjoint(names):
+        return []  # named from another root (calibrated elsewhere): nothing to tell apart
+    return sorted(
+        n for n, f in names.items() if n not in learned and os.path.realpath(f) not in approved
     )

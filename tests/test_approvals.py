@@ -308,3 +308,33 @@ def test_an_approved_sheet_passes_whether_its_frames_are_cached_or_not(repo: Pat
         rows = json.loads(r.stdout)["files"]
         assert r.exit_code == 0, rows
         assert all(f["status"] == "pass" for f in rows)
+
+
+def test_approve_recalibrate_names_new_unapproved_files_in_the_sources(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--recalibrate`` retrains on the recorded sources as they are now: new files there
+    were taken in as approved art under "1 approved file(s) added" (found by a tech
+    artist's trial). They are named."""
+    from sprite_lint.calibrate import CalibrateOptions, calibrate
+
+    repo = tmp_path / "game"
+    for i, im in enumerate(make_family("creatures", 24, seed=3)):
+        write_rgba(repo / "art" / "approved" / f"c{i:02d}.png", im)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    monkeypatch.chdir(repo)
+    calibrate(["art/approved"], repo / "baselines/default", CalibrateOptions(epochs=1, width=8))
+    newcomers = make_family("creatures", 30, seed=11)[-2:]
+    for name, im in zip(("new1.png", "new2.png"), newcomers):
+        write_rgba(repo / "art" / "approved" / name, im)
+    boss = make_family("creatures", 30, seed=3)[26]
+    write_rgba(repo / "art" / "boss.png", inject(boss, "checkerboard", np.random.default_rng(0)))
+    r = CliRunner().invoke(app, ["approve", "art/boss.png", "--recalibrate"], env=ENV)
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.output.split())
+    assert (
+        "2 file(s) in the baseline's sources were not in its last calibration and are not "
+        "approved, and were trained on as approved art: art/approved/new1.png, "
+        "art/approved/new2.png."
+    ) in text
+    assert "Calibrated on 27 approved sprites" in text
