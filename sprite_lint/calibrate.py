@@ -320,6 +320,7 @@ def grouped_folds(order: np.ndarray, groups: np.ndarray, k: int) -> tuple[list[n
     return [np.sort(np.concatenate(f)) for f in folds], False
 
 
+SPLIT_LISTED = 30  # names of the smaller group a mixed-style warning lists
 MIXED_STYLE_RATIO = 3.0  # how much farther one group's profiles lie from the other's fit
 INKED, PLAIN = 0.6, 0.2  # outline shares drawn in near black: outlined, and not outlined
 DARK_FILL = 0.5  # a sprite this dark inside is a dark shape, not one outlined in ink
@@ -330,16 +331,22 @@ def _split_sentence(kinds: Sequence[tuple[str, Sequence[str]]], neither: str = "
     """The mixed-style warning for groups of sprite names, each with what sets it apart;
     ``neither``: what became of the sprites in no group (``"; 7 more ..."``), if any."""
 
+    smallest = min(len(g) for _, g in kinds)
+
     def group(kind: str, g: Sequence[str]) -> str:
-        like = ", ".join(printable(n) for n in g[:3]) + (", ..." if len(g) > 3 else "")
-        return f"{len(g)} {kind}, like {like}" if kind else f"{len(g)} like {like}"
+        # the smaller group, the one to move out, in full (up to SPLIT_LISTED names)
+        shown = SPLIT_LISTED if len(g) == smallest else 3
+        like = ", ".join(printable(n) for n in g[:shown]) + (", ..." if len(g) > shown else "")
+        return f"{len(g)} {kind}: {like}" if kind else f"{len(g)} like {like}"
 
     parts = " and ".join(group(kind, g) for kind, g in kinds)
     return (
         f"the approved sprites look like two art styles: {parts}{neither}. One baseline "
-        "for both lets each style's defects pass as the other style; calibrate each group as "
-        "its own baseline (sprite-lint calibrate FOLDER --baseline baselines/NAME) and map "
-        "them to their folders in [tool.sprite-lint.baselines]."
+        "for both lets each style's defects pass as the other style (this one was written "
+        "all the same). Move one group into a folder of its own, calibrate each folder as "
+        "its own baseline (sprite-lint calibrate FOLDER --baseline baselines/NAME, for each "
+        "FOLDER and a NAME of your choice) and map them to their folders in "
+        "[tool.sprite-lint.baselines]."
     )
 
 

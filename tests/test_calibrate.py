@@ -231,9 +231,14 @@ def test_sets_outlined_and_not_are_two_styles() -> None:
     names = [f"a/{i}.png" for i in range(30)] + [f"b/{i}.png" for i in range(30)]
     warning = outline_split(plain + inked, names)
     assert warning is not None and "two art styles" in warning
-    assert "30 without a dark outline, like a/0.png" in warning
-    assert "30 outlined in dark ink, like b/0.png" in warning
+    assert "30 without a dark outline: a/0.png" in warning
+    assert "30 outlined in dark ink: b/0.png" in warning
+    # the smaller group, the one to move, is named in full (up to SPLIT_LISTED)
+    assert ", ".join(f"a/{i}.png" for i in range(30)) in warning
     assert mixed_styles(plain + inked, names, seed=0) == warning
+    few = outline_split(plain + inked[:20], names[:50])
+    assert few is not None and ", ".join(f"b/{i}.png" for i in range(20)) in few
+    assert "a/0.png, a/1.png, a/2.png, ..." in few and "written all the same" in few
     assert outline_split(plain + inked[:5], names[:35]) is None  # a few dark objects
     assert outline_split(inked, names[30:]) is None and outline_split(plain, names) is None
     # one set of flat shapes, half of them dark: dark to the edge, but not outlined
