@@ -1,17 +1,22 @@
-"""Approvals: exact sprite bytes a reviewer accepted although they score as anomalous.
+"""Approvals: exact sprites a reviewer accepted although they score as anomalous.
 
 Stored in the baseline directory as ``approved.json``: one entry per path, sorted, no
 timestamps, so two branches that approve different files merge cleanly. An approval
-covers the file's sha256: edit the sprite and it is checked again.
+covers the file's sha256 and, since 0.3.1, the sha256 of its decoded pixels
+(``pixels_sha256``): edit the sprite and it is checked again; re-save the same pixels
+(pngcrush, oxipng, another encoder) and it stays approved.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+import numpy as np
 
 from sprite_lint.baseline import BaselineFiles
 from sprite_lint.discovery import display_path, printable
@@ -24,8 +29,17 @@ VERSION = 1
 @dataclass(frozen=True)
 class Approval:
     path: str
-    sha256: str
+    sha256: str  # of the file's bytes
     reason: str
+    pixels: str = ""  # sha256 of its decoded pixels (``pixel_digest``); "" in older entries
+
+
+def pixel_digest(rgba: np.ndarray) -> str:
+    """sha256 of a decoded sprite's pixels and size (``(H, W, 4)`` uint8 RGBA, as
+    ``imageio.load_png`` gives them): equal for any lossless re-encoding of the file."""
+    h = hashlib.sha256(f"rgba {rgba.shape[1]}x{rgba.shape[0]}\0".encode())
+    h.update(np.ascontiguousarray(rgba, dtype=np.uint8).tobytes())
+    return h.hexdigest()
 
 
 MAX_BYTES = 64 * 2**20
@@ -60,7 +74,9 @@ def load_approvals(baseline_dir: Path, files: BaselineFiles | None = None) -> di
             raise BaselineError(f"{target}: entry {i + 1} {problem}; fix or remove it")
         if e["path"] in out:
             raise BaselineError(f"{target}: entry {i + 1} approves {e['path']!r} a second time")
-        out[e["path"]] = Approval(e["path"], e["sha256"], e.get("reason", ""))
+        out[e["path"]] = Approval(
+            e["path"], e["sha256"], e.get("reason", ""), e.get("pixels_sha256", "")
+        )
     return out
 
 
@@ -93,16 +109,19 @@ def _real(folder: str) -> str:
     return os.path.realpath(folder)
 
 
-def new_approval(path: str | Path, top: Path, sha256: str, reason: str) -> Approval:
+def new_approval(
+    path: str | Path, top: Path, sha256: str, reason: str, pixels: str = ""
+) -> Approval:
     """The approval ``approve`` records for the file at ``path``, checked exactly as
     :func:`load_approvals` checks every entry it reads: a UsageError (one line, for
     the command to write nothing) for a file no entry can name, such as one outside the
     repository that holds the baseline, instead of an entry that every later ``check``
     would refuse."""
     key = approval_key(path, top)
-    problem = _entry_problem({"path": key, "sha256": sha256, "reason": reason})
+    entry = {"path": key, "sha256": sha256, "reason": reason}
+    problem = _entry_problem({**entry, "pixels_sha256": pixels} if pixels else entry)
     if problem is None:
-        return Approval(key, sha256, reason)
+        return Approval(key, sha256, reason, pixels)
     shown = printable(os.fspath(path))
     if os.path.isabs(key):
         raise UsageError(
@@ -119,8 +138,8 @@ def new_approval(path: str | Path, top: Path, sha256: str, reason: str) -> Appro
 def _entry_problem(e: object) -> str | None:
     """What is wrong with one approvals entry, or None. A path must stay inside the
     repository: relative, forward slashes, no ``..``, no empty or ``.`` parts."""
-    if not isinstance(e, dict) or set(e) - {"path", "sha256", "reason"}:
-        return "is not {path, sha256, reason}"
+    if not isinstance(e, dict) or set(e) - {"path", "sha256", "reason", "pixels_sha256"}:
+        return "is not {path, sha256, reason, pixels_sha256}"
     path, sha, reason = e.get("path"), e.get("sha256"), e.get("reason", "")
     if not isinstance(path, str) or not path:
         return "has no path"
@@ -138,7 +157,14 @@ def _entry_problem(e: object) -> str | None:
         return f"for {path!r} has no sha256 of 64 hex digits"
     if not isinstance(reason, str):
         return f"for {path!r} has a reason that is not text"
+    pixels = e.get("pixels_sha256", "")
+    if pixels != "" and not _hex64(pixels):
+        return f"for {path!r} has a pixels_sha256 that is not 64 hex digits"
     return None
+
+
+def _hex64(v: object) -> bool:
+    return isinstance(v, str) and len(v) == 64 and all(c in "0123456789abcdef" for c in v)
 
 
 def _encodable(path: str) -> bool:
@@ -157,6 +183,7 @@ def save_approvals(baseline_dir: Path, approvals: dict[str, Approval]) -> None:
         "version": VERSION,
         "approved": [
             {"path": a.path, "reason": a.reason, "sha256": a.sha256}
+            | ({"pixels_sha256": a.pixels} if a.pixels else {})
             for a in sorted(approvals.values(), key=lambda a: a.path)
         ],
     }

@@ -18,7 +18,13 @@ from sprite_lint.craft import nearly_solid, stray_points
 from sprite_lint.discovery import display_path, printable
 from sprite_lint.errors import EXIT_ERROR, EXIT_FINDINGS, EXIT_PASS, ImageError, UsageError
 from sprite_lint.gitfiles import Changed, read_at
-from sprite_lint.imageio import decode_png, decode_png_with_warnings, read_file
+from sprite_lint.imageio import (
+    DEFAULT_MAX_PIXELS,
+    decode_png,
+    decode_png_with_warnings,
+    load_png,
+    read_file,
+)
 from sprite_lint.palette import palette_signals
 from sprite_lint.scoring import SIGNALS, RawScores, Region
 from sprite_lint.sheets import (
@@ -589,7 +595,7 @@ def check_files(
         key_root = root if root is not None else approvals_root(baseline.path)
         key_of = {name: approval_key(p, key_root) for p, name in items}
         keys = [key_of.get(r.path, r.path) for r in results]
-        apply_approvals(results, approvals or {}, keys)
+        apply_approvals(results, approvals or {}, keys, dict((n, p) for p, n in items), limit)
         if pending:
             note_pending_approvals(results, pending[1], keys, pending[0])
     for r in results:
@@ -669,19 +675,42 @@ def apply_approvals(
     results: Sequence[FileResult],
     approvals: Mapping[str, Approval],
     keys: Sequence[str] | None = None,
+    files: Mapping[str, Path] | None = None,
+    max_pixels: int | None = None,
 ) -> None:
     """A failing file passes, and says so, when its own path was approved with these exact
-    bytes: approving ``art/bad.png`` does not pass an identical ``other/copy.png``.
+    bytes, or (an entry with ``pixels_sha256``) these exact pixels: a lossless re-save
+    stays approved; approving ``art/bad.png`` does not pass an identical ``other/copy.png``.
 
     ``keys``: each result's path as ``approved.json`` stores it (relative to the
-    repository's top); default: the results' own paths.
+    repository's top); default: the results' own paths. ``files``: the file behind each
+    result's path, read again where the bytes differ and only the pixels can tell.
     """
+    from sprite_lint.approvals import pixel_digest
+
+    pixels: dict[str, str | None] = {}  # per path: a sheet's frames share one reading
     for r, key in zip(results, keys if keys is not None else [r.path for r in results]):
         a = approvals.get(key)
-        if r.status == "fail" and a is not None and a.sha256 == r.sha256:
+        if r.status != "fail" or a is None:
+            continue
+        same = a.sha256 == r.sha256
+        if not same and a.pixels and files is not None and r.path in files:
+            if r.path not in pixels:
+                try:
+                    image = load_png(files[r.path], max_pixels or DEFAULT_MAX_PIXELS)
+                    pixels[r.path] = pixel_digest(image.rgba)
+                except ImageError:
+                    pixels[r.path] = None
+            same = pixels[r.path] == a.pixels
+            resaved = same
+        else:
+            resaved = False
+        if same:
             r.status = "pass"
             r.approved = True
             r.message = f"approved ({a.reason})" if a.reason else "approved"
+            if resaved:
+                r.message += "; re-saved since, with the same pixels"
 
 
 def note_pending_approvals(

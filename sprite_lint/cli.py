@@ -458,7 +458,13 @@ def explain(
             _sheet_settings(s, grid, None),
         )[0]
         key = approval_key(file, approvals_root(base.path))  # as check keys it
-        apply_approvals([detail.result], load_approvals(base.path), [key])
+        apply_approvals(
+            [detail.result],
+            load_approvals(base.path),
+            [key],
+            {detail.result.path: file},
+            s.max_pixels,
+        )
         with commands_stopped():
             import shlex
 
@@ -504,12 +510,13 @@ def approve(
         ),
     ] = False,
 ) -> None:
-    """Accept these exact sprite bytes: check passes them until the file changes."""
+    """Accept these exact sprites: check passes them until their pixels change."""
     with handle_errors():
         from sprite_lint.approvals import (
             approvals_root,
             load_approvals,
             new_approval,
+            pixel_digest,
             save_approvals,
         )
         from sprite_lint.baseline import load_baseline
@@ -530,7 +537,7 @@ def approve(
             for p in paths:
                 image = load_png(p, s.max_pixels)  # refuses unreadable files, exit 2
                 # refuses (exit 2) what approved.json cannot name, as check would refuse it
-                entry = new_approval(p, top, image.sha256, reason)
+                entry = new_approval(p, top, image.sha256, reason, pixel_digest(image.rgba))
                 approvals[entry.path] = entry
             notes = _already_passing(base, paths, s)  # said, and approved all the same
             plans.append((base, paths, approvals, top, notes))
@@ -634,6 +641,18 @@ def baseline_status(baseline: BaselineOpt = None) -> None:
         raise typer.Exit(1 if stale else 0)
 
 
+def _pixels_of(data: bytes, target: Path, base_max_pixels: int) -> str | None:
+    """The pixel digest (``approvals.pixel_digest``) of a PNG's bytes; None if unreadable."""
+    from sprite_lint.approvals import pixel_digest
+    from sprite_lint.errors import ImageError
+    from sprite_lint.imageio import decode_png
+
+    try:
+        return pixel_digest(decode_png(data, str(target), base_max_pixels))
+    except ImageError:
+        return None
+
+
 def _status_of(base: Any) -> int:
     """Print one baseline's status; return how many of its approvals are stale. It is
     "verified" only once everything ``check`` builds from it has been built: its
@@ -672,11 +691,13 @@ def _status_of(base: Any) -> int:
         inside = os.path.realpath(target).startswith(os.path.realpath(root) + os.sep)
         if data is None or not inside:
             state = "stale: file is gone"
-        elif hashlib.sha256(data).hexdigest() != a.sha256:
-            state = "stale: file changed since it was approved"
-        else:
+        elif hashlib.sha256(data).hexdigest() == a.sha256:
             state = "current"
-        stale += state != "current"
+        elif a.pixels and _pixels_of(data, target, base.max_pixels) == a.pixels:
+            state = "current (re-saved with the same pixels)"
+        else:
+            state = "stale: file changed since it was approved"
+        stale += not state.startswith("current")
         console.print(f"  {a.path}: {state}", highlight=False)
     return stale
 

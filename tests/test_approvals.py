@@ -154,8 +154,11 @@ def test_an_approval_is_for_one_path_not_its_bytes_anywhere(
         ({"path": "../outside.png", "sha256": "0" * 64}, "not one relative"),
         ({"path": "art/x.png", "sha256": "nothex"}, "64 hex digits"),
         ({"path": "art/x.png", "sha256": "0" * 64, "reason": 5}, "reason that is not text"),
-        ({"path": "art/x.png", "sha256": "0" * 64, "extra": 1}, "is not {path, sha256, reason}"),
-        ("art/x.png", "is not {path, sha256, reason}"),
+        (
+            {"path": "art/x.png", "sha256": "0" * 64, "extra": 1},
+            "is not {path, sha256, reason, pixels_sha256}",
+        ),
+        ("art/x.png", "is not {path, sha256, reason, pixels_sha256}"),
     ],
 )
 def test_malformed_approvals_are_refused_naming_the_entry(
@@ -338,3 +341,42 @@ def test_approve_recalibrate_names_new_unapproved_files_in_the_sources(
         "art/approved/new2.png."
     ) in text
     assert "Calibrated on 27 approved sprites" in text
+
+
+def test_an_approval_survives_a_lossless_resave_but_not_an_edit(repo: Path) -> None:
+    """An optimiser pass (oxipng, pngcrush, another encoder) rewrites the bytes, not the
+    pixels: the approval holds, and check and baseline status say it was re-saved (it
+    had failed again as a changed file; found by a tech artist's trial)."""
+    from PIL import Image
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["approve", "art/boss.png", "--reason", "ok"], env=ENV).exit_code == 0
+    entry = json.loads((repo / "baselines/default" / APPROVALS).read_text())["approved"][0]
+    assert len(entry["pixels_sha256"]) == 64
+    before = (repo / "art" / "boss.png").read_bytes()
+    with Image.open(repo / "art" / "boss.png") as im:
+        im.load()
+        im.save(repo / "art" / "boss.png", optimize=True, compress_level=9)
+    assert (repo / "art" / "boss.png").read_bytes() != before
+    r = runner.invoke(app, ["check", "art/boss.png", "-f", "json"], env=ENV)
+    assert r.exit_code == 0, r.output
+    row = json.loads(r.stdout)["files"][0]
+    assert (
+        row["approved"] and row["message"] == "approved (ok); re-saved since, with the same pixels"
+    )
+    status = runner.invoke(app, ["baseline", "status"], env=ENV)
+    assert status.exit_code == 0 and "current (re-saved with the same pixels)" in status.output
+    explained = runner.invoke(app, ["explain", "art/boss.png"], env=ENV)
+    assert explained.exit_code == 0, explained.output
+    # one pixel changed: checked again, and stale
+    rgba = np.array(Image.open(repo / "art" / "boss.png").convert("RGBA"))
+    rgba[0, 0] = [255, 0, 255, 255]
+    write_rgba(repo / "art" / "boss.png", rgba)
+    assert runner.invoke(app, ["check", "art/boss.png"], env=ENV).exit_code == 1
+    status = runner.invoke(app, ["baseline", "status"], env=ENV)
+    assert status.exit_code == 1 and "stale: file changed" in status.output
+    # an entry written before pixels were recorded keeps to the exact bytes
+    doc = json.loads((repo / "baselines/default" / APPROVALS).read_text())
+    del doc["approved"][0]["pixels_sha256"]
+    (repo / "baselines/default" / APPROVALS).write_text(json.dumps(doc))
+    assert load_approvals(repo / "baselines/default")["art/boss.png"].pixels == ""
