@@ -95,6 +95,7 @@ class CalibrateResult:
     calibration_raw: np.ndarray  # (n_cal, len(SIGNALS)) raw scores of held-out approved sprites
     rank: int = 0  # this process's rank under torchrun
     world: int = 1  # processes training together
+    frames: int = 0  # of the n_sprites, frames cut from sheets
 
 
 def require_train_extra() -> None:
@@ -721,7 +722,8 @@ def _calibrate(
     }
     if rank == 0:  # under torchrun every rank computed the same baseline; one writes it
         write_baseline(baseline_dir, manifest, model_bytes, parts["arrays"])
-    return CalibrateResult(baseline_dir, n, split, calibration, warnings, raw, rank, world)
+    frames = sum(1 for suffix in approved.suffixes if suffix)
+    return CalibrateResult(baseline_dir, n, split, calibration, warnings, raw, rank, world, frames)
 
 
 def recorded_sources(manifest: dict[str, Any]) -> list[Path]:

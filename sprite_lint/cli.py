@@ -319,7 +319,9 @@ def _report_calibration(result: Any, where: str, console: Console) -> None:
     cal = result.calibration
     _say(
         console,
-        f"Calibrated on {result.n_sprites} approved sprites ({result.split} conformal, "
+        f"Calibrated on {result.n_sprites} approved sprites"
+        + (f" ({result.frames} of them frames of sheets)" if result.frames else "")
+        + f" ({result.split} conformal, "
         + (f"{result.world} processes, " if result.world > 1 else "")
         + f"{cal.n} calibration scores): threshold {cal.threshold:.3f} for alpha {cal.alpha}"
         + (" (tail-extrapolated)" if cal.method == "tail" else "")

@@ -58,6 +58,7 @@ def test_calibrate_on_three_tilesets(tmp_path: Path) -> None:
     opts = CalibrateOptions(epochs=1, seed=0, width=8, sheets=sheets)
     result = calibrate([tmp_path / "approved"], tmp_path / "baseline", opts)
     assert result.n_sprites == 30 and result.split == "cross"
+    assert result.frames == 30  # said: "30 approved sprites (30 of them frames of sheets)"
     assert not any("one sheet" in w for w in result.warnings)
     assert not any("outside every frame" in w for w in result.warnings)
     from sprite_lint.baseline import load_baseline
