@@ -23,7 +23,11 @@ from sprite_lint.discovery import display_path, printable
 from sprite_lint.errors import BaselineError, UsageError
 
 APPROVALS = "approved.json"
-VERSION = 1
+# 2 (sprite-lint 0.3.1): entries may hold ``pixels_sha256``; version 1 files are read too.
+# A release that knows only version 1 refuses a version 2 file as "unsupported version 2",
+# not entry by entry (which would read as a damaged file to fix)
+VERSION = 2
+READ_VERSIONS = (1, 2)
 
 
 @dataclass(frozen=True)
@@ -58,9 +62,13 @@ def load_approvals(baseline_dir: Path, files: BaselineFiles | None = None) -> di
         return {}
     try:
         doc = json.loads(raw.decode("utf-8"))
-        if not isinstance(doc, dict) or doc.get("version") != VERSION:
+        got = doc.get("version") if isinstance(doc, dict) else doc
+        if not isinstance(doc, dict) or type(got) is not int or got not in READ_VERSIONS:
             raise ValueError(
-                f"unsupported version {doc.get('version') if isinstance(doc, dict) else doc!r}"
+                f"unsupported version {got!r}: written by a newer sprite-lint? (this one "
+                f"reads versions {', '.join(map(str, READ_VERSIONS))}); upgrade it"
+                if type(got) is int and got > VERSION
+                else f"unsupported version {got!r}"
             )
         entries = doc["approved"]
         if not isinstance(entries, list):

@@ -595,9 +595,10 @@ def check_files(
         key_root = root if root is not None else approvals_root(baseline.path)
         key_of = {name: approval_key(p, key_root) for p, name in items}
         keys = [key_of.get(r.path, r.path) for r in results]
-        apply_approvals(results, approvals or {}, keys, dict((n, p) for p, n in items), limit)
+        by_name = {n: p for p, n in items}
+        apply_approvals(results, approvals or {}, keys, by_name, limit)
         if pending:
-            note_pending_approvals(results, pending[1], keys, pending[0])
+            note_pending_approvals(results, pending[1], keys, pending[0], by_name, limit)
     for r in results:
         r.baseline = baseline.path.as_posix()
     cal = baseline.calibration
@@ -686,42 +687,60 @@ def apply_approvals(
     repository's top); default: the results' own paths. ``files``: the file behind each
     result's path, read again where the bytes differ and only the pixels can tell.
     """
-    from sprite_lint.approvals import pixel_digest
-
-    pixels: dict[str, str | None] = {}  # per path: a sheet's frames share one reading
+    match = _Matcher(files, max_pixels)
     for r, key in zip(results, keys if keys is not None else [r.path for r in results]):
         a = approvals.get(key)
-        if r.status != "fail" or a is None:
-            continue
-        same = a.sha256 == r.sha256
-        if not same and a.pixels and files is not None and r.path in files:
-            if r.path not in pixels:
-                try:
-                    image = load_png(files[r.path], max_pixels or DEFAULT_MAX_PIXELS)
-                    pixels[r.path] = pixel_digest(image.rgba)
-                except ImageError:
-                    pixels[r.path] = None
-            same = pixels[r.path] == a.pixels
-            resaved = same
-        else:
-            resaved = False
-        if same:
+        how = match(r, a) if r.status == "fail" else None
+        if how is not None:
             r.status = "pass"
             r.approved = True
-            r.message = f"approved ({a.reason})" if a.reason else "approved"
-            if resaved:
+            r.message = f"approved ({a.reason})" if a and a.reason else "approved"
+            if how == "pixels":
                 r.message += "; re-saved since, with the same pixels"
 
 
+class _Matcher:
+    """Whether an approval covers a result's file: ``"bytes"`` (the same sha256),
+    ``"pixels"`` (re-saved: other bytes, the same decoded pixels, and a file that decodes
+    without a warning, so an APNG's added frames or trailing data are never waved through)
+    or None. Each file is read at most once (a sheet's frames share it)."""
+
+    def __init__(self, files: Mapping[str, Path] | None, max_pixels: int | None) -> None:
+        self.files, self.max_pixels = files or {}, max_pixels or DEFAULT_MAX_PIXELS
+        self.pixels: dict[str, str | None] = {}
+
+    def __call__(self, r: FileResult, a: Approval | None) -> str | None:
+        if a is None:
+            return None
+        if a.sha256 == r.sha256:
+            return "bytes"
+        if not a.pixels or r.path not in self.files:
+            return None
+        if r.path not in self.pixels:
+            from sprite_lint.approvals import pixel_digest
+
+            try:
+                image = load_png(self.files[r.path], self.max_pixels)
+                self.pixels[r.path] = None if image.warnings else pixel_digest(image.rgba)
+            except ImageError:
+                self.pixels[r.path] = None
+        return "pixels" if self.pixels[r.path] == a.pixels else None
+
+
 def note_pending_approvals(
-    results: Sequence[FileResult], pending: Mapping[str, Approval], keys: Sequence[str], ref: str
+    results: Sequence[FileResult],
+    pending: Mapping[str, Approval],
+    keys: Sequence[str],
+    ref: str,
+    files: Mapping[str, Path] | None = None,
+    max_pixels: int | None = None,
 ) -> None:
     """A file that still fails under ``--baseline-ref REF`` but that the change under
-    review approves (these exact bytes, in the working tree's ``approved.json``) says so:
-    its approval counts once it is on REF, and approving it again changes nothing."""
+    review approves (these bytes or pixels, in the working tree's ``approved.json``) says
+    so: its approval counts once it is on REF, and approving it again changes nothing."""
+    match = _Matcher(files, max_pixels)
     for r, key in zip(results, keys):
-        a = pending.get(key)
-        if r.status == "fail" and not r.approved and a is not None and a.sha256 == r.sha256:
+        if r.status == "fail" and not r.approved and match(r, pending.get(key)) is not None:
             r.message += (
                 f"; approved in this change's approved.json, which counts once it is on "
                 f"{printable(ref)}: approvals are read at --baseline-ref"

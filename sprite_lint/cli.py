@@ -500,7 +500,7 @@ def merge(
 
 @app.command()
 def approve(
-    files: Annotated[list[Path], typer.Argument(help="PNG files whose exact bytes are accepted.")],
+    files: Annotated[list[Path], typer.Argument(help="PNG files whose exact pixels are accepted.")],
     reason: Annotated[str, typer.Option(help="Why (recorded in approved.json).")] = "",
     baseline: BaselineOpt = None,
     recalibrate: Annotated[

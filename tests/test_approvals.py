@@ -368,6 +368,16 @@ def test_an_approval_survives_a_lossless_resave_but_not_an_edit(repo: Path) -> N
     assert status.exit_code == 0 and "current (re-saved with the same pixels)" in status.output
     explained = runner.invoke(app, ["explain", "art/boss.png"], env=ENV)
     assert explained.exit_code == 0, explained.output
+    # the same pixels with frames added (an APNG): a warning, so no longer the file approved
+    with Image.open(repo / "art" / "boss.png") as im:
+        im.load()
+        red = Image.new("RGBA", im.size, (255, 0, 0, 255))
+        im.save(repo / "art" / "anim.png", save_all=True, append_images=[red])
+    shutil.copy(repo / "art" / "boss.png", repo / "art" / "still.png")
+    shutil.copy(repo / "art" / "anim.png", repo / "art" / "boss.png")
+    r = runner.invoke(app, ["check", "art/boss.png", "-f", "json"], env=ENV)
+    assert r.exit_code == 1 and "animated PNG" in json.loads(r.stdout)["files"][0]["message"]
+    shutil.copy(repo / "art" / "still.png", repo / "art" / "boss.png")
     # one pixel changed: checked again, and stale
     rgba = np.array(Image.open(repo / "art" / "boss.png").convert("RGBA"))
     rgba[0, 0] = [255, 0, 255, 255]
@@ -376,7 +386,33 @@ def test_an_approval_survives_a_lossless_resave_but_not_an_edit(repo: Path) -> N
     status = runner.invoke(app, ["baseline", "status"], env=ENV)
     assert status.exit_code == 1 and "stale: file changed" in status.output
     # an entry written before pixels were recorded keeps to the exact bytes
+    shutil.copy(repo / "art" / "still.png", repo / "art" / "boss.png")
+    assert runner.invoke(app, ["approve", "art/boss.png"], env=ENV).exit_code == 0
+    approved_bytes = (repo / "art" / "boss.png").read_bytes()
+    with Image.open(repo / "art" / "boss.png") as im:
+        im.load()
+        im.save(repo / "art" / "boss.png", compress_level=0)
+    assert (repo / "art" / "boss.png").read_bytes() != approved_bytes
+    assert runner.invoke(app, ["check", "art/boss.png"], env=ENV).exit_code == 0
     doc = json.loads((repo / "baselines/default" / APPROVALS).read_text())
     del doc["approved"][0]["pixels_sha256"]
     (repo / "baselines/default" / APPROVALS).write_text(json.dumps(doc))
     assert load_approvals(repo / "baselines/default")["art/boss.png"].pixels == ""
+    assert runner.invoke(app, ["check", "art/boss.png"], env=ENV).exit_code == 1
+
+
+def test_approvals_file_versions(repo: Path) -> None:
+    """Version 2 (pixels) is written; version 1 is read; a newer one says to upgrade, and
+    what sprite-lint 0.3.0 says of version 2 is "unsupported version", not a damaged entry."""
+    runner = CliRunner()
+    assert runner.invoke(app, ["approve", "art/boss.png"], env=ENV).exit_code == 0
+    target = repo / "baselines/default" / APPROVALS
+    doc = json.loads(target.read_text())
+    assert doc["version"] == 2
+    del doc["approved"][0]["pixels_sha256"]
+    target.write_text(json.dumps({**doc, "version": 1}))
+    assert runner.invoke(app, ["check", "art/boss.png"], env=ENV).exit_code == 0
+    for version, words in ((3, "written by a newer sprite-lint?"), (True, "unsupported version")):
+        target.write_text(json.dumps({**doc, "version": version}))
+        r = runner.invoke(app, ["check", "art/boss.png"], env=ENV)
+        assert r.exit_code == 2 and words in r.output, r.output
