@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import re
 from collections.abc import Callable, Sequence, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,7 +120,7 @@ class Approved:
     digest: str  # of the approved PNGs' bytes
     # (name, visible pixels outside every frame) per approved sheet a frame size leaves uncut
     uncut: list[tuple[str, int]] = field(default_factory=list)
-    copies: int = 0  # samples whose pixels another sample has already
+    copies: int = 0  # samples whose pixels another, earlier file holds already
 
     def names(self, root: Path) -> list[str]:
         return [display_path(f, root) + s for f, s in zip(self.files, self.suffixes)]
@@ -180,7 +181,13 @@ def load_approved(paths: Sequence[str | Path], options: CalibrateOptions) -> App
             f"{len(bad)} approved file(s) cannot be read; fix or remove them, then calibrate "
             f"again (nothing was written):\n  {listed}"
         )
-    distinct = len({(im.shape, hashlib.sha256(im.tobytes()).digest()) for im in out.images})
+    # copies: samples whose pixels an earlier *file* holds (frames a packer merged, or a
+    # sheet's allowed repeats, are its own business: check judges those as a sheet fault)
+    first_file: dict[tuple[tuple[int, ...], bytes], int] = {}
+    copies = 0
+    for im, g in zip(out.images, groups):
+        key = (im.shape, hashlib.sha256(im.tobytes()).digest())
+        copies += first_file.setdefault(key, g) != g
     if len(out.images) < MIN_SPRITES:
         raise CalibrationError(
             f"found {len(out.images)} approved sprite(s) and frame(s) under "
@@ -190,7 +197,7 @@ def load_approved(paths: Sequence[str | Path], options: CalibrateOptions) -> App
         )
     out.groups = np.array(groups, np.int64)
     out.digest = digest.hexdigest()
-    out.copies = len(out.images) - distinct
+    out.copies = copies
     return out
 
 
@@ -791,7 +798,8 @@ def _unseen_sources(
     learn from (``sprite_names``) and that ``extra`` (the approved files) does not name:
     new art that ``approve --recalibrate`` would otherwise take in without a word."""
     root = project_root()
-    learned = {str(n).split("#", 1)[0] for n in base.arrays["sprite_names"]}
+    # a frame's name ends "#N"; a file's own name may hold "#" too (boss#200.png)
+    learned = {re.sub(r"#\d+\Z", "", str(n)) for n in base.arrays["sprite_names"]}
     approved = {os.path.realpath(p) for p in extra}
     exclude_root = Path(options.exclude_root) if options.exclude_root else None
     try:

@@ -562,7 +562,21 @@ def approve(
             return
         console = _console(stderr=True)
         for base, _, approvals, top, _ in plans:
-            extra = [top / a.path for a in approvals.values() if (top / a.path).is_file()]
+            extra, stale = [], []
+            for a in approvals.values():
+                if (top / a.path).is_file():
+                    (extra if _still_approved(a, top / a.path, s.max_pixels) else stale).append(
+                        top / a.path
+                    )
+            if stale:  # an approval of bytes since edited: the edit was never approved
+                from sprite_lint.discovery import printable
+
+                shown = ", ".join(printable(str(p)) for p in stale[:8])
+                _warn(
+                    f"{len(stale)} approved file(s) changed since they were approved and are "
+                    f"not trained on: {shown}{' and more' if len(stale) > 8 else ''} "
+                    "(approve them again if they are right)"
+                )
             console.print(
                 f"Recalibrating {base.path} with {len(extra)} approved file(s) added to its "
                 "sprites ...",
@@ -643,16 +657,33 @@ def baseline_status(baseline: BaselineOpt = None) -> None:
         raise typer.Exit(1 if stale else 0)
 
 
+def _still_approved(a: Any, path: Path, max_pixels: int) -> bool:
+    """Whether ``path`` is still what approval ``a`` accepted: its bytes, or its pixels."""
+    import hashlib
+
+    from sprite_lint.errors import ImageError
+    from sprite_lint.imageio import read_file
+
+    try:
+        data = read_file(path)
+    except ImageError:
+        return False
+    if hashlib.sha256(data).hexdigest() == a.sha256:
+        return True
+    return bool(a.pixels) and _pixels_of(data, path, max_pixels) == a.pixels
+
+
 def _pixels_of(data: bytes, target: Path, base_max_pixels: int) -> str | None:
     """The pixel digest (``approvals.pixel_digest``) of a PNG's bytes; None if unreadable."""
     from sprite_lint.approvals import pixel_digest
     from sprite_lint.errors import ImageError
-    from sprite_lint.imageio import decode_png
+    from sprite_lint.imageio import decode_png_with_warnings
 
     try:
-        return pixel_digest(decode_png(data, str(target), base_max_pixels))
+        rgba, warnings = decode_png_with_warnings(data, str(target), base_max_pixels)
     except ImageError:
         return None
+    return None if warnings else pixel_digest(rgba)  # as check matches them
 
 
 def _status_of(base: Any) -> int:

@@ -322,8 +322,8 @@ def test_approve_recalibrate_names_new_unapproved_files_in_the_sources(
     from sprite_lint.calibrate import CalibrateOptions, calibrate
 
     repo = tmp_path / "game"
-    for i, im in enumerate(make_family("creatures", 24, seed=3)):
-        write_rgba(repo / "art" / "approved" / f"c{i:02d}.png", im)
+    for i, im in enumerate(make_family("creatures", 24, seed=3)):  # one name holds a "#"
+        write_rgba(repo / "art" / "approved" / f"c{i:02d}{'#200' if i == 5 else ''}.png", im)
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
     monkeypatch.chdir(repo)
     calibrate(["art/approved"], repo / "baselines/default", CalibrateOptions(epochs=1, width=8))
@@ -332,6 +332,10 @@ def test_approve_recalibrate_names_new_unapproved_files_in_the_sources(
         write_rgba(repo / "art" / "approved" / name, im)
     boss = make_family("creatures", 30, seed=3)[26]
     write_rgba(repo / "art" / "boss.png", inject(boss, "checkerboard", np.random.default_rng(0)))
+    # approved, then edited: the edit was never approved, so it is not trained on either
+    write_rgba(repo / "art" / "edited.png", boss)
+    assert CliRunner().invoke(app, ["approve", "art/edited.png"], env=ENV).exit_code == 0
+    write_rgba(repo / "art" / "edited.png", inject(boss, "blur", np.random.default_rng(0)))
     r = CliRunner().invoke(app, ["approve", "art/boss.png", "--recalibrate"], env=ENV)
     assert r.exit_code == 0, r.output
     text = " ".join(r.output.split())
@@ -341,6 +345,8 @@ def test_approve_recalibrate_names_new_unapproved_files_in_the_sources(
         "art/approved/new2.png."
     ) in text
     assert "Calibrated on 27 approved sprites" in text
+    assert "1 approved file(s) changed since they were approved and are not trained on: " in text
+    assert "edited.png (approve them again if they are right)" in text
 
 
 def test_an_approval_survives_a_lossless_resave_but_not_an_edit(repo: Path) -> None:

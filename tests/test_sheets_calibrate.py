@@ -184,3 +184,13 @@ def test_copies_are_counted_and_warned_about(tmp_path: Path) -> None:
     assert text.startswith("10 of the 20 approved sprites and frames are copies of others")
     assert "holds 10 distinct sprites; 10 is fewer than the 20 distinct" in text
     assert "fewer than" not in copies_warning(10, 40)
+    # frames repeated within one sheet (a packer's merged frames) are not copies
+    (tmp_path / "approved").mkdir(exist_ok=True)
+    for p in (tmp_path / "approved").glob("b*.png"):
+        p.unlink()
+    for i, im in enumerate(make_family("creatures", 10, seed=31)):
+        write_rgba(tmp_path / "approved" / f"c{i}.png", im)
+    frame = make_family("creatures", 1, seed=30)[0]
+    write_rgba(tmp_path / "approved" / "hero.png", grid_sheet([frame, frame, frame], 3))
+    grid = CalibrateOptions(sheets=SheetSettings(grid=GridSpec(*frame.shape[1::-1])))
+    assert load_approved([tmp_path / "approved"], grid).copies == 0
