@@ -352,6 +352,28 @@ def read_object(oid: str, root: Path, path: str = "") -> bytes:
     return _git(root, "cat-file", "blob", oid)
 
 
+def shallow_fork_warning(ref: str, root: Path) -> str | None:
+    """A warning when ``ref`` and HEAD share no commit that this clone holds, because the
+    clone is shallow (a CI checkout of depth 1): the change is then compared with ``ref``
+    itself, and what ``ref`` changed since the fork counts as the change's. None when the
+    fork point is found, or the histories are unrelated in a full clone."""
+    with contextlib.suppress(UsageError):
+        _git(root, "merge-base", ref, "HEAD")
+        return None
+    try:
+        shallow = _git(root, "rev-parse", "--is-shallow-repository").strip() == b"true"
+    except UsageError:
+        return None
+    if not shallow:
+        return None
+    return (
+        f"this clone is shallow and holds no commit that HEAD and {ref} share, so the change "
+        f"is compared with {ref} itself: files {ref} changed since the branch forked are "
+        "listed as this change's. Fetch the history (actions/checkout with fetch-depth: 0, "
+        "GIT_DEPTH: 0 in GitLab CI, or git fetch --unshallow)."
+    )
+
+
 def fork_point(ref: str, root: Path) -> str:
     """Where the change under review forked from ``ref``: their merge base (``ref`` itself
     for unrelated histories)."""

@@ -244,6 +244,8 @@ def run_check(o: CheckOptions) -> int:
                 paths = expand_paths([tmp / n for n in names], s.exclude, project)
             elif changed_since is not None:
                 gitfiles.verify_commit(changed_since, root)  # says how to fetch it if missing
+                if (shallow := gitfiles.shallow_fork_warning(changed_since, root)) is not None:
+                    _warn(shallow)
                 changes = gitfiles.changed_pngs(changed_since, root)  # since the fork point
                 for sub in gitfiles.changed_submodules(changed_since, root):
                     _warn(gitfiles.submodule_unchecked(sub))

@@ -420,3 +420,24 @@ def test_a_staged_or_changed_submodule_is_named_not_skipped_silently(
         "run sprite-lint check --all inside it"
     ) in r.stderr
     assert all("art/shared" not in f["path"] for f in json.loads(r.stdout)["files"])
+
+
+def test_a_shallow_clone_without_the_fork_point_is_warned_about(
+    behind: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CI checkout of depth 1 holds no commit the branch and main share: the fork point
+    cannot be found and main's own edits are listed as the branch's. Said, with the fix."""
+    clone = tmp_path / "shallow"
+    url = behind.as_uri()
+    git(tmp_path, "clone", "-q", "--depth", "1", "--branch", "mr", url, str(clone))
+    git(clone, "fetch", "-q", "--depth", "1", "origin", "main:refs/remotes/origin/main")
+    monkeypatch.chdir(clone)
+    r = CliRunner().invoke(app, ["check", "--changed-since", "origin/main", "-f", "json"], env=ENV)
+    assert r.exit_code in (0, 1), r.output
+    assert "this clone is shallow and holds no commit that HEAD and origin/main share" in (
+        r.stderr
+    )
+    assert "fetch-depth: 0" in r.stderr
+    monkeypatch.chdir(behind)  # the full clone: no warning
+    r = CliRunner().invoke(app, ["check", "--changed-since", "main", "-f", "json"], env=ENV)
+    assert "shallow" not in r.stderr
