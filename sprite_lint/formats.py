@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from sprite_lint import __version__
-from sprite_lint.check import CheckReport, FileResult
+from sprite_lint.check import CheckReport, FileResult, Notice
 from sprite_lint.discovery import printable, unsafe_char
 from sprite_lint.scoring import SIGNAL_LABELS, SIGNALS
 from sprite_lint.sheets import FAULT_HELP, FAULT_KINDS, FAULT_LABELS
@@ -270,6 +270,15 @@ def to_github(report: CheckReport) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
+def _notice_file(n: Notice) -> str:
+    """The repository file a notice points at: the file it names as changed; from a merged
+    report, which keeps no such file, a settings file itself or a baseline's manifest."""
+    if n.file:
+        return n.file
+    path = n.path or ""
+    return path if path.endswith(".toml") else f"{path}/manifest.json"
+
+
 def to_gitlab(report: CheckReport) -> str:
     """GitLab Code Quality report (a JSON array of issues)."""
     notices = [
@@ -282,7 +291,7 @@ def to_gitlab(report: CheckReport) -> str:
             "severity": "major" if n.fails else "info",
             # the file changed (a settings file, the baseline's first changed file); from a
             # merged report, which keeps no file, the baseline's manifest
-            "location": {"path": n.file or f"{n.path}/manifest.json", "lines": {"begin": 1}},
+            "location": {"path": _notice_file(n), "lines": {"begin": 1}},
         }
         for n in report.notices
     ]

@@ -154,6 +154,8 @@ def next_step(report: CheckReport) -> tuple[str, str]:
     if len(paths) == 1:
         (path,) = paths
         if printable(path) == path and os.path.exists(path):
+            if path.startswith("-"):  # never read as an option once pasted
+                path = f"./{path}"
             approve_arg = shlex.quote(path)
             frames = {r.frame.index for r in failing if r.frame is not None}
             ref = f"{path}#{min(frames)}" if len(frames) == 1 else path
@@ -453,7 +455,8 @@ def _share_of_limit(share: float) -> str:
         return ">999%"
     # rounded away from the limit: 100.2% is 101% (over), 99.9% is 99% (ok), never "100% over"
     pct = share * 100
-    return f"{math.ceil(pct) if share > 1 else math.floor(pct + 1e-9)}%"
+    # (1e-9: 1.1 * 100 is 110.00000000000001, which is 110%)
+    return f"{math.ceil(pct - 1e-9) if share > 1 else math.floor(pct + 1e-9)}%"
 
 
 # latent distance below which an approved sprite is drawn the same as the one explained
@@ -544,7 +547,7 @@ def render_explain(
                 console,
                 Text(
                     f"It is drawn like the approved sprite {name}: calibration leaves about "
-                    f"{'a few' if alpha is None else f'{alpha:.0%}'} of the approved sprites "
+                    f"{'a few' if alpha is None else f'{alpha * 100:g}%'} of the approved sprites "
                     "themselves over the limit. "
                     f'If it is right, approve it ({approve} --reason "...").',
                     style="dim",

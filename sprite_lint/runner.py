@@ -346,11 +346,11 @@ def run_check(o: CheckOptions) -> int:
             report.notices = baseline_edits(
                 baseline_ref, folders, ref_root, fail_on_baseline_change
             ) + settings_edits(baseline_ref, s.config_file, ref_root, fail_on_baseline_change)
+        _relative_baselines(report, root)
         if report_dir is not None or html is not None:
             _write_visual_reports(report, loaded, shown, s.max_pixels, report_dir, html, sheets)
         if shown is None and s.format in REPOSITORY_FORMATS:
             _repository_relative(report)
-        _relative_baselines(report)
         report.elapsed = time.monotonic() - started
         report.baseline_option = str(baseline) if baseline is not None else None
         _emit(report, s.format, output)
@@ -554,23 +554,22 @@ def _repository_relative(report: Any) -> None:
             r.path = absolute[len(prefix) :].replace(os.sep, "/")
 
 
-def _relative_baselines(report: Any) -> None:
-    """Baseline paths relative to the top of the git repository they lie in (as
-    ``approved.json`` keys are), not absolute: a CI runner's ``/home/runner/work/...`` says
-    nothing to a reviewer. Outside a repository they stay as they are."""
-    from sprite_lint.gitfiles import repo_relative, repo_root_or_none
+def _relative_baselines(report: Any, root: Path | None) -> None:
+    """Absolute baseline paths named as the rows are: relative to the repository's top
+    ``root`` under ``--changed-since``, ``--all`` and ``--staged``, else to the current
+    folder, when they lie inside it (a CI runner's ``/home/runner/work/...`` says nothing
+    to a reviewer). No git call: the one-file hook pays nothing for it."""
+    import dataclasses
 
-    top = repo_root_or_none()
-    if top is None:
-        return
+    from sprite_lint.gitfiles import repo_relative
+
+    top = root or Path.cwd()
 
     def rel(path: str) -> str:
-        if not path:
+        if not path or not os.path.isabs(path):
             return path
         inside = repo_relative(Path(path), top)
         return path if inside is None else inside
-
-    import dataclasses
 
     report.baseline = rel(report.baseline)
     report.baselines = [dataclasses.replace(b, path=rel(b.path)) for b in report.baselines]

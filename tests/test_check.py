@@ -329,3 +329,31 @@ def test_one_stray_pixel_fails_and_is_named(tiny_baseline: Path) -> None:
         assert clean.status == "pass", clean.message
         assert r.status == "fail" and r.driver == "stray", (r.driver, r.message)
         assert r.message.startswith("1 stray pixel"), r.message
+
+
+def test_a_plain_check_runs_no_git(
+    tiny_baseline: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The one-file hook: naming baselines from the repository's top must not cost a git
+    process (a review found one per run); inside the current folder they are named
+    relative to it, as the rows are."""
+    import shutil
+    import subprocess
+
+    from sprite_lint import gitfiles
+
+    repo = tmp_path / "r"
+    shutil.copytree(tiny_baseline, repo / "baselines" / "default")
+    write_rgba(repo / "a.png", make_family("creatures", 26, seed=3)[24])
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    monkeypatch.chdir(repo)
+
+    def no_git(*args: object, **kw: object) -> bytes:
+        raise AssertionError(f"git ran: {args}")
+
+    monkeypatch.setattr(gitfiles, "_git", no_git)
+    b = str((repo / "baselines" / "default").resolve())
+    r = CliRunner().invoke(app, ["check", "a.png", "-b", b, "-f", "json", "--no-cache"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["baseline"] == doc["files"][0]["baseline"] == "baselines/default"

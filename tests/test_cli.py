@@ -569,6 +569,14 @@ def test_the_hint_names_the_file_and_the_baseline_so_it_works_pasted(
     assert explain == f"explain {quoted} -b {b}"
     e = runner.invoke(app, shlex.split(explain), env=ENV)
     assert e.exit_code == 1 and "FAIL" in e.output, e.output
+    # a name that starts with "-" is never read as an option once pasted
+    dashed = sprites / "-x.png"
+    shutil.copy(bad, dashed)
+    import os
+
+    os.chdir(sprites)
+    r = runner.invoke(app, ["check", "-b", str(tiny_baseline), "--", "-x.png"], env=ENV)
+    assert r.exit_code == 1 and "sprite-lint approve ./-x.png -b" in " ".join(r.output.split())
 
 
 def test_a_folder_without_pngs_is_an_error_not_a_pass(

@@ -240,3 +240,6 @@ def test_a_failing_sprite_drawn_like_an_approved_one_says_so_and_how_to_approve(
     # a signal just over its limit never reads "100% over"
     assert _share_of_limit(1.002) == "101%" and _share_of_limit(0.999) == "99%"
     assert _share_of_limit(1.0) == "100%" and _share_of_limit(0.5) == "50%"
+    assert _share_of_limit(1.1) == "110%" and _share_of_limit(0.29) == "29%"
+    d.result.status = "fail"
+    assert "leaves about 0.1% of the approved sprites" in shown(0.001)  # not "about 0%"

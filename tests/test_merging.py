@@ -187,3 +187,18 @@ def test_merge_refuses_numbers_check_never_writes(
     assert "b.json: damaged sprite-lint JSON report" in r.output
     value = "NaN" if written == "constant" and "NaN" in shown else "Infinity"
     assert f".png) {field} is " in r.output and value in r.output and "finite" in r.output
+
+
+def test_a_merged_settings_notice_points_gitlab_at_the_settings_file(tmp_path: Path) -> None:
+    """A merged report keeps no notice's changed file: a settings notice still points at the
+    settings file, never at ``pyproject.toml/manifest.json`` (found in review)."""
+    from sprite_lint.check import CheckReport, Notice
+    from sprite_lint.formats import to_gitlab
+
+    report = CheckReport("baselines/default", 0.01, 5.0, "tail", 60, [])
+    report.notices = [
+        Notice("settings edited", False, "pyproject.toml"),
+        Notice("baseline edited", False, "baselines/default"),
+    ]
+    paths = [i["location"]["path"] for i in json.loads(to_gitlab(report))]
+    assert paths == ["pyproject.toml", "baselines/default/manifest.json"]
