@@ -267,8 +267,21 @@ def _worktree_files(root: Path) -> list[Path]:
     files = [root / n for n in dict.fromkeys(out)]  # an unmerged path is listed per stage
     for sub in subs:
         if (root / sub / ".git").exists():  # checked out; an uninitialised one is empty
-            files += _worktree_files(root / sub)
+            try:
+                files += _worktree_files(root / sub)
+            except UsageError as exc:  # its .git leads nowhere: say which, and what to do
+                raise UsageError(
+                    f"git cannot list the files of the submodule {_shown(sub)} ({exc}): run "
+                    "git submodule update --init there, or exclude it "
+                    "(exclude in the configuration)"
+                ) from None
     return files
+
+
+def _shown(name: str) -> str:
+    from sprite_lint.discovery import printable
+
+    return printable(name)
 
 
 def _split(raw: bytes) -> list[str]:

@@ -405,6 +405,14 @@ def test_all_lists_the_sprites_of_submodules(repo: Path, tmp_path: Path) -> None
     r = CliRunner().invoke(app, ["check", "--all", "-f", "json"], env=ENV)
     rows = {f["path"]: f for f in json.loads(r.stdout)["files"]}
     assert rows["art/shared/x.png"]["status"] == "fail", r.output
+    # a submodule whose .git leads nowhere: one line naming it and what to do
+    (repo / "art" / "shared" / ".git").unlink()
+    (repo / "art" / "shared" / ".git").write_text("gitdir: ../../nowhere\n")
+    r = CliRunner().invoke(app, ["check", "--all"], env=ENV)
+    assert r.exit_code == 2 and "git cannot list the files of the submodule art/shared" in (
+        r.output
+    ), r.output
+    assert "Traceback" not in r.output
 
 
 @pytest.mark.parametrize("option", [["--staged"], ["--changed-since", "HEAD"]])
