@@ -9,14 +9,11 @@ covers the file's sha256 and, since 0.3.1, the sha256 of its decoded pixels
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-
-import numpy as np
 
 from sprite_lint.baseline import BaselineFiles
 from sprite_lint.discovery import display_path, printable
@@ -35,15 +32,7 @@ class Approval:
     path: str
     sha256: str  # of the file's bytes
     reason: str
-    pixels: str = ""  # sha256 of its decoded pixels (``pixel_digest``); "" in older entries
-
-
-def pixel_digest(rgba: np.ndarray) -> str:
-    """sha256 of a decoded sprite's pixels and size (``(H, W, 4)`` uint8 RGBA, as
-    ``imageio.load_png`` gives them): equal for any lossless re-encoding of the file."""
-    h = hashlib.sha256(f"rgba {rgba.shape[1]}x{rgba.shape[0]}\0".encode())
-    h.update(np.ascontiguousarray(rgba, dtype=np.uint8).tobytes())
-    return h.hexdigest()
+    pixels: str = ""  # of its decoded pixels (``imageio.pixel_digest``); "" in older entries
 
 
 MAX_BYTES = 64 * 2**20

@@ -23,6 +23,7 @@ from sprite_lint.imageio import (
     decode_png,
     decode_png_with_warnings,
     load_png,
+    pixel_digest,
     read_file,
 )
 from sprite_lint.palette import palette_signals
@@ -34,7 +35,6 @@ from sprite_lint.sheets import (
     SheetSettings,
     describe_frames,
     find_layout,
-    frame_digest,
     frame_images,
     sheet_faults,
 )
@@ -421,7 +421,7 @@ class _Judge:
                     )
                     sheets[i] = sheet
                     for frame, image in frames:
-                        key = frame_digest(image)
+                        key = pixel_digest(image)
                         hit = self._lookup(key, keep_maps)
                         if hit is None:
                             todo.append((i, name, image, digest, (), frame, key))
@@ -717,8 +717,6 @@ class _Matcher:
         if not a.pixels or r.path not in self.files:
             return None
         if r.path not in self.pixels:
-            from sprite_lint.approvals import pixel_digest
-
             try:
                 image = load_png(self.files[r.path], self.max_pixels)
                 self.pixels[r.path] = None if image.warnings else pixel_digest(image.rgba)

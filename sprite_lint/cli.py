@@ -518,13 +518,12 @@ def approve(
             approvals_root,
             load_approvals,
             new_approval,
-            pixel_digest,
             save_approvals,
         )
         from sprite_lint.baseline import load_baseline
         from sprite_lint.config import load_settings
         from sprite_lint.discovery import expand_paths
-        from sprite_lint.imageio import load_png
+        from sprite_lint.imageio import load_png, pixel_digest
 
         s = load_settings(warn=_warn, baseline=str(baseline) if baseline else None)
         root = _repo_root_or_none()
@@ -674,10 +673,10 @@ def _still_approved(a: Any, path: Path, max_pixels: int) -> bool:
 
 
 def _pixels_of(data: bytes, target: Path, base_max_pixels: int) -> str | None:
-    """The pixel digest (``approvals.pixel_digest``) of a PNG's bytes; None if unreadable."""
-    from sprite_lint.approvals import pixel_digest
+    """The pixel digest (``imageio.pixel_digest``) of a PNG's bytes; None if it is
+    unreadable or decodes with a warning (as check matches approvals)."""
     from sprite_lint.errors import ImageError
-    from sprite_lint.imageio import decode_png_with_warnings
+    from sprite_lint.imageio import decode_png_with_warnings, pixel_digest
 
     try:
         rgba, warnings = decode_png_with_warnings(data, str(target), base_max_pixels)

@@ -246,6 +246,16 @@ def load_png(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> LoadedIm
     return LoadedImage(path, rgba, hashlib.sha256(data).hexdigest(), notes)
 
 
+def pixel_digest(rgba: np.ndarray) -> str:
+    """sha256 of decoded pixels and their size (``(H, W, 4)`` uint8 RGBA, as
+    :func:`decode_png` gives them): equal for any lossless re-encoding of the file, and
+    for equal frames of sheets (the result cache's key for a frame, an approval's
+    ``pixels_sha256``)."""
+    h = hashlib.sha256(f"rgba {rgba.shape[1]}x{rgba.shape[0]}\0".encode())
+    h.update(np.ascontiguousarray(rgba, dtype=np.uint8).tobytes())
+    return h.hexdigest()
+
+
 def decode_png(
     data: bytes, name: str = "<bytes>", max_pixels: int = DEFAULT_MAX_PIXELS
 ) -> np.ndarray:

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from sprite_lint.errors import ImageError, SheetError, UsageError
+from sprite_lint.imageio import pixel_digest
 
 DATA_SUFFIXES = (".json", ".tsx")
 MAX_FRAMES = 65536
@@ -759,13 +760,6 @@ def frame_images(layout: Layout, sheet: np.ndarray) -> list[tuple[Frame, np.ndar
     return out
 
 
-def frame_digest(image: np.ndarray) -> str:
-    """sha256 of a frame's pixels and shape: equal frames, equal digests (for the cache)."""
-    h = hashlib.sha256(f"frame {image.shape[1]}x{image.shape[0]}\0".encode())
-    h.update(np.ascontiguousarray(image).tobytes())
-    return h.hexdigest()
-
-
 # --------------------------------------------------------------------------- sheet faults
 
 
@@ -960,7 +954,7 @@ def _repeats(
         if f.index not in boxes or rect in rects:
             continue  # empty, or the packer's merged duplicate: one image, two names
         rects.add(rect)
-        key = frame_digest(crop_frame(sheet, f))
+        key = pixel_digest(crop_frame(sheet, f))
         first = seen.setdefault(key, f)
         if first is not f:
             msg = (
