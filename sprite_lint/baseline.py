@@ -475,7 +475,7 @@ class GitBaselineFiles(BaselineFiles):
             )
         self.ref, self.root, self.folder = ref, root, folder
         self.where = f"{ref}:{self.folder}"
-        gitfiles.verify_commit(ref, root)
+        gitfiles.verify_commit(ref, root, "--baseline-ref")
         self.entries = gitfiles.folder_at(ref, self.folder, root)
 
     def read(self, name: str, limit: int) -> bytes | None:

@@ -528,20 +528,28 @@ def approve(
         s = load_settings(warn=_warn, baseline=str(baseline) if baseline else None)
         root = _repo_root_or_none()
         by_folder: dict[str, list[Path]] = {}
-        for p in expand_paths(files, s.exclude, _project_dir(s, root)):
+        named = expand_paths(files, s.exclude, _project_dir(s, root))
+        if not named:  # a JPEG, a folder without a PNG: nothing approved, and said so
+            from sprite_lint.discovery import no_pngs_message
+            from sprite_lint.errors import UsageError
+
+            raise UsageError(no_pngs_message(files))
+        for p in named:
             by_folder.setdefault(_baseline_folder(s, p, root), []).append(p)
         plans = []
         for folder, paths in by_folder.items():
             base = load_baseline(folder)  # approve only against a valid baseline
             approvals = load_approvals(base.path)
             top = approvals_root(base.path)  # what check keys approvals by
+            keys: set[str] = set()  # one file named two ways (art/y.png, $PWD/art/y.png)
             for p in paths:
                 image = load_png(p, s.max_pixels)  # refuses unreadable files, exit 2
                 # refuses (exit 2) what approved.json cannot name, as check would refuse it
                 entry = new_approval(p, top, image.sha256, reason, pixel_digest(image.rgba))
                 approvals[entry.path] = entry
+                keys.add(entry.path)
             notes = _already_passing(base, paths, s)  # said, and approved all the same
-            plans.append((base, paths, approvals, top, notes))
+            plans.append((base, paths, approvals, top, notes, len(keys)))
         if recalibrate:
             from sprite_lint.calibrate import recalibrate as run_recalibrate
             from sprite_lint.calibrate import recorded_sources, require_train_extra
@@ -550,17 +558,17 @@ def approve(
             for base, *_ in plans:
                 recorded_sources(base.manifest)  # refuse before writing anything
         console = _console()
-        for base, paths, approvals, _, notes in plans:
+        for base, _, approvals, _, notes, count in plans:
             save_approvals(base.path, approvals)
             for note in notes:
                 _say(console, note)
             console.print(
-                f"Approved {len(paths)} file(s) in {base.path}/approved.json", highlight=False
+                f"Approved {count} file(s) in {base.path}/approved.json", highlight=False
             )
         if not recalibrate:
             return
         console = _console(stderr=True)
-        for base, _, approvals, top, _ in plans:
+        for base, _, approvals, top, *_ in plans:
             extra, stale = [], []
             for a in approvals.values():
                 if (top / a.path).is_file():

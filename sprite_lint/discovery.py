@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -208,3 +208,18 @@ def select_shard(files: Iterable[Path], k: int, n: int, root: Path | None = None
         return int.from_bytes(hashlib.sha256(key).digest()[:8], "big") % n
 
     return [p for p in files if bucket(p) == k - 1]
+
+
+def no_pngs_message(named: Sequence[str | Path]) -> str:
+    """Why ``named`` (the files and folders given on the command line) gave no PNG to
+    read: a file whose name is not ``*.png``, or a folder holding none. A wrong path must
+    not pass (or approve nothing) without a word."""
+    files = [f for f in named if os.path.isfile(f) and not is_png_name(Path(f))]
+    if files and len(files) == len(named):
+        shown = ", ".join(printable(str(f)) for f in files)
+        return f"{shown}: not a PNG file name (.png); sprite-lint reads PNG sprites only"
+    return (
+        "no PNG files found in "
+        + ", ".join(printable(str(f)) for f in named)
+        + " (folders are searched for *.png; hidden folders and excluded files are skipped)"
+    )

@@ -91,8 +91,10 @@ class _DiffEntry:
 def _diff_entries(root: Path, *args: str) -> list[_DiffEntry]:
     """``git diff --raw -z ARGS --``, parsed: each entry is ``:SRCMODE DSTMODE SRC DST
     STATUS`` then its path (two for a copy or rename), NUL-separated, so any name git can
-    hold (a newline in it) survives."""
-    raw = _git(root, "diff", "--raw", "-z", *args, "--")
+    hold (a newline in it) survives. A submodule's own edits are not looked into
+    (``--ignore-submodules=dirty``: its sprites are its own repository's, and one whose
+    ``.git`` leads nowhere had failed the whole diff); a new commit recorded for it is."""
+    raw = _git(root, "diff", "--raw", "-z", "--ignore-submodules=dirty", *args, "--")
     fields = raw.decode("utf-8", errors="surrogateescape").split("\0")
     out: list[_DiffEntry] = []
     i = 0
@@ -271,9 +273,9 @@ def _worktree_files(root: Path) -> list[Path]:
                 files += _worktree_files(root / sub)
             except UsageError as exc:  # its .git leads nowhere: say which, and what to do
                 raise UsageError(
-                    f"git cannot list the files of the submodule {_shown(sub)} ({exc}): run "
-                    "git submodule update --init there, or exclude it "
-                    "(exclude in the configuration)"
+                    f"git cannot list the files of the submodule {_shown(sub)} ({exc}): "
+                    f"repair it (git submodule update --init {_shown(sub)}), or remove its "
+                    f"checkout (git submodule deinit {_shown(sub)})"
                 ) from None
     return files
 
@@ -314,8 +316,22 @@ def repo_relative(path: Path, root: Path) -> str | None:
     return os.path.relpath(here, top).replace(os.sep, "/")
 
 
-def verify_commit(ref: str, root: Path) -> str:
-    """The commit ``ref`` names, or a UsageError that says how to get it."""
+def refuse_option_ref(ref: str, option: str) -> None:
+    """A UsageError for a ref name starting with ``-``: the git commands that take a ref
+    and a path (``ls-tree``, ``cat-file``, ``diff``) would read it as an option."""
+    if ref.startswith("-"):
+        from sprite_lint.discovery import printable
+
+        raise UsageError(
+            f"{option} {printable(ref)}: a ref starting with '-' reads as an option to git; "
+            f"name it in full (refs/heads/{printable(ref)}, refs/tags/{printable(ref)})"
+        )
+
+
+def verify_commit(ref: str, root: Path, option: str = "--changed-since") -> str:
+    """The commit ``ref`` names, or a UsageError that says how to get it (``option``:
+    what named it)."""
+    refuse_option_ref(ref, option)
     try:
         out = _git(
             root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"

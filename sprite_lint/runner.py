@@ -210,6 +210,10 @@ def run_check(o: CheckOptions) -> int:
         project: Path | None = None  # what mapped globs are relative to (default: config's)
         if sum([changed_since is not None, all_files, staged]) > 1:
             raise UsageError("give one of --changed-since, --all and --staged")
+        if baseline_ref is not None:
+            from sprite_lint.gitfiles import refuse_option_ref
+
+            refuse_option_ref(baseline_ref, "--baseline-ref")
         if fail_on_baseline_change and baseline_ref is None:
             raise UsageError("--fail-on-baseline-change needs --baseline-ref REF to compare with")
         if changed_since is not None or all_files or staged:
@@ -259,12 +263,9 @@ def run_check(o: CheckOptions) -> int:
         else:
             paths = expand_paths(files, s.exclude, _project_dir(s, root))
             if not paths:  # named folders without a PNG: a wrong path must not pass forever
-                raise UsageError(
-                    "no PNG files found in "
-                    + ", ".join(str(f) for f in files)
-                    + " (folders are searched for *.png; hidden folders and excluded files "
-                    "are skipped)"
-                )
+                from sprite_lint.discovery import no_pngs_message
+
+                raise UsageError(no_pngs_message(files))
         # in any shard; a staged sprite's working-tree file as much as its copy
         _refuse_writing_inputs(
             [*paths, *originals], output=output, html=html, report_dir=report_dir
@@ -382,6 +383,8 @@ def _console(stderr: bool = False) -> Console:
     ci = env.get("GITHUB_ACTIONS") == "true" or env.get("GITLAB_CI") == "true"
     if width is None and ci and "COLUMNS" not in env and not stream.isatty():
         width = CI_WIDTH
+    if width is None and env.get("COLUMNS", "").strip().isdigit() and int(env["COLUMNS"]) < 1:
+        width = 80  # COLUMNS=0: rich would lay out zero columns (and fail doing it)
     return _Console(stderr=stderr, width=width, highlight=False, soft_wrap=False)
 
 
@@ -603,8 +606,16 @@ def _emit(report: object, fmt: str, output: Path | None) -> None:
     }
     text = writers[fmt](report)  # type: ignore[operator]
     if fmt == "github" and os.environ.get("GITHUB_STEP_SUMMARY"):
+        summary = os.environ["GITHUB_STEP_SUMMARY"]
         try:
-            with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as fh:
+            import stat
+
+            from sprite_lint.discovery import printable
+
+            # a regular file or a new one: a FIFO nobody reads would hang the check
+            if os.path.exists(summary) and not stat.S_ISREG(os.stat(summary).st_mode):
+                raise OSError(f"{printable(summary)} is not a regular file")
+            with open(summary, "a", encoding="utf-8") as fh:
                 fh.write(formats.to_markdown(report))  # type: ignore[arg-type]
         except OSError as exc:
             _warn(f"cannot append to $GITHUB_STEP_SUMMARY: {exc.strerror or exc}")

@@ -422,3 +422,20 @@ def test_approvals_file_versions(repo: Path) -> None:
         target.write_text(json.dumps({**doc, "version": version}))
         r = runner.invoke(app, ["check", "art/boss.png"], env=ENV)
         assert r.exit_code == 2 and words in r.output, r.output
+
+
+def test_approve_says_when_it_approves_nothing_and_counts_files_once(repo: Path) -> None:
+    """A JPEG or a folder without a PNG had approved nothing with exit 0 and no word; one
+    file named two ways was counted twice (found by a new user's trial)."""
+    from PIL import Image
+
+    (repo / "jpgs").mkdir()
+    Image.new("RGB", (16, 16)).save(repo / "jpgs" / "s0.jpg")
+    runner = CliRunner()
+    r = runner.invoke(app, ["approve", "jpgs/s0.jpg", "--reason", "x"], env=ENV)
+    assert r.exit_code == 2 and "jpgs/s0.jpg: not a PNG file name (.png)" in r.output
+    r = runner.invoke(app, ["approve", "jpgs", "--reason", "x"], env=ENV)
+    assert r.exit_code == 2 and "no PNG files found in jpgs" in r.output
+    assert not (repo / "baselines/default" / APPROVALS).exists()
+    r = runner.invoke(app, ["approve", "art/boss.png", str(repo / "art" / "boss.png")], env=ENV)
+    assert r.exit_code == 0 and "Approved 1 file(s)" in r.output, r.output

@@ -449,3 +449,31 @@ def test_a_shallow_clone_without_the_fork_point_is_warned_about(
     monkeypatch.chdir(behind)  # the full clone: no warning
     r = CliRunner().invoke(app, ["check", "--changed-since", "main", "-f", "json"], env=ENV)
     assert "shallow" not in r.stderr
+
+
+def test_a_ref_starting_with_a_dash_is_refused_in_plain_words(repo: Path) -> None:
+    """``refs/heads/-evil`` named ``-evil`` had reached git's ls-tree as an option and come
+    back as git's usage text (found by a new user's trial)."""
+    git(repo, "update-ref", "refs/heads/-evil", "HEAD")
+    for args in (["--changed-since=-evil"], ["--all", "--baseline-ref=-evil"]):
+        r = CliRunner().invoke(app, ["check", *args], env=ENV)
+        assert r.exit_code == 2, r.output
+        assert "a ref starting with '-' reads as an option to git" in r.output
+        assert "refs/heads/-evil" in r.output and "usage" not in r.output.lower()
+    r = CliRunner().invoke(app, ["check", "--changed-since", "refs/heads/-evil"], env=ENV)
+    assert r.exit_code in (0, 1), r.output
+
+
+def test_changed_since_reads_past_a_submodule_whose_git_leads_nowhere(
+    repo: Path, tmp_path: Path
+) -> None:
+    """A broken submodule checkout had failed the whole ``--changed-since`` diff with git's
+    words (found by a new user's trial); ``--all`` names it and what to do."""
+    _with_submodule(repo, tmp_path)
+    git(repo, "commit", "-q", "-m", "submodule")
+    (repo / "art" / "shared" / ".git").unlink()
+    (repo / "art" / "shared" / ".git").write_text("gitdir: /nonexistent/modules/x\n")
+    r = CliRunner().invoke(app, ["check", "--changed-since", "HEAD"], env=ENV)
+    assert r.exit_code in (0, 1), r.output
+    r = CliRunner().invoke(app, ["check", "--all"], env=ENV)
+    assert r.exit_code == 2 and "git submodule deinit art/shared" in r.output

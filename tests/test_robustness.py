@@ -572,3 +572,30 @@ def test_a_file_name_that_is_not_utf8_is_reported_readably(
     args = ["check", "-b", str(tiny_baseline), "--shard", "1/1", "--html", "r.html", "."]
     assert CliRunner().invoke(app, args, env=ENV).exit_code in (0, 1)
     assert "bad\ufffdstray.png" in Path("r.html").read_text(encoding="utf-8")
+
+
+def test_columns_zero_and_a_fifo_step_summary(tiny_baseline: Path, tmp_path: Path) -> None:
+    """COLUMNS=0 had been an internal error in rich; $GITHUB_STEP_SUMMARY naming a FIFO
+    that nobody reads had hung check for ever (found by a new user's trial)."""
+    import os
+    import subprocess
+    import sys
+
+    from sprite_lint.synth import make_family
+    from tests.conftest import write_rgba
+
+    sprite = write_rgba(tmp_path / "a.png", make_family("creatures", 1, seed=2)[0])
+    fifo = tmp_path / "summary"
+    os.mkfifo(fifo)
+    base = [sys.executable, "-m", "sprite_lint", "check", "-b", str(tiny_baseline), str(sprite)]
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "GITHUB_ACTIONS")}
+    r = subprocess.run(base, env={**env, "COLUMNS": "0"}, capture_output=True, text=True)
+    assert r.returncode in (0, 1) and "internal error" not in r.stderr, r.stderr
+    gh = {**env, "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(fifo)}
+    r = subprocess.run(
+        [*base, "--format", "github"], env=gh, capture_output=True, text=True, timeout=60
+    )
+    assert r.returncode in (0, 1), r.stderr
+    assert "cannot append to $GITHUB_STEP_SUMMARY" in r.stderr and "not a regular file" in (
+        r.stderr
+    )
