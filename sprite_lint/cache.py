@@ -25,7 +25,7 @@ from typing import Any
 from sprite_lint import __version__
 
 DEFAULT_DIR = ".sprite-lint-cache"
-ENTRY_VERSION = 3  # 3: failing messages list the other marks over the limit ("also:")
+ENTRY_VERSION = 4  # 3: failing messages list the other marks ("also:"); 4: with decode warnings
 MAX_ENTRY_BYTES = 64 * 1024  # an entry is a few hundred bytes
 
 

@@ -442,14 +442,14 @@ class _Judge:
         judged = self.detector.judge_many([t[1] for t in todo], [t[2] for t in todo], keep_maps)
         for (i, _, _, digest, warnings, in_sheet, key), r in zip(todo, judged):
             r.sha256 = digest
-            if self.cache is not None:
+            if warnings:  # harmless damage libpng also reads past: scored, and said
+                r.message += "; " + "; ".join(f"warning: {w}" for w in warnings)
+            if self.cache is not None:  # with its warnings: a cached row says them too
                 self.cache.put(key, _to_entry(r))
             if in_sheet is not None:
                 r.frame = in_sheet
                 sheets[i].results.append(r)
                 continue
-            if warnings:  # harmless damage libpng also reads past: scored, and said
-                r.message += "; " + "; ".join(f"warning: {w}" for w in warnings)
             results[i] = [r]
         for i, sheet in sheets.items():
             sheet.results.sort(key=lambda r: r.frame.index if r.frame is not None else -1)

@@ -116,3 +116,18 @@ def test_the_cache_lives_beside_the_configuration_wherever_check_runs(
     caches = sorted(p.relative_to(project) for p in project.rglob(".sprite-lint-cache"))
     assert caches == [Path(".sprite-lint-cache")]
     assert len(_entry_files(project / ".sprite-lint-cache")) == 1  # scored once, then hits
+
+
+def test_a_cached_row_keeps_its_decode_warnings(
+    tiny_baseline: Path, bad_sprite: Path, tmp_path: Path
+) -> None:
+    """A file libpng reads past damage in (bytes after IEND, an APNG's other frames) says
+    so on every run: its cached row had dropped the warning on the second check."""
+    base = load_baseline(tiny_baseline)
+    root = tmp_path / "cache"
+    damaged = tmp_path / "art" / "tail.png"
+    damaged.write_bytes(bad_sprite.read_bytes() + b"TRAILING")
+    first = check_files([damaged], base, cache_root=root).results[0]
+    again = check_files([damaged], base, cache_root=root).results[0]
+    assert "warning: 8 bytes after the end marker" in first.message
+    assert again.message == first.message and again.status == first.status == "fail"
