@@ -17,7 +17,15 @@ from sprite_lint.check import Detector, FileResult, may_be_sheet
 from sprite_lint.errors import UsageError
 from sprite_lint.imageio import load_png
 from sprite_lint.scoring import SIGNALS
-from sprite_lint.sheets import Frame, SheetSettings, find_layout, frame_images, key_colour
+from sprite_lint.sheets import (
+    Fault,
+    Frame,
+    SheetSettings,
+    find_layout,
+    frame_images,
+    key_colour,
+    sheet_faults,
+)
 
 SIMILAR = 3  # approved sprites named as the closest
 
@@ -86,8 +94,10 @@ def explain_files(
                 f"{name} is not a sprite sheet (no grid or data file applies to it), so it "
                 f"has no frame #{index}"
             )
+        faults: list[Fault] = []
         if layout is not None:
             frames = frame_images(layout, rgba)
+            sheet_wide = sheet_faults(layout, rgba)  # as check finds them
             if index is not None:
                 chosen = [fi for fi in frames if fi[0].index == index]
                 if not chosen:
@@ -102,10 +112,22 @@ def explain_files(
                     raise UsageError(f"{name}: every frame is empty; nothing to explain")
                 scored = detector.judge_many([name] * len(frames), [im for _, im in frames])
                 worst = max(range(len(frames)), key=lambda k: scored[k].score or 0.0)
+                faulty = [k for k, (f, _) in enumerate(frames) if _faults_of(sheet_wide, f)]
+                if scored[worst].status == "pass" and faulty:  # the sheet fails on a fault
+                    worst = faulty[0]
                 chosen = [frames[worst]]
             frame, rgba = chosen[0]
+            faults = _faults_of(sheet_wide, frame)
             context, box = neighbourhood(key_colour(image.rgba, layout.transparent), frame)
         result = detector.judge(name, rgba, keep_maps=True)
+        if result.driver == "cut":  # check's rows: the frame's cut says more than `edge`
+            faults = [f for f in faults if f.kind != "edge"]
+        if faults:  # a sheet fault fails the frame in check: in explain too
+            said = "; ".join(f.message for f in faults)
+            if result.status == "pass":
+                result.status, result.driver, result.message = "fail", faults[0].kind, said
+            else:
+                result.message += f"; also: {said}"
         result.sha256 = image.sha256
         if image.warnings:  # harmless damage libpng reads past: said, as check says it
             result.message += "; " + "; ".join(f"warning: {w}" for w in image.warnings)
@@ -126,6 +148,11 @@ def explain_files(
             )
         )
     return out
+
+
+def _faults_of(faults: Sequence[Fault], frame: Frame) -> list[Fault]:
+    """The sheet faults ``check`` reports on ``frame``."""
+    return [f for f in faults if f.frame.index == frame.index]
 
 
 def neighbourhood(sheet: np.ndarray, f: Frame) -> tuple[np.ndarray, tuple[int, int, int, int]]:

@@ -501,7 +501,7 @@ def _header(body: bytes, name: str, max_pixels: int) -> _Png:
         raise ImageError(
             name,
             f"image is {width}x{height} = {width * height:,} pixels, over the "
-            f"limit of {max_pixels:,}. Raise max_pixels in [tool.sprite-lint] if this "
+            f"limit of {max_pixels:,}. Raise max-pixels in the configuration ([tool.sprite-lint] or sprite-lint.toml) if this "
             "sprite sheet is intended.",
         )
     return _Png(width, height, depth, ctype, bool(interlace))

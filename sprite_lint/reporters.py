@@ -16,6 +16,7 @@ from rich.text import Text
 
 from sprite_lint import __version__
 from sprite_lint.check import BaselineInfo, CheckReport, FileResult, Notice
+from sprite_lint.discovery import printable
 from sprite_lint.errors import UsageError
 from sprite_lint.scoring import Region
 from sprite_lint.sheets import Frame
@@ -146,8 +147,6 @@ def next_step(report: CheckReport) -> tuple[str, str]:
     was given on the command line (without it both commands would look for the default)."""
     import shlex
 
-    from sprite_lint.discovery import printable
-
     failing = [r for r in report.results if r.status == "fail" and not r.approved]
     paths = {r.path for r in failing}
     approve_arg = explain_arg = "FILE"
@@ -204,7 +203,11 @@ def render_table(report: CheckReport, console: Console) -> None:
                 name, justify="right" if right else "left", no_wrap=True, min_width=width
             )
         for i, r in enumerate(shown):
-            cells = [Text(_short(r.label, file_width))] + [c[i] for _, c in columns[1:]]
+            label = r.label
+            if r.frame is not None and cell_len(label) > file_width:
+                # a frame's coordinates give way before its file's name: "hero.png#3"
+                label = printable(f"{r.path}#{r.frame.index}")
+            cells = [Text(_short(label, file_width))] + [c[i] for _, c in columns[1:]]
             table.add_row(*cells)
         console.print(table)
     elif shown:  # too narrow for any table: one record per file
@@ -232,6 +235,13 @@ def render_table(report: CheckReport, console: Console) -> None:
         )
     for r in shown:
         if r.status == "pass":
+            # damage libpng reads past, in a passing file: said, or only JSON would say it
+            warned = r.message.split("; warning: ")[1:] if not r.approved else []
+            if warned:
+                line = Text("warning ", style="yellow")
+                line.append(f"{r.label}: ", style="bold")
+                line.append("; ".join(warned))
+                _print_wrapped(console, line)
             continue
         line = Text(f"{STATUS_LABEL[r.status]} ", style=_STYLE[r.status])
         line.append(f"{r.label}: ", style="bold")

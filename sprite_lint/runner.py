@@ -465,9 +465,12 @@ def _write_visual_reports(
     from sprite_lint.explain import explain_files
 
     failing: dict[str, list[int | None]] = {}
-    for r in report.results:  # a sheet fault has no score and no panel: its message says it
-        if r.status == "fail" and r.score is not None:
-            failing.setdefault(r.path, []).append(r.frame.index if r.frame else None)
+    for r in report.results:  # a frame failing on a sheet fault too: among its neighbours
+        if r.status == "fail" and (r.score is not None or r.frame is not None):
+            indices = failing.setdefault(r.path, [])
+            index = r.frame.index if r.frame else None
+            if index not in indices:  # a frame with a fault and a score: one panel
+                indices.append(index)
     details = []
     for base, group in loaded:
         chosen = [(p, display_path(p, root)) for p in group]

@@ -578,3 +578,23 @@ def test_a_ci_log_shows_whole_file_names(ci: str, tiny_baseline: Path) -> None:
     assert not any(line.startswith(name) for line in outside.splitlines()), outside
     narrow = CliRunner().invoke(app, args, env={**env, ci: "true", "COLUMNS": "80"}).stdout
     assert not any(line.startswith(name) for line in narrow.splitlines())
+
+
+def test_a_narrow_table_keeps_a_frame_s_file_name() -> None:
+    """At 80 columns (pre-commit) a frame row had kept the end of its label, the
+    coordinates, and lost the file: "…aseprite: x=0 y=0 64x64)" (found by a trial)."""
+    import io
+
+    from rich.console import Console
+
+    from sprite_lint.check import CheckReport, FileResult
+    from sprite_lint.reporters import render_table
+    from sprite_lint.sheets import Frame
+
+    frame = Frame(3, 192, 0, 64, 64, name="hero_run 3.aseprite")
+    row = FileResult("art/chars/hero_run.png", "fail", "cut", 9.0, 5.0, 0.001, frame=frame)
+    row.driver = "cut"
+    console = Console(width=80, record=True, color_system=None, file=io.StringIO())
+    render_table(CheckReport("b", 0.01, 5.0, "tail", 60, [row]), console)
+    lines = console.export_text().splitlines()
+    assert lines[2].startswith("art/chars/hero_run.png#3 "), lines

@@ -599,3 +599,24 @@ def test_columns_zero_and_a_fifo_step_summary(tiny_baseline: Path, tmp_path: Pat
     assert "cannot append to $GITHUB_STEP_SUMMARY" in r.stderr and "not a regular file" in (
         r.stderr
     )
+
+
+def test_the_table_says_a_passing_file_s_decode_warnings(
+    tiny_baseline: Path, tmp_path: Path
+) -> None:
+    """Damage libpng reads past is scored "with a warning"; for a passing file only the
+    JSON had said it, never the table that pre-commit shows (found by a docs audit)."""
+    from typer.testing import CliRunner
+
+    from sprite_lint.cli import app
+    from sprite_lint.synth import make_family
+    from tests.conftest import write_rgba
+
+    sprite = write_rgba(tmp_path / "a.png", make_family("creatures", 26, seed=3)[24])
+    sprite.write_bytes(sprite.read_bytes() + b"TRAILING")
+    r = CliRunner().invoke(
+        app, ["check", "-b", str(tiny_baseline), "--no-cache", str(sprite)], env={"COLUMNS": "200"}
+    )
+    assert r.exit_code == 0, r.output
+    assert "a.png: 8 bytes after the end marker (IEND chunk) are ignored" in r.output
+    assert any(line.startswith("warning ") for line in r.output.splitlines())

@@ -510,6 +510,19 @@ def test_sheet_faults_are_failing_rows(project: Path) -> None:
     assert rows[("bleed", 0)]["score"] is None
     sarif = json.loads(run("check", "art/chars/hero_run.png", "-f", "sarif").stdout)
     assert {"sheet/bleed", "sheet/repeat"} <= {x["ruleId"] for x in sarif["runs"][0]["results"]}
+    # explain agrees with check: the frame, and the sheet named without a frame, fail on
+    # the fault (they had been explained as "pass", exit 0; found by two users' trials)
+    for ref, said in (
+        ("art/chars/hero_run.png#6", "repeats frame 1"),
+        ("art/chars/hero_run.png", "bleeds"),
+    ):
+        e = run("explain", ref)
+        assert e.exit_code == 1, e.output
+        assert e.stdout.startswith("FAIL") and said in e.stdout.replace("\n", " ")
+    # the panels show such a frame too, with its neighbours
+    r = run("check", "art/chars/hero_run.png", "--report-dir", "panels")
+    assert (project / "panels" / "art__chars__hero_run_6.png").is_file(), r.output
+    assert (project / "panels" / "art__chars__hero_run_0.png").is_file(), r.output
 
 
 @pytest.mark.parametrize(
