@@ -521,9 +521,11 @@ def approve(
             save_approvals,
         )
         from sprite_lint.baseline import load_baseline
+        from sprite_lint.check import may_be_sheet
         from sprite_lint.config import load_settings
         from sprite_lint.discovery import expand_paths
         from sprite_lint.imageio import load_png, pixel_digest
+        from sprite_lint.sheets import find_layout
 
         s = load_settings(warn=_warn, baseline=str(baseline) if baseline else None)
         root = _repo_root_or_none()
@@ -542,8 +544,12 @@ def approve(
             approvals = load_approvals(base.path)
             top = approvals_root(base.path)  # what check keys approvals by
             keys: set[str] = set()  # one file named two ways (art/y.png, $PWD/art/y.png)
+            sheets = _sheet_settings(s, None, None)
             for p in paths:
                 image = load_png(p, s.max_pixels)  # refuses unreadable files, exit 2
+                if sheets is not None and may_be_sheet(p, sheets):  # as check cuts it
+                    h, w = image.rgba.shape[:2]
+                    find_layout(p, w, h, sheets, max_pixels=s.max_pixels)  # exit 2 if broken
                 # refuses (exit 2) what approved.json cannot name, as check would refuse it
                 entry = new_approval(p, top, image.sha256, reason, pixel_digest(image.rgba))
                 approvals[entry.path] = entry

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -836,3 +837,23 @@ def test_wrong_types_beside_a_png_are_refused_not_ignored(
     with pytest.raises(SheetError) as err:
         find_layout(tmp_path / "hero.png", 48, 24, SheetSettings())
     assert match in str(err.value), str(err.value)
+
+
+def test_approve_refuses_a_sheet_its_data_file_cannot_cut(
+    tmp_path: Path, tiny_baseline: Path
+) -> None:
+    """approve had approved a sheet whose data file check refuses (a rotated frame), exit
+    0, while every check went on reporting it unreadable (found by a sheets trial)."""
+    base = tmp_path / "baselines" / "default"
+    shutil.copytree(tiny_baseline, base)
+    (tmp_path / "pyproject.toml").write_text(
+        f'[tool.sprite-lint]\nbaseline = "{base.as_posix()}"\n'
+    )
+    write_rgba(tmp_path / "art" / "sheet.png", grid_sheet(held_out(2), 2))
+    rotated = atlas_json(
+        {"a": (0, 0, 24, 24), "b": (24, 0, 24, 24)}, "hash", extra={"a": {"rotated": True}}
+    )
+    (tmp_path / "art" / "sheet.json").write_text(rotated)
+    r = run("approve", "art/sheet.png", "--reason", "x")
+    assert r.exit_code == 2 and "rotated" in r.output, r.output
+    assert not (base / "approved.json").exists()
