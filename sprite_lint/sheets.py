@@ -536,6 +536,16 @@ def parse_json(
         entries = list(raw.items())
     elif isinstance(raw, list):
         entries = [(f.get("filename") if isinstance(f, dict) else None, f) for f in raw]
+        seen: set[str] = set()
+        for name, _ in entries:  # as the hash form's duplicate key is refused
+            if isinstance(name, str) and name in seen:
+                raise SheetError(
+                    data_name,
+                    f"names {_shown(name)} twice in its frames list: two frames with one "
+                    "name (which is which?); give each its own name",
+                )
+            if isinstance(name, str):
+                seen.add(name)
     else:
         raise SheetError(data_name, '"frames" must be an object (hash) or a list (array)')
     if len(entries) > MAX_FRAMES:

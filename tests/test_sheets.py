@@ -857,3 +857,12 @@ def test_approve_refuses_a_sheet_its_data_file_cannot_cut(
     r = run("approve", "art/sheet.png", "--reason", "x")
     assert r.exit_code == 2 and "rotated" in r.output, r.output
     assert not (base / "approved.json").exists()
+
+
+def test_an_array_atlas_naming_a_frame_twice_is_refused() -> None:
+    """The hash form refused a name given twice; the array form had let it pass (found by
+    a sheets trial)."""
+    frame = {"frame": {"x": 0, "y": 0, "w": 8, "h": 8}}
+    doc = {"frames": [{"filename": "a.png", **frame}, {"filename": "a.png", **frame}]}
+    with pytest.raises(SheetError, match="names 'a.png' twice in its frames list"):
+        parse_json(json.dumps(doc).encode(), "atlas.json", "atlas.png")
