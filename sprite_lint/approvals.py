@@ -77,6 +77,21 @@ def load_approvals(baseline_dir: Path, files: BaselineFiles | None = None) -> di
     return out
 
 
+def clean_pixel_digest(data: bytes, name: str, max_pixels: int) -> str | None:
+    """The pixel digest (``imageio.pixel_digest``) an approval's ``pixels_sha256`` is
+    matched against: of PNG bytes that decode without a warning, else None (unreadable,
+    or damage such as an APNG's added frames or bytes after IEND, which a re-save of the
+    approved pixels does not bring)."""
+    from sprite_lint.errors import ImageError
+    from sprite_lint.imageio import decode_png_with_warnings, pixel_digest
+
+    try:
+        rgba, warnings = decode_png_with_warnings(data, name, max_pixels)
+    except ImageError:
+        return None
+    return None if warnings else pixel_digest(rgba)
+
+
 def approvals_root(baseline_dir: str | Path) -> Path:
     """What the paths in ``baseline_dir``'s approved.json are relative to: the top of the
     git repository that holds the baseline (wherever the command runs, and from whichever

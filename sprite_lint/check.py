@@ -22,7 +22,6 @@ from sprite_lint.imageio import (
     DEFAULT_MAX_PIXELS,
     decode_png,
     decode_png_with_warnings,
-    load_png,
     pixel_digest,
     read_file,
 )
@@ -717,11 +716,14 @@ class _Matcher:
         if not a.pixels or r.path not in self.files:
             return None
         if r.path not in self.pixels:
+            from sprite_lint.approvals import clean_pixel_digest
+
             try:
-                image = load_png(self.files[r.path], self.max_pixels)
-                self.pixels[r.path] = None if image.warnings else pixel_digest(image.rgba)
+                data = read_file(self.files[r.path])
             except ImageError:
                 self.pixels[r.path] = None
+            else:
+                self.pixels[r.path] = clean_pixel_digest(data, r.path, self.max_pixels)
         return "pixels" if self.pixels[r.path] == a.pixels else None
 
 

@@ -568,9 +568,7 @@ def approve(
             save_approvals(base.path, approvals)
             for note in notes:
                 _say(console, note)
-            console.print(
-                f"Approved {count} file(s) in {base.path}/approved.json", highlight=False
-            )
+            console.print(f"Approved {count} file(s) in {base.path}/approved.json", highlight=False)
         if not recalibrate:
             return
         console = _console(stderr=True)
@@ -674,6 +672,7 @@ def _still_approved(a: Any, path: Path, max_pixels: int) -> bool:
     """Whether ``path`` is still what approval ``a`` accepted: its bytes, or its pixels."""
     import hashlib
 
+    from sprite_lint.approvals import clean_pixel_digest
     from sprite_lint.errors import ImageError
     from sprite_lint.imageio import read_file
 
@@ -683,20 +682,7 @@ def _still_approved(a: Any, path: Path, max_pixels: int) -> bool:
         return False
     if hashlib.sha256(data).hexdigest() == a.sha256:
         return True
-    return bool(a.pixels) and _pixels_of(data, path, max_pixels) == a.pixels
-
-
-def _pixels_of(data: bytes, target: Path, base_max_pixels: int) -> str | None:
-    """The pixel digest (``imageio.pixel_digest``) of a PNG's bytes; None if it is
-    unreadable or decodes with a warning (as check matches approvals)."""
-    from sprite_lint.errors import ImageError
-    from sprite_lint.imageio import decode_png_with_warnings, pixel_digest
-
-    try:
-        rgba, warnings = decode_png_with_warnings(data, str(target), base_max_pixels)
-    except ImageError:
-        return None
-    return None if warnings else pixel_digest(rgba)  # as check matches them
+    return bool(a.pixels) and clean_pixel_digest(data, str(path), max_pixels) == a.pixels
 
 
 def _status_of(base: Any) -> int:
@@ -705,7 +691,7 @@ def _status_of(base: Any) -> int:
     detector (the model in onnxruntime) and its approvals."""
     import hashlib
 
-    from sprite_lint.approvals import approvals_root, load_approvals
+    from sprite_lint.approvals import approvals_root, clean_pixel_digest, load_approvals
     from sprite_lint.check import Detector
     from sprite_lint.errors import ImageError
     from sprite_lint.imageio import read_file
@@ -739,7 +725,7 @@ def _status_of(base: Any) -> int:
             state = "stale: file is gone"
         elif hashlib.sha256(data).hexdigest() == a.sha256:
             state = "current"
-        elif a.pixels and _pixels_of(data, target, base.max_pixels) == a.pixels:
+        elif a.pixels and clean_pixel_digest(data, str(target), base.max_pixels) == a.pixels:
             state = "current (re-saved with the same pixels)"
         else:
             state = "stale: file changed since it was approved"

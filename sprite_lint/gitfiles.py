@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from sprite_lint.discovery import is_png_name
+from sprite_lint.discovery import is_png_name, printable
 from sprite_lint.errors import UsageError
 
 
@@ -273,17 +273,11 @@ def _worktree_files(root: Path) -> list[Path]:
                 files += _worktree_files(root / sub)
             except UsageError as exc:  # its .git leads nowhere: say which, and what to do
                 raise UsageError(
-                    f"git cannot list the files of the submodule {_shown(sub)} ({exc}): "
-                    f"repair it (git submodule update --init {_shown(sub)}), or remove its "
-                    f"checkout (git submodule deinit {_shown(sub)})"
+                    f"git cannot list the files of the submodule {printable(sub)} ({exc}): "
+                    f"repair it (git submodule update --init {printable(sub)}), or remove its "
+                    f"checkout (git submodule deinit {printable(sub)})"
                 ) from None
     return files
-
-
-def _shown(name: str) -> str:
-    from sprite_lint.discovery import printable
-
-    return printable(name)
 
 
 def _split(raw: bytes) -> list[str]:
@@ -320,8 +314,6 @@ def refuse_option_ref(ref: str, option: str) -> None:
     """A UsageError for a ref name starting with ``-``: the git commands that take a ref
     and a path (``ls-tree``, ``cat-file``, ``diff``) would read it as an option."""
     if ref.startswith("-"):
-        from sprite_lint.discovery import printable
-
         raise UsageError(
             f"{option} {printable(ref)}: a ref starting with '-' reads as an option to git; "
             f"name it in full (refs/heads/{printable(ref)}, refs/tags/{printable(ref)})"
